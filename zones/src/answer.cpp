@@ -1,0 +1,478 @@
+#include "pooledge/zones/answer.hpp"
+
+#include <algorithm>
+#include <cstring>
+
+#include "pooledge/zones/cookie.hpp"
+#include "pooledge/zones/dname.hpp"
+#include "pooledge/zones/image.hpp"
+#include "pooledge/zones/query.hpp"
+#include "pooledge/zones/rdata.hpp"
+#include "pooledge/zones/weighted.hpp"
+#include "pooledge/zones/wire.hpp"
+
+namespace pooledge::zones {
+namespace {
+
+using format::EntryKind;
+using format::Node;
+using format::RRset;
+
+constexpr uint8_t kIdServer[] = {2, 'i', 'd', 6, 's', 'e', 'r', 'v', 'e', 'r', 0};
+constexpr uint8_t kHostnameBind[] = {8,   'h', 'o', 's', 't', 'n', 'a', 'm',
+                                     'e', 4,   'b', 'i', 'n', 'd', 0};
+constexpr uint8_t kVersionBind[] = {7, 'v', 'e', 'r', 's', 'i', 'o', 'n', 4, 'b', 'i', 'n', 'd', 0};
+constexpr uint8_t kVersionServer[] = {7, 'v', 'e', 'r', 's', 'i', 'o', 'n',
+                                      6, 's', 'e', 'r', 'v', 'e', 'r', 0};
+// RFC 8482 4.2: one synthesized HINFO answers ANY.
+constexpr uint8_t kRfc8482Hinfo[] = {7, 'R', 'F', 'C', '8', '4', '8', '2', 0};
+constexpr uint16_t kQnameOffset = kHeaderSize;  // the question name always starts at byte 12
+constexpr size_t kOptFixedLen = 11;             // root owner, type, class, ttl, rdlength
+
+bool qname_is(const Query& q, std::span<const uint8_t> name) noexcept {
+    return q.qname_len == name.size() && std::memcmp(q.qname.data(), name.data(), name.size()) == 0;
+}
+
+bool equal_folded(std::span<const uint8_t> a, std::span<const uint8_t> b) noexcept {
+    if (a.size() != b.size()) {
+        return false;
+    }
+    for (size_t i = 0; i < a.size(); ++i) {
+        if (fold_byte(a[i]) != fold_byte(b[i])) {
+            return false;
+        }
+    }
+    return true;
+}
+
+// Builds one response. Records go through `w`, whose capacity leaves room for the OPT record
+// so that truncation never loses EDNS.
+class Reply {
+  public:
+    Reply(const Query& q, std::span<uint8_t> out, size_t records_limit) noexcept
+        : q_(q), out_(out), w_(out.first(records_limit)) {}
+
+    WireWriter& writer() noexcept { return w_; }
+
+    // Header (counts patched at the end) and the question echoed as received.
+    void begin(std::span<const uint8_t> query, uint16_t flags) noexcept {
+        w_.u16(q_.id);
+        w_.u16(flags);
+        w_.u16(q_.question_end != 0 ? 1 : 0);
+        w_.u16(0);
+        w_.u16(0);
+        w_.u16(0);
+        if (q_.question_end != 0) {
+            w_.bytes(query.subspan(kHeaderSize, q_.question_end - kHeaderSize));
+        }
+        question_end_ = w_.pos();
+    }
+
+    size_t rr_begin(uint16_t owner_offset, uint16_t type, uint16_t klass, uint32_t ttl) noexcept {
+        w_.u16(static_cast<uint16_t>(0xC000 | owner_offset));
+        w_.u16(type);
+        w_.u16(klass);
+        w_.u32(ttl);
+        const size_t rdlen_at = w_.pos();
+        w_.u16(0);
+        return rdlen_at;
+    }
+
+    void rr_end(size_t rdlen_at) noexcept {
+        w_.patch_u16(rdlen_at, static_cast<uint16_t>(w_.pos() - rdlen_at - 2));
+    }
+
+    // Writes a name from the image, pointing at the longest suffix already in the message.
+    void name(std::span<const uint8_t> name) noexcept {
+        size_t p = 0;
+        while (name[p] != 0) {
+            const auto suffix = name.subspan(p);
+            const int target = find_suffix(suffix);
+            if (target >= 0) {
+                remember(name, p);
+                w_.bytes(name.first(p));
+                w_.u16(static_cast<uint16_t>(0xC000 | target));
+                return;
+            }
+            p += 1 + name[p];
+        }
+        remember(name, p);
+        w_.bytes(name);
+    }
+
+    // Rdata of a static record, its embedded names compressed.
+    void rdata(uint16_t type, std::span<const uint8_t> rd) noexcept {
+        const RdataShape shape = rdata_shape(type);
+        if (shape.names == 0) {
+            w_.bytes(rd);
+            return;
+        }
+        w_.bytes(rd.first(shape.prefix));
+        size_t pos = shape.prefix;
+        for (unsigned i = 0; i < shape.names; ++i) {
+            const size_t len = wire_name_length(rd, pos);  // valid: the image was checked
+            name(rd.subspan(pos, len));
+            pos += len;
+        }
+        w_.bytes(rd.subspan(pos));
+    }
+
+    // Drops every record: the answer did not fit, the client retries over TCP.
+    void truncate() noexcept {
+        w_.rewind(question_end_);
+        an_ = ns_ = 0;
+        n_names_ = 0;
+        truncated_ = true;
+    }
+
+    [[nodiscard]] bool truncated() const noexcept { return truncated_; }
+    uint16_t an_ = 0;
+    uint16_t ns_ = 0;
+    uint16_t ar_ = 0;
+
+    // Closes the message: OPT after the records (in the space kept for it), counts, flags.
+    size_t finish(uint16_t rcode_flags, std::span<const uint8_t> opt) noexcept {
+        WireWriter full(out_, w_.pos());
+        full.bytes(opt);
+        if (!full.ok()) {
+            return 0;
+        }
+        const size_t size = full.pos();
+        WireWriter hdr(out_.first(kHeaderSize));
+        hdr.u16(q_.id);
+        hdr.u16(static_cast<uint16_t>(rcode_flags | (truncated_ ? flag::TC : 0)));
+        hdr.u16(q_.question_end != 0 ? 1 : 0);
+        hdr.u16(an_);
+        hdr.u16(ns_);
+        hdr.u16(static_cast<uint16_t>(ar_ + (opt.empty() ? 0 : 1)));
+        return size;
+    }
+
+  private:
+    int find_suffix(std::span<const uint8_t> suffix) const noexcept {
+        for (size_t l = 0; l < q_.label_count; ++l) {
+            const size_t off = q_.label_offsets[l];
+            if (q_.qname_len - off == suffix.size() &&
+                equal_folded(std::span<const uint8_t>(q_.qname.data() + off, suffix.size()),
+                             suffix)) {
+                return static_cast<int>(kQnameOffset + off);
+            }
+        }
+        for (size_t i = 0; i < n_names_; ++i) {
+            if (equal_folded(names_[i].suffix, suffix)) {
+                return names_[i].offset;
+            }
+        }
+        return -1;
+    }
+
+    // Records where the labels before `upto` are about to be written, as pointer targets.
+    void remember(std::span<const uint8_t> name, size_t upto) noexcept {
+        for (size_t p = 0; p < upto && n_names_ < kMaxNames; p += 1 + name[p]) {
+            const size_t at = w_.pos() + p;
+            if (at < 0x3FFF) {
+                names_[n_names_++] = Known{name.subspan(p), static_cast<int>(at)};
+            }
+        }
+    }
+
+    struct Known {
+        std::span<const uint8_t> suffix;
+        int offset;
+    };
+    static constexpr size_t kMaxNames = 32;
+
+    const Query& q_;
+    std::span<uint8_t> out_;
+    WireWriter w_;
+    size_t question_end_ = 0;
+    Known names_[kMaxNames];
+    size_t n_names_ = 0;
+    bool truncated_ = false;
+};
+
+// The OPT record of a response: our UDP size, extended rcode, and the options the query
+// asked for.
+size_t build_opt(const AnswerContext& ctx, const Query& q, const IpAddress& source,
+                 uint8_t ext_rcode, uint8_t ecs_scope, std::span<uint8_t, 128> buf) noexcept {
+    WireWriter w(buf);
+    w.u8(0);
+    w.u16(rrtype::OPT);
+    w.u16(ctx.identity->edns_udp_size);
+    w.u32(uint32_t{ext_rcode} << 24);  // version 0, DO clear: we sign nothing
+    const size_t rdlen_at = w.pos();
+    w.u16(0);
+    if (q.edns.nsid && !ctx.identity->nsid.empty() && ctx.identity->nsid.size() <= 64) {
+        w.u16(edns::NSID);
+        w.u16(static_cast<uint16_t>(ctx.identity->nsid.size()));
+        w.bytes({reinterpret_cast<const uint8_t*>(ctx.identity->nsid.data()),
+                 ctx.identity->nsid.size()});
+    }
+    if (q.edns.ecs.present) {
+        const auto& ecs = q.edns.ecs;
+        const size_t addr_len = (ecs.source_prefix + 7u) / 8u;
+        w.u16(edns::ECS);
+        w.u16(static_cast<uint16_t>(4 + addr_len));
+        w.u16(ecs.family);
+        w.u8(ecs.source_prefix);
+        w.u8(ecs_scope);
+        w.bytes({ecs.address.data(), addr_len});
+    }
+    const auto& secret = ctx.identity->cookie_secret;
+    if (q.edns.cookie.present &&
+        std::any_of(secret.begin(), secret.end(), [](uint8_t b) { return b != 0; })) {
+        const auto server = make_server_cookie(
+            secret, std::span<const uint8_t, 8>(q.edns.cookie.client), source, ctx.now);
+        w.u16(edns::COOKIE);
+        w.u16(static_cast<uint16_t>(8 + server.size()));
+        w.bytes(q.edns.cookie.client);
+        w.bytes(server);
+    }
+    w.patch_u16(rdlen_at, static_cast<uint16_t>(w.pos() - rdlen_at - 2));
+    return w.ok() ? w.pos() : 0;
+}
+
+size_t max_response_size(const Client& client, const Query& q, const Identity& id,
+                         size_t out_size) noexcept {
+    size_t limit = 0xFFFF;
+    if (client.transport == Transport::Udp) {
+        limit = kClassicUdpSize;
+        if (q.edns.present) {
+            limit = std::clamp<size_t>(q.edns.udp_size, kClassicUdpSize,
+                                       std::max<size_t>(id.edns_udp_size, kClassicUdpSize));
+        }
+    }
+    return std::min(limit, out_size);
+}
+
+// Writes up to max_hosts addresses of a weighted set, drawn by weight without replacement.
+void write_addresses(Reply& r, const ImageView& img, const RRset& rs, Rng& rng) noexcept {
+    uint32_t picked[format::kMaxHostsLimit];
+    const bool v4 = rs.type == rrtype::A;
+    const auto cum = (v4 ? img.cum4() : img.cum6()).subspan(rs.first, rs.count);
+    const size_t n = draw_weighted(cum, rs.max_hosts, rng, picked);
+    WireWriter& w = r.writer();
+    for (size_t i = 0; i < n; ++i) {
+        const size_t at = r.rr_begin(kQnameOffset, rs.type, rrclass::IN, rs.ttl);
+        if (v4) {
+            w.bytes(img.addr4()[rs.first + picked[i]]);
+        } else {
+            w.bytes(img.addr6()[rs.first + picked[i]]);
+        }
+        r.rr_end(at);
+        ++r.an_;
+    }
+}
+
+void write_rrset(Reply& r, const ImageView& img, const RRset& rs, uint16_t owner_offset,
+                 uint32_t ttl) noexcept {
+    for (uint32_t i = 0; i < rs.count; ++i) {
+        const size_t at = r.rr_begin(owner_offset, rs.type, rrclass::IN, ttl);
+        r.rdata(rs.type, img.rdata(rs.first + i));
+        r.rr_end(at);
+    }
+}
+
+// The zone's SOA in the authority section of a negative answer, with the negative-caching
+// TTL of RFC 2308 3: the smaller of the SOA's TTL and its MINIMUM field.
+void write_negative_soa(Reply& r, const ImageView& img, const Query& q, int zone) noexcept {
+    const auto& z = img.zones()[static_cast<size_t>(zone)];
+    const RRset& soa = img.rrset(z.soa_rrset);
+    const auto apex = img.node_name(img.nodes()[z.apex_node]);
+    const auto rd = img.rdata(soa.first);
+    const uint32_t minimum = uint32_t{rd[rd.size() - 4]} << 24 | uint32_t{rd[rd.size() - 3]} << 16 |
+                             uint32_t{rd[rd.size() - 2]} << 8 | rd[rd.size() - 1];
+    // The apex is a suffix of the question name, so the owner is a pointer into it.
+    const auto owner = static_cast<uint16_t>(kQnameOffset + q.qname_len - apex.size());
+    write_rrset(r, img, soa, owner, std::min(soa.ttl, minimum));
+    r.ns_ = 1;
+}
+
+struct Located {
+    uint16_t region = 0;
+    uint8_t scope = 0;
+    bool from_ecs = false;
+};
+
+// The client's region: from ECS when it carries a public unicast address (RFC 7871 says to
+// ignore the rest), otherwise from the packet's source.
+Located locate(const ImageView& img, const Client& client, const Query& q) noexcept {
+    IpAddress addr = client.addr;
+    Located loc;
+    const auto& ecs = q.edns.ecs;
+    if (ecs.present && ecs.source_prefix > 0) {
+        IpAddress e;
+        e.family = ecs.family == 1 ? 4 : 6;
+        e.bytes = ecs.address;
+        if (is_public_unicast(e)) {
+            addr = e;
+            loc.from_ecs = true;
+        }
+    }
+    const GeoMatch m = addr.family == 4 ? img.geo_lookup4(addr.v4_host())
+                                        : img.geo_lookup6(addr.v6_hi(), addr.v6_lo());
+    loc.region = m.region;
+    loc.scope = m.prefix_len;
+    return loc;
+}
+
+// Resolves what `node` holds for `qtype` from where the client is: an rrset id, or 0 when
+// nothing. A CNAME answers every type the node has no entry for (geodns checks it first, and
+// the compiler already folded that order into the per-type entries).
+uint32_t resolve(const ImageView& img, const Node& node, uint16_t qtype, const Client& client,
+                 const Query& q, Located& loc, bool& used_geo) noexcept {
+    const format::Entry* match = nullptr;
+    const format::Entry* cname = nullptr;
+    for (const auto& e : img.entries(node)) {
+        if (e.qtype == qtype) {
+            match = &e;
+            break;
+        }
+        if (e.qtype == rrtype::CNAME) {
+            cname = &e;
+        }
+    }
+    const format::Entry* e = match != nullptr ? match : cname;
+    if (e == nullptr) {
+        return 0;
+    }
+    if (e->kind == EntryKind::Static) {
+        return e->ref;
+    }
+    loc = locate(img, client, q);
+    used_geo = true;
+    return img.dispatch(e->ref, loc.region);
+}
+
+Response respond_error(const Query& q, Rcode rcode, std::span<const uint8_t> query,
+                       std::span<uint8_t> out) noexcept {
+    Response res;
+    res.rcode = rcode;
+    res.qtype = q.question_end != 0 ? q.qtype : 0;
+    Reply r(q, out, std::min<size_t>(out.size(), 0xFFFF));
+    const auto flags = static_cast<uint16_t>(flag::QR | (q.flags & (flag::OPCODE_MASK | flag::RD)));
+    r.begin(query, flags);
+    res.size = static_cast<uint16_t>(
+        r.finish(static_cast<uint16_t>(flags | static_cast<uint16_t>(rcode)), {}));
+    return res;
+}
+
+}  // namespace
+
+Response answer(const AnswerContext& ctx, const Client& client, std::span<const uint8_t> query,
+                std::span<uint8_t> out) noexcept {
+    Query q;
+    switch (parse_query(query, q)) {
+        case ParseResult::Ok:
+            break;
+        case ParseResult::Drop:
+            return Response{};
+        case ParseResult::FormErr:
+            return respond_error(q, Rcode::FormErr, query, out);
+        case ParseResult::NotImp:
+            q.question_end = 0;
+            return respond_error(q, Rcode::NotImp, query, out);
+    }
+
+    Response res;
+    res.qtype = q.qtype;
+    const Identity& id = *ctx.identity;
+    const size_t limit = max_response_size(client, q, id, out.size());
+    // Space for OPT is set aside before any record: its options are known now, except the ECS
+    // scope, whose value does not change its size.
+    uint8_t opt_buf[128];
+    const size_t opt_len = q.edns.present ? build_opt(ctx, q, client.addr, 0, 0, opt_buf) : 0;
+    if (limit < q.question_end + opt_len) {
+        return Response{};  // cannot even echo the question: the buffer is not a real one
+    }
+    Reply r(q, out, limit - opt_len);
+    uint16_t flags = static_cast<uint16_t>(flag::QR | (q.flags & (flag::RD | flag::CD)));
+    r.begin(query, flags);  // the final flags and counts are patched in by finish()
+    Rcode rcode = Rcode::NoError;
+    uint8_t ecs_scope = 0;
+
+    if (q.edns.present && q.edns.version > 0) {
+        rcode = Rcode::BadVers;  // RFC 6891 6.1.3: we speak version 0 only
+    } else if (q.qclass == rrclass::CH) {
+        std::string_view text;
+        if (qname_is(q, kIdServer) || qname_is(q, kHostnameBind)) {
+            text = id.server_id;
+        } else if (qname_is(q, kVersionBind) || qname_is(q, kVersionServer)) {
+            text = id.version;
+        }
+        if (text.empty() || (q.qtype != rrtype::TXT && q.qtype != rrtype::ANY)) {
+            rcode = Rcode::Refused;
+        } else {
+            flags |= flag::AA;
+            const size_t len = std::min<size_t>(text.size(), 255);
+            const size_t at = r.rr_begin(kQnameOffset, rrtype::TXT, rrclass::CH, 0);
+            r.writer().u8(static_cast<uint8_t>(len));
+            r.writer().bytes({reinterpret_cast<const uint8_t*>(text.data()), len});
+            r.rr_end(at);
+            r.an_ = 1;
+        }
+    } else if (q.qclass != rrclass::IN) {
+        rcode = Rcode::Refused;
+    } else if (ctx.image == nullptr) {
+        rcode = Rcode::ServFail;  // no image yet: say so rather than deny names exist
+    } else {
+        const ImageView& img = *ctx.image;
+        const Node* node = img.find_node(q);
+        const int zone = node != nullptr ? node->zone : img.find_zone(q);
+        res.zone = static_cast<int16_t>(zone);
+        if (zone < 0) {
+            rcode = Rcode::Refused;
+        } else if (q.qtype == rrtype::AXFR || q.qtype == rrtype::IXFR) {
+            rcode = Rcode::Refused;  // no zone transfers from the edge
+        } else {
+            flags |= flag::AA;
+            if (node == nullptr) {
+                rcode = Rcode::NxDomain;
+                write_negative_soa(r, img, q, zone);
+            } else if (q.qtype == rrtype::ANY) {
+                const uint32_t ttl =
+                    img.rrset(img.zones()[static_cast<size_t>(zone)].soa_rrset).ttl;
+                const size_t at = r.rr_begin(kQnameOffset, rrtype::HINFO, rrclass::IN, ttl);
+                r.writer().bytes(kRfc8482Hinfo);
+                r.rr_end(at);
+                r.an_ = 1;
+            } else {
+                Located loc;
+                bool used_geo = false;
+                const uint32_t id_rrset = resolve(img, *node, q.qtype, client, q, loc, used_geo);
+                if (used_geo && loc.from_ecs) {
+                    ecs_scope = loc.scope;
+                }
+                if (id_rrset == 0) {
+                    write_negative_soa(r, img, q, zone);  // NODATA
+                } else {
+                    const RRset& rs = img.rrset(id_rrset);
+                    if (rs.type == rrtype::A || rs.type == rrtype::AAAA) {
+                        write_addresses(r, img, rs, *ctx.rng);
+                    } else {
+                        write_rrset(r, img, rs, kQnameOffset, rs.ttl);
+                        r.an_ = static_cast<uint16_t>(rs.count);
+                    }
+                }
+            }
+        }
+    }
+
+    if (!r.writer().ok()) {
+        r.truncate();
+    }
+    res.rcode = rcode;
+    res.truncated = r.truncated();
+    const auto rcode_bits = static_cast<uint16_t>(static_cast<uint16_t>(rcode) & 0xF);
+    if (q.edns.present) {
+        const auto ext = static_cast<uint8_t>(static_cast<uint16_t>(rcode) >> 4);
+        const size_t n = build_opt(ctx, q, client.addr, ext, ecs_scope, opt_buf);
+        res.size = static_cast<uint16_t>(r.finish(static_cast<uint16_t>(flags | rcode_bits),
+                                                  std::span<const uint8_t>(opt_buf, n)));
+    } else {
+        res.size = static_cast<uint16_t>(r.finish(static_cast<uint16_t>(flags | rcode_bits), {}));
+    }
+    return res;
+}
+
+}  // namespace pooledge::zones

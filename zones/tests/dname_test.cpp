@@ -1,0 +1,102 @@
+#include "pooledge/zones/dname.hpp"
+
+#include <gtest/gtest.h>
+
+#include "pooledge/zones/countries.hpp"
+#include "pooledge/zones/geo.hpp"
+#include "pooledge/zones/ip.hpp"
+
+namespace pooledge::zones {
+namespace {
+
+TEST(Dname, TextRoundTrip) {
+    const auto w = name_from_text("0.Pool.NTP.org");
+    ASSERT_TRUE(w);
+    EXPECT_EQ(w->size(), 16u);
+    EXPECT_EQ(name_to_text(*w), "0.Pool.NTP.org.");
+    EXPECT_EQ(name_from_text("."), std::vector<uint8_t>{0});
+    EXPECT_FALSE(name_from_text("a..b"));
+    EXPECT_FALSE(name_from_text(std::string(64, 'a') + ".org"));
+    std::string long_name;
+    for (int i = 0; i < 5; ++i) {
+        long_name += std::string(60, 'x') + ".";
+    }
+    EXPECT_FALSE(name_from_text(long_name));  // over 255 bytes
+}
+
+TEST(Dname, FoldOnlyTouchesAsciiLetters) {
+    EXPECT_EQ(fold_byte('A'), 'a');
+    EXPECT_EQ(fold_byte('Z'), 'z');
+    EXPECT_EQ(fold_byte('a'), 'a');
+    EXPECT_EQ(fold_byte('@'), '@');
+    EXPECT_EQ(fold_byte('['), '[');
+    EXPECT_EQ(fold_byte(0xC1), 0xC1);
+}
+
+TEST(Dname, HashIgnoresBytesPastTheName) {
+    auto a = *name_from_text("pool.ntp.org");
+    EXPECT_EQ(name_hash(a), name_hash(a));
+    auto b = *name_from_text("pool.ntp.orh");
+    EXPECT_NE(name_hash(a), name_hash(b));
+}
+
+TEST(Dname, Subdomain) {
+    const auto apex = *name_from_text("pool.ntp.org");
+    EXPECT_TRUE(name_is_subdomain(*name_from_text("0.pool.ntp.org"), apex));
+    EXPECT_TRUE(name_is_subdomain(apex, apex));
+    EXPECT_FALSE(name_is_subdomain(*name_from_text("xpool.ntp.org"), apex));
+    EXPECT_FALSE(name_is_subdomain(*name_from_text("ntp.org"), apex));
+}
+
+TEST(Dname, ValidWireNames) {
+    EXPECT_TRUE(is_valid_wire_name(*name_from_text("a.b")));
+    const std::vector<uint8_t> trailing = {1, 'a', 0, 0};
+    EXPECT_FALSE(is_valid_wire_name(trailing));
+    const std::vector<uint8_t> pointer = {1, 'a', 0xC0, 12};
+    EXPECT_FALSE(is_valid_wire_name(pointer));
+}
+
+TEST(Ip, ParsePrefixesStrictly) {
+    EXPECT_TRUE(IpPrefix::parse("81.0.0.0/16"));
+    EXPECT_FALSE(IpPrefix::parse("81.0.0.1/16"));  // host bits set
+    EXPECT_FALSE(IpPrefix::parse("81.0.0.0/33"));
+    EXPECT_TRUE(IpPrefix::parse("2a01::/16"));
+    EXPECT_FALSE(IpPrefix::parse("2a01::/129"));
+    EXPECT_EQ(IpPrefix::parse("192.0.2.7")->len, 32);
+}
+
+TEST(Ip, PublicUnicast) {
+    for (const char* a : {"8.8.8.8", "81.2.3.4", "2a01::1", "2001:4860::8888"}) {
+        EXPECT_TRUE(is_public_unicast(*IpAddress::parse(a))) << a;
+    }
+    for (const char* a :
+         {"10.1.2.3", "127.0.0.1", "192.168.1.1", "172.16.0.1", "100.64.0.1", "169.254.1.1",
+          "224.0.0.1", "0.0.0.0", "255.255.255.255", "192.0.2.1", "::1", "::", "fe80::1", "fc00::1",
+          "ff02::1", "2001:db8::1", "::ffff:8.8.8.8"}) {
+        EXPECT_FALSE(is_public_unicast(*IpAddress::parse(a))) << a;
+    }
+}
+
+TEST(Geo, ScopeIsTheLargestPrefixInsideTheRange) {
+    // 81.0.0.0 - 81.0.255.255 is exactly a /16.
+    EXPECT_EQ(geo_scope<uint32_t>(0x51001234, 0x51000000, 0x5100FFFF), 16);
+    // A range that is not a prefix: 10.0.0.0 - 10.2.255.255; an address in 10.2/16 sees /16,
+    // one in 10.0/15 sees /15.
+    EXPECT_EQ(geo_scope<uint32_t>(0x0A020001, 0x0A000000, 0x0A02FFFF), 16);
+    EXPECT_EQ(geo_scope<uint32_t>(0x0A010001, 0x0A000000, 0x0A02FFFF), 15);
+    EXPECT_EQ(geo_scope<uint32_t>(5, 0, UINT32_MAX), 0);
+    EXPECT_EQ(geo_scope<uint32_t>(5, 5, 5), 32);
+}
+
+TEST(Countries, ContinentsAsTheDatabasesAssignThem) {
+    EXPECT_EQ(continent_of("DE"), "europe");
+    EXPECT_EQ(continent_of("us"), "north-america");
+    EXPECT_EQ(continent_of("br"), "south-america");
+    EXPECT_EQ(continent_of("aq"), "antarctica");
+    EXPECT_EQ(continent_of("xx"), "");
+    EXPECT_GE(countries().size(), 245u);
+    EXPECT_EQ(continents().size(), 7u);
+}
+
+}  // namespace
+}  // namespace pooledge::zones

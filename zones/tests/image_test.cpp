@@ -1,0 +1,246 @@
+#include "pooledge/zones/image.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cstring>
+
+#include "pooledge/zones/image_builder.hpp"
+#include "pooledge/zones/query.hpp"
+#include "synthetic_pool.hpp"
+#include "test_util.hpp"
+
+namespace pooledge::zones {
+namespace {
+
+using format::Header;
+
+// An image whose header was edited, with the checksum recomputed so that the deeper checks,
+// not the checksum, have to catch the edit.
+std::vector<uint8_t> edited(std::vector<uint8_t> img, void (*edit)(Header&)) {
+    Header h;
+    std::memcpy(&h, img.data(), sizeof h);
+    edit(h);
+    std::memcpy(img.data(), &h, sizeof h);
+    h.checksum = image_checksum(img);
+    std::memcpy(img.data(), &h, sizeof h);
+    return img;
+}
+
+std::string refusal(const std::vector<uint8_t>& img) {
+    std::string why;
+    EXPECT_FALSE(ImageView::load(img, &why));
+    return why;
+}
+
+TEST(Image, BuildsAndLoads) {
+    auto holder = test::load_small();
+    const auto& h = holder.view.header();
+    EXPECT_EQ(h.serial, 2026112101u);
+    EXPECT_EQ(h.build_time, 1763740800u);
+    EXPECT_EQ(h.zone_count, 1u);
+    EXPECT_EQ(h.region_count, 6u);  // world + 5
+    EXPECT_EQ(holder.bytes.size(), h.total_size);
+}
+
+TEST(Image, FindsNodesCaseInsensitivelyAndMakesEmptyParents) {
+    auto holder = test::load_small();
+    Query q;
+    const auto pkt = test::make_query("0.DEbian.pool.ntp.org");
+    ASSERT_EQ(parse_query(pkt, q), ParseResult::Ok);
+    EXPECT_NE(holder.view.find_node(q), nullptr);
+    const auto ent = test::make_query("debian.pool.ntp.org");
+    ASSERT_EQ(parse_query(ent, q), ParseResult::Ok);
+    const auto* node = holder.view.find_node(q);
+    ASSERT_NE(node, nullptr);
+    EXPECT_EQ(node->entry_count, 0u);  // empty non-terminal
+    const auto missing = test::make_query("nope.pool.ntp.org");
+    ASSERT_EQ(parse_query(missing, q), ParseResult::Ok);
+    EXPECT_EQ(holder.view.find_node(q), nullptr);
+    EXPECT_EQ(holder.view.find_zone(q), 0);
+    const auto outside = test::make_query("example.org");
+    ASSERT_EQ(parse_query(outside, q), ParseResult::Ok);
+    EXPECT_EQ(holder.view.find_zone(q), -1);
+    const auto lookalike = test::make_query("xpool.ntp.org");
+    ASSERT_EQ(parse_query(lookalike, q), ParseResult::Ok);
+    EXPECT_EQ(holder.view.find_zone(q), -1);
+}
+
+TEST(Image, GeoLookupMoreSpecificAndOverridesWin) {
+    ImageBuilder b;
+    const uint16_t eu = b.add_region("europe", 0);
+    const uint16_t de = b.add_region("de", eu);
+    const uint16_t fr = b.add_region("fr", eu);
+    b.add_geo_prefix(*IpPrefix::parse("81.0.0.0/8"), fr);
+    b.add_geo_prefix(*IpPrefix::parse("81.5.0.0/16"), de);
+    b.add_geo_prefix(*IpPrefix::parse("81.5.5.0/24"), fr, /*override_db=*/true);
+    b.add_geo_prefix(*IpPrefix::parse("81.5.0.0/24"), fr);  // more specific DB entry
+    b.add_geo_prefix(*IpPrefix::parse("2a01::/16"), de);
+    const auto soa = b.add_rrset(rrtype::SOA, 60, {{1, 'a', 0, 1, 'b', 0, 0, 0, 0, 1, 0, 0, 0,
+                                                    2, 0,   0, 0, 3,   0, 0, 0, 4, 0, 0, 0, 5}});
+    b.add_zone(*name_from_text("example"), soa);
+    const auto bytes = b.finish(1, 2);
+    std::string why;
+    const auto img = ImageView::load(bytes, &why);
+    ASSERT_TRUE(img) << why;
+    auto v4 = [&](const char* a) { return img->geo_lookup4(IpAddress::parse(a)->v4_host()); };
+    EXPECT_EQ(v4("81.1.2.3").region, fr);
+    EXPECT_EQ(v4("81.5.1.1").region, de);
+    // Germany holds 81.5.1.0-81.5.4.255 here (81.5.0.0/24 and 81.5.5.0/24 are cut out):
+    // the largest prefix around 81.5.1.1 inside it is 81.5.1.0/24.
+    EXPECT_EQ(v4("81.5.1.1").prefix_len, 24);
+    EXPECT_EQ(v4("81.5.0.7").region, fr);
+    EXPECT_EQ(v4("81.5.5.9").region, fr);
+    EXPECT_EQ(v4("81.5.5.9").prefix_len, 24);
+    EXPECT_EQ(v4("82.0.0.1").region, 0);
+    EXPECT_EQ(v4("0.0.0.0").region, 0);
+    EXPECT_EQ(v4("255.255.255.255").region, 0);
+    const auto a6 = *IpAddress::parse("2a01:4f8::1");
+    EXPECT_EQ(img->geo_lookup6(a6.v6_hi(), a6.v6_lo()).region, de);
+    EXPECT_EQ(img->geo_lookup6(a6.v6_hi(), a6.v6_lo()).prefix_len, 16);
+    const auto other = *IpAddress::parse("2a02::1");
+    EXPECT_EQ(img->geo_lookup6(other.v6_hi(), other.v6_lo()).region, 0);
+}
+
+TEST(Image, BuilderRejectsBadInput) {
+    ImageBuilder b;
+    EXPECT_THROW(b.add_region("", 0), std::invalid_argument);
+    EXPECT_THROW(b.add_region("x", 7), std::invalid_argument);
+    const std::vector<WeightedAddress> v6 = {{*IpAddress::parse("2001:db8::1"), 1}};
+    EXPECT_THROW(b.add_address_set(rrtype::A, 60, 4, v6), std::invalid_argument);
+    const std::vector<WeightedAddress> v4 = {{*IpAddress::parse("192.0.2.1"), 1}};
+    EXPECT_THROW(b.add_address_set(rrtype::A, 60, 0, v4), std::invalid_argument);
+    EXPECT_THROW(b.add_address_set(rrtype::A, 60, 33, v4), std::invalid_argument);
+    EXPECT_THROW(b.add_address_set(rrtype::A, 60, 4, {}), std::invalid_argument);
+    EXPECT_THROW(b.add_rrset(rrtype::NS, 60, {{3, 'a', 'b'}}), std::invalid_argument);
+    EXPECT_THROW(b.add_node(*name_from_text("outside.example")), std::invalid_argument);
+    EXPECT_THROW((void)b.finish(1, 1), std::invalid_argument);  // no zone
+}
+
+TEST(Image, AllZeroWeightsMeanEqualWeights) {
+    ImageBuilder b;
+    const std::vector<WeightedAddress> v4 = {{*IpAddress::parse("192.0.2.1"), 0},
+                                             {*IpAddress::parse("192.0.2.2"), 0}};
+    EXPECT_EQ(b.add_address_set(rrtype::A, 60, 4, v4), 1u);
+    const std::vector<WeightedAddress> mixed = {{*IpAddress::parse("192.0.2.1"), 0},
+                                                {*IpAddress::parse("192.0.2.2"), 5}};
+    EXPECT_EQ(b.add_address_set(rrtype::A, 60, 4, mixed), 2u);
+}
+
+TEST(Image, RefusesWhatIsNotAnImage) {
+    auto holder = test::load_small();
+    EXPECT_NE(refusal({}).find("truncated"), std::string::npos);
+    auto magic = holder.bytes;
+    magic[0] = 'X';
+    EXPECT_NE(refusal(magic).find("magic"), std::string::npos);
+    EXPECT_NE(refusal(edited(holder.bytes, [](Header& h) { h.version = 99; })).find("version 99"),
+              std::string::npos);
+}
+
+TEST(Image, RefusesTruncatedImagesAtEveryLength) {
+    auto holder = test::load_small();
+    const auto& full = holder.bytes;
+    for (size_t len = 0; len < full.size(); len += 1 + len / 16) {
+        std::vector<uint8_t> cut(full.begin(), full.begin() + static_cast<ptrdiff_t>(len));
+        std::string why;
+        EXPECT_FALSE(ImageView::load(cut, &why)) << len;
+        EXPECT_FALSE(why.empty());
+    }
+}
+
+TEST(Image, ChecksumCatchesEveryFlippedByteItSamples) {
+    auto holder = test::load_small();
+    // The signature block is outside the checksum by design: the signature covers it.
+    const size_t sig_from = offsetof(Header, sig_alg);
+    const size_t sig_to = offsetof(Header, sections);
+    for (size_t i = 0; i < holder.bytes.size(); i += 97) {
+        if (i >= sig_from && i < sig_to) {
+            continue;
+        }
+        auto bad = holder.bytes;
+        bad[i] ^= 0x40;
+        const std::string why = refusal(bad);
+        EXPECT_FALSE(why.empty()) << i;
+    }
+}
+
+TEST(Image, DeepChecksCatchHostileHeaders) {
+    auto holder = test::load_small();
+    using S = format::Section;
+    const auto sec = [](S s) { return static_cast<size_t>(s); };
+    EXPECT_NE(refusal(edited(holder.bytes, [](Header& h) { h.sections[0].offset = 1u << 30; }))
+                  .find("outside"),
+              std::string::npos);
+    EXPECT_NE(refusal(edited(holder.bytes, [](Header& h) { h.sections[2].size += 3; })), "");
+    (void)sec;
+    EXPECT_NE(refusal(edited(holder.bytes, [](Header& h) { h.region_count += 1; })).find("region"),
+              std::string::npos);
+    EXPECT_NE(
+        refusal(edited(holder.bytes, [](Header& h) { h.max_probe = 1u << 30; })).find("index"),
+        std::string::npos);
+    EXPECT_NE(refusal(edited(holder.bytes,
+                             [](Header& h) {
+                                 h.sections[static_cast<size_t>(format::Section::Geo4Start)].size =
+                                     0;
+                             }))
+                  .find("geo"),
+              std::string::npos);
+}
+
+TEST(Image, DeepChecksCatchHostileRecords) {
+    auto holder = test::load_small();
+    const auto& h = holder.view.header();
+    auto section_at = [&](format::Section s) { return h.sections[static_cast<size_t>(s)].offset; };
+    struct Case {
+        format::Section section;
+        size_t byte;
+        uint8_t value;
+        const char* expect;
+    };
+    const Case cases[] = {
+        {format::Section::Nodes, 4, 200, "bad name"},          // name_len past the table
+        {format::Section::Entries, 4, 0xFF, "entry"},          // ref past its table
+        {format::Section::Entries, 2, 7, "entry kind"},        // unknown kind
+        {format::Section::RRsets, 16 + 2, 0, "max_hosts"},     // the apex A set's
+        {format::Section::RRsets, 12, 0xFF, "out of bounds"},  // count past the addresses
+        {format::Section::Regions, 0, 9, "parent"},            // parent after child
+        {format::Section::Geo4Start, 7, 0x01, "geo"},          // moves a range start
+        {format::Section::Rdata, 0, 0x3F, "rdata"},            // SOA mname label overrun
+    };
+    for (const Case& c : cases) {
+        auto bad = holder.bytes;
+        bad[section_at(c.section) + c.byte] = c.value;
+        Header hh;
+        std::memcpy(&hh, bad.data(), sizeof hh);
+        hh.checksum = image_checksum(bad);
+        std::memcpy(bad.data(), &hh, sizeof hh);
+        std::string why;
+        EXPECT_FALSE(ImageView::load(bad, &why)) << c.expect;
+        EXPECT_NE(why.find(c.expect), std::string::npos) << c.expect << " / " << why;
+    }
+}
+
+TEST(Image, RefusesMisalignedBuffers) {
+    auto holder = test::load_small();
+    std::vector<uint8_t> shifted(holder.bytes.size() + 1);
+    std::memcpy(shifted.data() + 1, holder.bytes.data(), holder.bytes.size());
+    std::string why;
+    EXPECT_FALSE(ImageView::load(std::span<const uint8_t>(shifted).subspan(1), &why));
+    EXPECT_NE(why.find("aligned"), std::string::npos);
+}
+
+TEST(Image, PoolSizedImageBuildsAndValidates) {
+    testing::SyntheticOptions opts;
+    opts.geo4_prefixes = 20000;
+    opts.geo6_prefixes = 5000;
+    const auto pool = testing::synthetic_pool(opts);
+    const auto bytes = compile_image(pool.model, 1, 1);
+    std::string why;
+    const auto img = ImageView::load(bytes, &why);
+    ASSERT_TRUE(img) << why;
+    EXPECT_GT(pool.servers, 6000u);
+    EXPECT_GT(img->nodes().size(), 1000u);
+    EXPECT_GT(img->geo4_ranges(), 10000u);
+}
+
+}  // namespace
+}  // namespace pooledge::zones

@@ -1,0 +1,144 @@
+#include "pooledge/zones/model.hpp"
+
+#include <gtest/gtest.h>
+
+#include <set>
+
+#include "pooledge/zones/image.hpp"
+#include "pooledge/zones/query.hpp"
+#include "test_util.hpp"
+
+namespace pooledge::zones {
+namespace {
+
+// The rrset a name resolves to for a type, from a region (by region name; "" = the world).
+class Resolved {
+  public:
+    Resolved() : holder_(test::load_small()) {}
+
+    const format::RRset* get(const std::string& name, uint16_t type, const std::string& region) {
+        Query q;
+        const auto pkt = test::make_query(name);
+        if (parse_query(pkt, q) != ParseResult::Ok) {
+            return nullptr;
+        }
+        const auto* node = holder_.view.find_node(q);
+        if (node == nullptr) {
+            return nullptr;
+        }
+        uint16_t r = 0;
+        const auto regions = holder_.view.regions();
+        for (uint16_t i = 0; i < regions.size(); ++i) {
+            if (std::string(regions[i].name.data(), regions[i].name_len) == region) {
+                r = i;
+            }
+        }
+        for (const auto& e : holder_.view.entries(*node)) {
+            if (e.qtype == type) {
+                const uint32_t id =
+                    e.kind == format::EntryKind::Static ? e.ref : holder_.view.dispatch(e.ref, r);
+                return id == 0 ? nullptr : &holder_.view.rrset(id);
+            }
+        }
+        return nullptr;
+    }
+
+    // First address of the set, enough to tell the sets of the small zone apart.
+    std::set<std::string> addrs(const format::RRset* rs) {
+        std::set<std::string> out;
+        for (uint32_t i = 0; rs != nullptr && i < rs->count; ++i) {
+            IpAddress a;
+            if (rs->type == rrtype::A) {
+                a.family = 4;
+                std::copy_n(holder_.view.addr4()[rs->first + i].begin(), 4, a.bytes.begin());
+            } else {
+                a.family = 6;
+                a.bytes = holder_.view.addr6()[rs->first + i];
+            }
+            out.insert(a.to_string());
+        }
+        return out;
+    }
+
+    test::ImageHolder holder_;
+};
+
+TEST(Model, CountryThenContinentThenGlobal) {
+    Resolved r;
+    EXPECT_EQ(r.addrs(r.get("0.pool.ntp.org", rrtype::A, "de")),
+              (std::set<std::string>{"198.51.100.1", "198.51.100.2"}));
+    // France has no "0.fr": its continent answers.
+    EXPECT_EQ(r.addrs(r.get("0.pool.ntp.org", rrtype::A, "fr")),
+              (std::set<std::string>{"203.0.113.50", "203.0.113.51"}));
+    // The world (unknown location) gets the global set.
+    EXPECT_EQ(r.addrs(r.get("0.pool.ntp.org", rrtype::A, "")).size(), 5u);
+    // The apex answers from the country label too.
+    EXPECT_EQ(r.addrs(r.get("pool.ntp.org", rrtype::A, "de")).size(), 3u);
+    EXPECT_EQ(r.addrs(r.get("pool.ntp.org", rrtype::A, "us")),
+              (std::set<std::string>{"203.0.113.1"}));
+}
+
+TEST(Model, FirstLabelWithTheTypeWins) {
+    Resolved r;
+    // "2.de" has AAAA; from Germany "2" gets it, from the US the global "2".
+    EXPECT_EQ(r.addrs(r.get("2.pool.ntp.org", rrtype::AAAA, "de")),
+              (std::set<std::string>{"2001:db8:de::1"}));
+    EXPECT_EQ(r.addrs(r.get("2.pool.ntp.org", rrtype::AAAA, "us")).size(), 2u);
+    // No AAAA under "0" anywhere: nothing.
+    EXPECT_EQ(r.get("0.pool.ntp.org", rrtype::AAAA, "de"), nullptr);
+}
+
+TEST(Model, DirectNamesDoNotMove) {
+    Resolved r;
+    EXPECT_EQ(r.addrs(r.get("0.de.pool.ntp.org", rrtype::A, "us")),
+              (std::set<std::string>{"198.51.100.1", "198.51.100.2"}));
+}
+
+TEST(Model, AliasesAreRetargetedByLocation) {
+    Resolved r;
+    EXPECT_EQ(r.addrs(r.get("0.debian.pool.ntp.org", rrtype::A, "de")),
+              r.addrs(r.get("0.pool.ntp.org", rrtype::A, "de")));
+    EXPECT_EQ(r.addrs(r.get("0.debian.pool.ntp.org", rrtype::A, "fr")),
+              r.addrs(r.get("0.pool.ntp.org", rrtype::A, "fr")));
+}
+
+TEST(Model, CnameAnswersEveryType) {
+    Resolved r;
+    const auto* rs = r.get("www.pool.ntp.org", rrtype::CNAME, "");
+    ASSERT_NE(rs, nullptr);
+    EXPECT_EQ(rs->type, rrtype::CNAME);
+    const auto* for_a = r.get("www.pool.ntp.org", rrtype::A, "");
+    ASSERT_NE(for_a, nullptr);
+    EXPECT_EQ(for_a->type, rrtype::CNAME);
+}
+
+TEST(Model, AliasLoopsResolveToNothing) {
+    auto m = test::small_model();
+    m.zones[0].labels["loop1"].alias = "loop2";
+    m.zones[0].labels["loop2"].alias = "loop1";
+    const auto bytes = compile_image(m, 1, 1);
+    EXPECT_TRUE(ImageView::load(bytes));
+}
+
+TEST(Model, ErrorsNameTheLabel) {
+    auto m = test::small_model();
+    m.zones[0].labels["bad"].alias = "missing";
+    try {
+        (void)compile_image(m, 1, 1);
+        FAIL() << "accepted an alias to a missing label";
+    } catch (const std::invalid_argument& e) {
+        EXPECT_NE(std::string(e.what()).find("label 'bad'"), std::string::npos) << e.what();
+    }
+    auto m2 = test::small_model();
+    m2.zones[0].labels["0"].a.push_back({*IpAddress::parse("2001:db8::1"), 1});
+    EXPECT_THROW((void)compile_image(m2, 1, 1), std::invalid_argument);
+    auto m3 = test::small_model();
+    m3.prefixes.push_back({*IpPrefix::parse("1.0.0.0/8"), "atlantis", false});
+    EXPECT_THROW((void)compile_image(m3, 1, 1), std::invalid_argument);
+    auto m4 = test::small_model();
+    m4.zones[0].labels["www"].a.push_back({*IpAddress::parse("192.0.2.1"), 1});
+    EXPECT_THROW((void)compile_image(m4, 1, 1), std::invalid_argument);
+}
+
+}  // namespace
+}  // namespace pooledge::zones

@@ -1,0 +1,142 @@
+#include "pooledge/zones/weighted.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <numeric>
+#include <set>
+#include <vector>
+
+namespace pooledge::zones {
+namespace {
+
+std::vector<uint64_t> running(const std::vector<uint64_t>& w) {
+    std::vector<uint64_t> cum(w.size());
+    std::partial_sum(w.begin(), w.end(), cum.begin());
+    return cum;
+}
+
+// Upper 0.1% quantile of chi-square, Wilson-Hilferty approximation: a correct sampler
+// fails one run in a thousand, and the seed is fixed, so the test is deterministic.
+double chi2_critical(double dof) {
+    const double z = 3.09;
+    const double a = 2.0 / (9.0 * dof);
+    return dof * std::pow(1.0 - a + z * std::sqrt(a), 3);
+}
+
+TEST(Weighted, DrawsAreDistinctAndBounded) {
+    Rng rng(7);
+    const auto cum = running({5, 1, 3, 0, 8, 2});
+    uint32_t out[32];
+    for (int i = 0; i < 1000; ++i) {
+        const size_t n = draw_weighted(cum, 4, rng, out);
+        ASSERT_EQ(n, 4u);
+        std::set<uint32_t> seen(out, out + n);
+        EXPECT_EQ(seen.size(), n);
+        EXPECT_EQ(seen.count(3), 0u);  // weight 0: never drawn
+        for (size_t j = 0; j < n; ++j) {
+            EXPECT_LT(out[j], cum.size());
+        }
+    }
+    // Asking for more than there are with weight gives only those.
+    EXPECT_EQ(draw_weighted(cum, 32, rng, out), 5u);
+}
+
+TEST(Weighted, FirstDrawFollowsTheWeights) {
+    const std::vector<uint64_t> w = {512, 1000, 1500, 3000, 6000, 10000, 25000, 100000, 1000000};
+    const auto cum = running(w);
+    const double total = static_cast<double>(cum.back());
+    Rng rng(42);
+    const int draws = 200000;
+    std::vector<int> count(w.size());
+    uint32_t out[4];
+    for (int i = 0; i < draws; ++i) {
+        draw_weighted(cum, 1, rng, out);
+        ++count[out[0]];
+    }
+    double chi2 = 0;
+    for (size_t i = 0; i < w.size(); ++i) {
+        const double expect = draws * static_cast<double>(w[i]) / total;
+        chi2 += (count[i] - expect) * (count[i] - expect) / expect;
+    }
+    EXPECT_LT(chi2, chi2_critical(static_cast<double>(w.size() - 1))) << chi2;
+}
+
+// Without replacement: the probability that host i is among the k drawn, computed exactly by
+// walking every ordered draw sequence, against the observed frequencies.
+TEST(Weighted, InclusionMatchesSequentialSamplingWithoutReplacement) {
+    const std::vector<uint64_t> w = {1, 2, 3, 4, 10, 30};
+    const auto cum = running(w);
+    const size_t k = 3;
+    std::vector<double> p_in(w.size(), 0.0);
+    // Exact: recursive enumeration of draw sequences.
+    std::function<void(std::vector<bool>&, double, size_t)> walk = [&](std::vector<bool>& taken,
+                                                                       double p, size_t depth) {
+        if (depth == k) {
+            for (size_t i = 0; i < w.size(); ++i) {
+                if (taken[i]) {
+                    p_in[i] += p;
+                }
+            }
+            return;
+        }
+        double left = 0;
+        for (size_t i = 0; i < w.size(); ++i) {
+            left += taken[i] ? 0 : static_cast<double>(w[i]);
+        }
+        for (size_t i = 0; i < w.size(); ++i) {
+            if (!taken[i]) {
+                taken[i] = true;
+                walk(taken, p * static_cast<double>(w[i]) / left, depth + 1);
+                taken[i] = false;
+            }
+        }
+    };
+    std::vector<bool> taken(w.size(), false);
+    walk(taken, 1.0, 0);
+
+    Rng rng(1234);
+    const int draws = 100000;
+    std::vector<int> count(w.size());
+    uint32_t out[k];
+    for (int i = 0; i < draws; ++i) {
+        ASSERT_EQ(draw_weighted(cum, k, rng, out), k);
+        for (size_t j = 0; j < k; ++j) {
+            ++count[out[j]];
+        }
+    }
+    // Each host is a Bernoulli per draw; sum of (obs - exp)^2 / (n p (1-p)) is ~ chi-square.
+    double chi2 = 0;
+    for (size_t i = 0; i < w.size(); ++i) {
+        const double e = draws * p_in[i];
+        chi2 += (count[i] - e) * (count[i] - e) / (e * (1 - p_in[i]));
+    }
+    EXPECT_LT(chi2, chi2_critical(static_cast<double>(w.size()))) << chi2;
+}
+
+TEST(Weighted, SkewedWeightsStillTerminateAndCoverEveryone) {
+    // One heavy host and many light ones: a rejection sampler would spin here.
+    std::vector<uint64_t> w(50, 1);
+    w[17] = uint64_t{1} << 40;
+    const auto cum = running(w);
+    Rng rng(3);
+    uint32_t out[4];
+    int heavy_first = 0;
+    for (int i = 0; i < 1000; ++i) {
+        ASSERT_EQ(draw_weighted(cum, 4, rng, out), 4u);
+        heavy_first += out[0] == 17;
+    }
+    EXPECT_EQ(heavy_first, 1000);
+}
+
+TEST(Rng, BelowIsInRangeAndSeeded) {
+    Rng a(99), b(99);
+    for (int i = 0; i < 1000; ++i) {
+        const uint64_t x = a.below(7);
+        EXPECT_LT(x, 7u);
+        EXPECT_EQ(x, b.below(7));
+    }
+}
+
+}  // namespace
+}  // namespace pooledge::zones
