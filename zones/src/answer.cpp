@@ -27,7 +27,6 @@ constexpr uint8_t kVersionServer[] = {7, 'v', 'e', 'r', 's', 'i', 'o', 'n',
 // RFC 8482 4.2: one synthesized HINFO answers ANY.
 constexpr uint8_t kRfc8482Hinfo[] = {7, 'R', 'F', 'C', '8', '4', '8', '2', 0};
 constexpr uint16_t kQnameOffset = kHeaderSize;  // the question name always starts at byte 12
-constexpr size_t kOptFixedLen = 11;             // root owner, type, class, ttl, rdlength
 
 bool qname_is(const Query& q, std::span<const uint8_t> name) noexcept {
     return q.qname_len == name.size() && std::memcmp(q.qname.data(), name.data(), name.size()) == 0;

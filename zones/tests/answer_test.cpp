@@ -10,12 +10,24 @@
 #include "pooledge/zones/cookie.hpp"
 #include "test_util.hpp"
 
-// Counts heap allocations so a test can prove the answer path makes none. The replacement
-// pairs malloc with free; GCC cannot see that through the operator and warns.
-#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
+// Counts heap allocations so a test can prove the answer path makes none. Under
+// AddressSanitizer the sanitizer owns operator new, so the count (and that test) is off there;
+// the plain build runs it. The replacement pairs malloc with free; GCC cannot see that through
+// the operators and warns.
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define POOLEDGE_ASAN 1
+#endif
+#endif
+#if defined(__SANITIZE_ADDRESS__)
+#define POOLEDGE_ASAN 1
+#endif
+
 namespace {
 std::atomic<size_t> g_allocations{0};
 }
+#ifndef POOLEDGE_ASAN
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
 void* operator new(size_t n) {
     g_allocations.fetch_add(1, std::memory_order_relaxed);
     if (void* p = std::malloc(n == 0 ? 1 : n)) {
@@ -23,12 +35,22 @@ void* operator new(size_t n) {
     }
     throw std::bad_alloc();
 }
+void* operator new[](size_t n) {
+    return operator new(n);
+}
 void operator delete(void* p) noexcept {
     std::free(p);
 }
 void operator delete(void* p, size_t) noexcept {
     std::free(p);
 }
+void operator delete[](void* p) noexcept {
+    std::free(p);
+}
+void operator delete[](void* p, size_t) noexcept {
+    std::free(p);
+}
+#endif
 
 namespace pooledge::zones {
 namespace {
@@ -375,6 +397,9 @@ TEST_F(AnswerTest, AnswersInPlaceExactlyAsIntoAFreshBuffer) {
 }
 
 TEST_F(AnswerTest, AnswerPathDoesNotAllocate) {
+#ifdef POOLEDGE_ASAN
+    GTEST_SKIP() << "allocation counting needs the plain build";
+#endif
     const std::vector<std::vector<uint8_t>> queries = {
         make_query("0.pool.ntp.org", {.edns = true, .ecs = "81.0.1.0/24"}),
         make_query("2.pool.ntp.org", {.qtype = rrtype::AAAA}),

@@ -1,0 +1,173 @@
+// Benchmark of the answer engine on a pool-sized image and a realistic query mix.
+//
+//   build/perf/bench_answer --benchmark_repetitions=10 --benchmark_report_aggregates_only
+//
+// reports ns per query as median, mean and standard deviation over the repetitions, and
+// queries per second per core. The parts (parse, geo lookup, draw) are measured alone too, to
+// show what dominates.
+#include <benchmark/benchmark.h>
+
+#include <memory>
+#include <vector>
+
+#include "pooledge/zones/answer.hpp"
+#include "pooledge/zones/image.hpp"
+#include "pooledge/zones/query.hpp"
+#include "pooledge/zones/weighted.hpp"
+#include "synthetic_pool.hpp"
+#include "test_util.hpp"
+
+using namespace pooledge::zones;
+
+namespace {
+
+struct Workload {
+    std::vector<uint8_t> bytes;
+    std::unique_ptr<ImageView> image;
+    std::vector<std::vector<uint8_t>> queries;
+    std::vector<Client> clients;
+    size_t servers = 0;
+};
+
+IpAddress random_client(Rng& rng, bool v6) {
+    for (;;) {
+        IpAddress a;
+        if (v6) {
+            a.family = 6;
+            const uint64_t hi = (uint64_t{0x2} << 60) | (rng.next() >> 4);
+            for (int i = 0; i < 8; ++i) {
+                a.bytes[i] = static_cast<uint8_t>(hi >> (56 - 8 * i));
+            }
+        } else {
+            a = IpAddress::v4(static_cast<uint32_t>(rng.next()));
+        }
+        if (is_public_unicast(a)) {
+            return a;
+        }
+    }
+}
+
+// The mix: mostly A for N.pool and country names from many clients, some AAAA under 2.,
+// some NXDOMAIN, some EDNS with ECS (as resolvers send it).
+Workload make_workload(bool full_size) {
+    testing::SyntheticOptions opts;
+    if (!full_size) {
+        opts.geo4_prefixes = 5000;
+        opts.geo6_prefixes = 1000;
+    }
+    auto pool = testing::synthetic_pool(opts);
+    Workload w;
+    w.servers = pool.servers;
+    w.bytes = compile_image(pool.model, 1, 1);
+    w.image = std::make_unique<ImageView>(*ImageView::load(w.bytes));
+    Rng rng(2026);
+    const auto& cc = pool.populated_countries;
+    for (size_t i = 0; i < 8192; ++i) {
+        const uint64_t kind = rng.below(100);
+        test::QueryOptions o;
+        std::string name;
+        if (kind < 35) {
+            name = std::to_string(rng.below(4)) + ".pool.ntp.org";
+        } else if (kind < 50) {
+            name = std::to_string(rng.below(4)) + "." + cc[rng.below(cc.size())] + ".pool.ntp.org";
+        } else if (kind < 60) {
+            name = cc[rng.below(cc.size())] + ".pool.ntp.org";
+        } else if (kind < 65) {
+            name = std::to_string(rng.below(4)) + ".vendor" + std::to_string(rng.below(20)) +
+                   ".pool.ntp.org";
+        } else if (kind < 70) {
+            name = "pool.ntp.org";
+        } else if (kind < 80) {
+            name = "2.pool.ntp.org";
+            o.qtype = rrtype::AAAA;
+        } else if (kind < 88) {
+            name = "nonexistent" + std::to_string(i) + ".pool.ntp.org";
+        } else {
+            name = std::to_string(rng.below(4)) + ".pool.ntp.org";
+            o.edns = true;
+            const auto c = random_client(rng, false);
+            o.ecs = IpAddress::v4(c.v4_host() & 0xFFFFFF00u).to_string() + "/24";
+        }
+        w.queries.push_back(test::make_query(name, o));
+        w.clients.push_back(Client{random_client(rng, rng.below(10) == 0), Transport::Udp});
+    }
+    return w;
+}
+
+const Workload& workload(bool full) {
+    static const Workload small = make_workload(false);
+    static const Workload big = make_workload(true);
+    return full ? big : small;
+}
+
+void BM_Answer(benchmark::State& state) {
+    const Workload& w = workload(state.range(0) != 0);
+    const Identity id{.nsid = "bench", .server_id = "bench", .version = "bench"};
+    Rng rng(1);
+    AnswerContext ctx{w.image.get(), &id, &rng, 0};
+    std::vector<uint8_t> out(1232);
+    size_t i = 0;
+    size_t bytes = 0;
+    for (auto _ : state) {
+        const Response r = answer(ctx, w.clients[i], w.queries[i], out);
+        bytes += r.size;
+        i = (i + 1) & (w.queries.size() - 1);
+    }
+    benchmark::DoNotOptimize(bytes);
+    state.SetItemsProcessed(static_cast<int64_t>(state.iterations()));
+    state.counters["servers"] = static_cast<double>(w.servers);
+    state.counters["geo4_ranges"] = static_cast<double>(w.image->geo4_ranges());
+    state.counters["image_MiB"] = static_cast<double>(w.bytes.size()) / (1 << 20);
+}
+BENCHMARK(BM_Answer)->ArgName("full")->Arg(1)->Name("BM_Answer/full");
+BENCHMARK(BM_Answer)->ArgName("full")->Arg(0)->Name("BM_Answer/small");
+
+void BM_Parse(benchmark::State& state) {
+    const Workload& w = workload(true);
+    Query q;
+    size_t i = 0;
+    for (auto _ : state) {
+        benchmark::DoNotOptimize(parse_query(w.queries[i], q));
+        i = (i + 1) & (w.queries.size() - 1);
+    }
+    state.SetItemsProcessed(static_cast<int64_t>(state.iterations()));
+}
+BENCHMARK(BM_Parse);
+
+void BM_GeoLookup(benchmark::State& state) {
+    const Workload& w = workload(true);
+    size_t i = 0;
+    for (auto _ : state) {
+        const IpAddress& a = w.clients[i].addr;
+        benchmark::DoNotOptimize(a.family == 4 ? w.image->geo_lookup4(a.v4_host())
+                                               : w.image->geo_lookup6(a.v6_hi(), a.v6_lo()));
+        i = (i + 1) & (w.clients.size() - 1);
+    }
+    state.SetItemsProcessed(static_cast<int64_t>(state.iterations()));
+}
+BENCHMARK(BM_GeoLookup);
+
+// Four hosts by weight from the global set (the largest, ~5,000 servers).
+void BM_DrawGlobal(benchmark::State& state) {
+    const Workload& w = workload(true);
+    Query q;
+    const auto pkt = test::make_query("pool.ntp.org");
+    (void)parse_query(pkt, q);
+    const auto* node = w.image->find_node(q);
+    const auto& e = w.image->entries(*node)[0];
+    const uint32_t id = e.kind == format::EntryKind::Static ? e.ref : w.image->dispatch(e.ref, 0);
+    const auto& rs = w.image->rrset(id);
+    const auto cum = w.image->cum4().subspan(rs.first, rs.count);
+    Rng rng(3);
+    uint32_t out[4];
+    for (auto _ : state) {
+        benchmark::DoNotOptimize(draw_weighted(cum, 4, rng, out));
+    }
+    state.SetItemsProcessed(static_cast<int64_t>(state.iterations()));
+    state.counters["set_size"] = rs.count;
+}
+BENCHMARK(BM_DrawGlobal);
+
+}  // namespace
+
+BENCHMARK_MAIN();

@@ -1,0 +1,51 @@
+// Writes the seed corpora of the fuzz targets: real queries of every kind the engine handles,
+// and a real image.
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+
+#include "fuzz_common.hpp"
+#include "test_util.hpp"
+
+using namespace pooledge::zones;
+namespace fs = std::filesystem;
+
+namespace {
+
+void write(const fs::path& file, const std::vector<uint8_t>& bytes) {
+    std::ofstream out(file, std::ios::binary);
+    out.write(reinterpret_cast<const char*>(bytes.data()),
+              static_cast<std::streamsize>(bytes.size()));
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    if (argc != 2) {
+        std::cerr << "usage: fuzz_seeds DIR\n";
+        return 2;
+    }
+    const fs::path dir = argv[1];
+    fs::create_directories(dir / "query");
+    fs::create_directories(dir / "image");
+    using test::make_query;
+    const std::vector<std::vector<uint8_t>> queries = {
+        make_query("0.pool.ntp.org"),
+        make_query("2.pool.ntp.org", {.qtype = rrtype::AAAA}),
+        make_query("pool.ntp.org", {.qtype = rrtype::SOA, .edns = true}),
+        make_query("pool.ntp.org", {.qtype = rrtype::ANY}),
+        make_query("nx.pool.ntp.org", {.edns = true, .nsid = true}),
+        make_query("0.vendor0.pool.ntp.org", {.edns = true, .ecs = "81.0.0.0/16"}),
+        make_query("de.pool.ntp.org", {.edns = true, .ecs = "2a01::/32"}),
+        make_query("id.server", {.qtype = rrtype::TXT, .qclass = rrclass::CH}),
+        make_query("pool.ntp.org", {.edns = true, .cookie = std::vector<uint8_t>(24, 3)}),
+        make_query("pool.ntp.org", {.edns = true, .version = 1}),
+        make_query("example.com"),
+    };
+    for (size_t i = 0; i < queries.size(); ++i) {
+        write(dir / "query" / ("seed-" + std::to_string(i)), queries[i]);
+    }
+    write(dir / "image" / "seed-pool", fuzz::small_pool_image());
+    std::cout << "wrote " << queries.size() << " query seeds and 1 image seed to " << dir << "\n";
+    return 0;
+}
