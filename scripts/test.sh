@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Sets up this machine (Debian 12, as root) and runs every test pooledge has; exits non-zero on
+# any failure.
+#
+# Two build trees, one at a time (the machine may have two cores):
+#   build/       GCC, Release, -Werror: unit tests, the kdig/dig cross-check of the engine,
+#                a smoke run of the benchmark, the clang-format check.
+#   build-fuzz/  clang, ASan + UBSan + libFuzzer: the unit tests again under the sanitizers,
+#                and each fuzz target over a fixed number of inputs from generated seeds.
+set -euo pipefail
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+jobs=$(nproc)
+
+"$root/scripts/setup.sh"
+
+echo "== release build (gcc) =="
+cmake -S "$root" -B "$root/build" -G Ninja -DCMAKE_BUILD_TYPE=Release
+cmake --build "$root/build" -j "$jobs"
+ctest --test-dir "$root/build" --output-on-failure -j "$jobs"
+
+echo "== sanitizer and fuzz build (clang) =="
+CC=clang CXX=clang++ cmake -S "$root" -B "$root/build-fuzz" -G Ninja -DPOOLEDGE_FUZZ=ON \
+    -DCMAKE_BUILD_TYPE=RelWithDebInfo
+cmake --build "$root/build-fuzz" -j "$jobs"
+ctest --test-dir "$root/build-fuzz" --output-on-failure -j "$jobs"
+
+echo "test.sh: all tests passed"
