@@ -158,7 +158,7 @@ class Reply {
             }
         }
         for (size_t i = 0; i < n_names_; ++i) {
-            if (equal_folded(names_[i].suffix, suffix)) {
+            if (equal_folded({names_[i].name, names_[i].len}, suffix)) {
                 return names_[i].offset;
             }
         }
@@ -170,14 +170,18 @@ class Reply {
         for (size_t p = 0; p < upto && n_names_ < kMaxNames; p += 1 + name[p]) {
             const size_t at = w_.pos() + p;
             if (at < 0x3FFF) {
-                names_[n_names_++] = Known{name.subspan(p), static_cast<int>(at)};
+                names_[n_names_++] = Known{name.data() + p, static_cast<uint16_t>(name.size() - p),
+                                           static_cast<uint16_t>(at)};
             }
         }
     }
 
+    // Trivially constructible on purpose: a Reply is made per packet, and 32 spans would be
+    // zeroed each time.
     struct Known {
-        std::span<const uint8_t> suffix;
-        int offset;
+        const uint8_t* name;  // a suffix of a name in the image
+        uint16_t len;
+        uint16_t offset;  // where it was written in the message
     };
     static constexpr size_t kMaxNames = 32;
 
@@ -249,7 +253,8 @@ void write_addresses(Reply& r, const ImageView& img, const RRset& rs, Rng& rng) 
     uint32_t picked[format::kMaxHostsLimit];
     const bool v4 = rs.type == rrtype::A;
     const auto cum = (v4 ? img.cum4() : img.cum6()).subspan(rs.first, rs.count);
-    const size_t n = draw_weighted(cum, rs.max_hosts, rng, picked);
+    const auto alias = (v4 ? img.alias4() : img.alias6()).subspan(rs.first, rs.count);
+    const size_t n = draw_weighted(cum, alias, rs.max_hosts, rng, picked);
     WireWriter& w = r.writer();
     for (size_t i = 0; i < n; ++i) {
         const size_t at = r.rr_begin(kQnameOffset, rs.type, rrclass::IN, rs.ttl);

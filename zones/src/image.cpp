@@ -57,10 +57,10 @@ std::span<const T> typed(std::span<const uint8_t> bytes, const SectionRef& ref) 
 }
 
 constexpr std::string_view kSectionNames[kSectionCount] = {
-    "names",      "name index",  "nodes",      "entries",    "dispatch",
-    "rrsets",     "rdata index", "rdata",      "addr4",      "cum4",
-    "addr6",      "cum6",        "regions",    "zones",      "geo4 index",
-    "geo4 start", "geo4 region", "geo6 index", "geo6 start", "geo6 region"};
+    "names",       "name index",  "nodes",      "entries",    "dispatch",    "rrsets",
+    "rdata index", "rdata",       "addr4",      "cum4",       "addr6",       "cum6",
+    "regions",     "zones",       "geo4 index", "geo4 start", "geo4 region", "geo6 index",
+    "geo6 start",  "geo6 region", "alias4",     "alias6"};
 
 constexpr size_t kElemSize[kSectionCount] = {1,
                                              sizeof(IndexSlot),
@@ -81,7 +81,9 @@ constexpr size_t kElemSize[kSectionCount] = {1,
                                              2,
                                              4,
                                              sizeof(Geo6Key),
-                                             2};
+                                             2,
+                                             sizeof(AliasEntry),
+                                             sizeof(AliasEntry)};
 
 // Checks one geo table: ranges start at 0, ascend strictly, name known regions, and the
 // top-16-bit index holds exactly the values lookups assume.
@@ -185,6 +187,8 @@ bool ImageView::validate(std::string& why) {
     cum4_ = typed<uint64_t>(bytes_, sec(Section::Cum4));
     addr6_ = typed<std::array<uint8_t, 16>>(bytes_, sec(Section::Addr6));
     cum6_ = typed<uint64_t>(bytes_, sec(Section::Cum6));
+    alias4_ = typed<AliasEntry>(bytes_, sec(Section::Alias4));
+    alias6_ = typed<AliasEntry>(bytes_, sec(Section::Alias6));
     regions_ = typed<Region>(bytes_, sec(Section::Regions));
     zones_ = typed<Zone>(bytes_, sec(Section::Zones));
     geo4_index_ = typed<uint32_t>(bytes_, sec(Section::Geo4Index));
@@ -206,8 +210,9 @@ bool ImageView::validate(std::string& why) {
     }
 
     // RRsets and their data.
-    if (cum4_.size() != addr4_.size() || cum6_.size() != addr6_.size()) {
-        return c.fail("address and weight tables differ in length");
+    if (cum4_.size() != addr4_.size() || cum6_.size() != addr6_.size() ||
+        alias4_.size() != addr4_.size() || alias6_.size() != addr6_.size()) {
+        return c.fail("address, weight and alias tables differ in length");
     }
     for (size_t i = 0; i < rrsets_.size(); ++i) {
         const RRset& rs = rrsets_[i];
@@ -227,6 +232,12 @@ bool ImageView::validate(std::string& why) {
             if (!std::is_sorted(w.begin(), w.end()) || w.back() == 0 ||
                 w.back() > (uint64_t{1} << 62)) {
                 return c.fail(where + ": weights are not running sums of a positive total");
+            }
+            const auto alias =
+                (rs.type == rrtype::A ? alias4_ : alias6_).subspan(rs.first, rs.count);
+            if (std::any_of(alias.begin(), alias.end(),
+                            [&](const AliasEntry& e) { return e.alias >= rs.count; })) {
+                return c.fail(where + ": alias table points outside its set");
             }
             continue;
         }

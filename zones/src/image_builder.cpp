@@ -131,6 +131,7 @@ uint32_t ImageBuilder::add_address_set(uint16_t type, uint32_t ttl, uint16_t max
     RRset rs{type, max_hosts, ttl, 0, 0};
     rs.first = static_cast<uint32_t>(family == 4 ? addr4_.size() : addr6_.size());
     uint64_t sum = 0;
+    std::vector<uint64_t> kept;
     for (const WeightedAddress& w : addrs) {
         if (w.addr.family != family) {
             bad("address " + w.addr.to_string() + " is not IPv" + std::to_string(family));
@@ -143,6 +144,7 @@ uint32_t ImageBuilder::add_address_set(uint16_t type, uint32_t ttl, uint16_t max
             continue;
         }
         sum += weight;
+        kept.push_back(weight);
         if (family == 4) {
             addr4_.push_back({w.addr.bytes[0], w.addr.bytes[1], w.addr.bytes[2], w.addr.bytes[3]});
             cum4_.push_back(sum);
@@ -155,6 +157,9 @@ uint32_t ImageBuilder::add_address_set(uint16_t type, uint32_t ttl, uint16_t max
     if (rs.count == 0) {
         bad("an address set needs at least one address");
     }
+    const auto alias = build_alias_table(kept);
+    auto& alias_out = family == 4 ? alias4_ : alias6_;
+    alias_out.insert(alias_out.end(), alias.begin(), alias.end());
     rrsets_.push_back(rs);
     return static_cast<uint32_t>(rrsets_.size());
 }
@@ -419,6 +424,8 @@ std::vector<uint8_t> ImageBuilder::finish(uint64_t serial, uint64_t build_time) 
     place(Section::Geo6Index, std::span<const uint32_t>(geo6_idx));
     place(Section::Geo6Start, std::span<const Geo6Key>(geo6_start));
     place(Section::Geo6Region, std::span<const uint16_t>(geo6_region));
+    place(Section::Alias4, std::span<const AliasEntry>(alias4_));
+    place(Section::Alias6, std::span<const AliasEntry>(alias6_));
     out.resize((out.size() + 7) / 8 * 8, 0);
     h.total_size = out.size();
     std::memcpy(out.data(), &h, sizeof h);

@@ -13,6 +13,7 @@
 #include <string>
 
 #include "pooledge/zones/image_format.hpp"
+#include "pooledge/zones/weighted.hpp"
 
 namespace pooledge::zones {
 
@@ -64,6 +65,8 @@ class ImageView {
     [[nodiscard]] std::span<const uint64_t> cum4() const noexcept { return cum4_; }
     [[nodiscard]] std::span<const std::array<uint8_t, 16>> addr6() const noexcept { return addr6_; }
     [[nodiscard]] std::span<const uint64_t> cum6() const noexcept { return cum6_; }
+    [[nodiscard]] std::span<const AliasEntry> alias4() const noexcept { return alias4_; }
+    [[nodiscard]] std::span<const AliasEntry> alias6() const noexcept { return alias6_; }
     [[nodiscard]] std::span<const format::Region> regions() const noexcept { return regions_; }
     [[nodiscard]] std::span<const format::Zone> zones() const noexcept { return zones_; }
 
@@ -90,6 +93,8 @@ class ImageView {
     std::span<const uint64_t> cum4_;
     std::span<const std::array<uint8_t, 16>> addr6_;
     std::span<const uint64_t> cum6_;
+    std::span<const AliasEntry> alias4_;
+    std::span<const AliasEntry> alias6_;
     std::span<const format::Region> regions_;
     std::span<const format::Zone> zones_;
     std::span<const uint32_t> geo4_index_;

@@ -11,6 +11,7 @@
 
 #include "pooledge/zones/image_format.hpp"
 #include "pooledge/zones/ip.hpp"
+#include "pooledge/zones/weighted.hpp"
 
 namespace pooledge::zones {
 
@@ -75,6 +76,8 @@ class ImageBuilder {
     std::vector<uint64_t> cum4_;
     std::vector<std::array<uint8_t, 16>> addr6_;
     std::vector<uint64_t> cum6_;
+    std::vector<AliasEntry> alias4_;
+    std::vector<AliasEntry> alias6_;
     std::vector<format::RdataRef> rdata_index_;
     std::vector<uint8_t> rdata_;
     std::vector<NodeDraft> nodes_;

@@ -44,6 +44,8 @@ enum class Section : uint32_t {
     Geo6Index,   // uint32[kGeoIndexEntries]
     Geo6Start,   // Geo6Key[]
     Geo6Region,  // uint16[]
+    Alias4,      // AliasEntry[]: Walker alias table of each IPv4 set, parallel to Addr4
+    Alias6,      // AliasEntry[]: the same for IPv6, parallel to Addr6
     Count
 };
 inline constexpr size_t kSectionCount = static_cast<size_t>(Section::Count);
