@@ -80,10 +80,8 @@ class ZoneCompiler {
             const std::string where = zwhere + " label '" + name + "'";
             const auto wire = wire_name(join(name, z_.origin), where);
             const uint32_t node = b_.add_node(wire);
+            // SOA is not among types_: add_zone set it, statically, at the apex only.
             for (uint16_t type : types_) {
-                if (type == rrtype::SOA && !name.empty()) {
-                    continue;
-                }
                 b_.set_geo(node, type, table(name, type, 0));
             }
         }

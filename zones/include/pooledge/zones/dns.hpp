@@ -1,6 +1,7 @@
 // DNS protocol constants shared by the parser, the answer engine and the image builder.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 
 namespace pooledge::zones {
