@@ -16,26 +16,27 @@ namespace pooledge::zones {
 
 using namespace format;
 
-std::array<uint8_t, 32> image_checksum(std::span<const uint8_t> image) {
-    std::array<uint8_t, 32> out{};
+std::optional<std::array<uint8_t, 32>> image_checksum(std::span<const uint8_t> image) {
     if (image.size() < sizeof(Header)) {
-        return out;
+        return std::nullopt;
     }
     Header h;
     std::memcpy(&h, image.data(), sizeof h);
     h.checksum = {};
     h.sig_alg = SigAlg::None;
+    h.reserved0 = 0;
     h.key_id = {};
     h.signature = {};
+    std::array<uint8_t, 32> out{};
     EVP_MD_CTX* ctx = EVP_MD_CTX_new();
     unsigned len = 0;
     const bool ok = ctx != nullptr && EVP_DigestInit_ex(ctx, EVP_sha256(), nullptr) == 1 &&
                     EVP_DigestUpdate(ctx, &h, sizeof h) == 1 &&
                     EVP_DigestUpdate(ctx, image.data() + sizeof h, image.size() - sizeof h) == 1 &&
-                    EVP_DigestFinal_ex(ctx, out.data(), &len) == 1;
+                    EVP_DigestFinal_ex(ctx, out.data(), &len) == 1 && len == out.size();
     EVP_MD_CTX_free(ctx);
     if (!ok) {
-        out = {};
+        return std::nullopt;
     }
     return out;
 }
@@ -111,7 +112,7 @@ bool check_geo(std::span<const uint32_t> index, std::span<const Key> start,
     }
     size_t i = 0;
     for (uint32_t k = 0; k < kGeoIndexEntries; ++k) {
-        const unsigned __int128 bound = static_cast<unsigned __int128>(k) << (bits - 16);
+        const u128 bound = geo_index_bound(k, bits);
         while (i + 1 < start.size() && to_u128(start[i + 1]) <= bound) {
             ++i;
         }
@@ -160,8 +161,16 @@ bool ImageView::validate(std::string& why) {
         return c.fail("image size " + std::to_string(bytes_.size()) + " differs from header's " +
                       std::to_string(h.total_size) + " (truncated or padded)");
     }
-    if (image_checksum(bytes_) != h.checksum) {
+    const auto sum = image_checksum(bytes_);
+    if (!sum) {
+        return c.fail("cannot compute the image checksum (OpenSSL failed)");
+    }
+    if (*sum != h.checksum) {
         return c.fail("checksum mismatch (corrupted image)");
+    }
+    if (h.sig_alg != SigAlg::None && h.sig_alg != SigAlg::Ed25519) {
+        return c.fail("unknown signature algorithm " +
+                      std::to_string(static_cast<uint32_t>(h.sig_alg)));
     }
     for (size_t s = 0; s < kSectionCount; ++s) {
         const SectionRef& ref = h.sections[s];
@@ -262,7 +271,8 @@ bool ImageView::validate(std::string& why) {
     for (size_t z = 0; z < zones_.size(); ++z) {
         const Zone& zone = zones_[z];
         if (zone.apex_node >= nodes_.size() || zone.soa_rrset == 0 ||
-            zone.soa_rrset > rrsets_.size() || rrset(zone.soa_rrset).type != rrtype::SOA) {
+            zone.soa_rrset > rrsets_.size() || rrset(zone.soa_rrset).type != rrtype::SOA ||
+            rrset(zone.soa_rrset).count != 1) {
             return c.fail("zone " + std::to_string(z) + " has a bad apex node or SOA");
         }
         const Node& apex = nodes_[zone.apex_node];
@@ -281,6 +291,10 @@ bool ImageView::validate(std::string& why) {
         if (node.name_off > names_.size() || node.name_len > names_.size() - node.name_off ||
             !is_valid_wire_name(node_name(node))) {
             return c.fail(where + ": bad name");
+        }
+        const auto name = node_name(node);
+        if (std::any_of(name.begin(), name.end(), [](uint8_t b) { return fold_byte(b) != b; })) {
+            return c.fail(where + ": name is not case-folded (lookups would miss it)");
         }
         if (node.zone >= zones_.size() ||
             !name_is_subdomain(node_name(node), node_name(nodes_[zones_[node.zone].apex_node]))) {

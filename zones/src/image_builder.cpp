@@ -87,7 +87,7 @@ std::vector<uint32_t> geo_index(const std::vector<std::pair<Key, uint16_t>>& ran
     std::vector<uint32_t> index(kGeoIndexEntries);
     size_t i = 0;
     for (uint32_t k = 0; k < kGeoIndexEntries; ++k) {
-        const u128 bound = static_cast<u128>(k) << (bits - 16);
+        const u128 bound = geo_index_bound(k, bits);
         while (i + 1 < ranges.size() && static_cast<u128>(ranges[i + 1].first) <= bound) {
             ++i;
         }
@@ -191,6 +191,9 @@ uint32_t ImageBuilder::add_zone(std::span<const uint8_t> apex, uint32_t soa_rrse
         rrsets_[soa_rrset - 1].type != rrtype::SOA || rrsets_[soa_rrset - 1].count != 1) {
         bad("zone " + name_to_text(apex) + " needs exactly one SOA record");
     }
+    if (zones_.size() >= 0xFFFF) {
+        bad("too many zones: a node records its zone in 16 bits");
+    }
     std::vector<uint8_t> folded(apex.begin(), apex.end());
     fold_name(folded);
     for (const auto& z : zones_) {
@@ -285,6 +288,15 @@ void ImageBuilder::add_geo_prefix(const IpPrefix& prefix, uint16_t region, bool 
     if (prefix.addr.family != 4 && prefix.addr.family != 6) {
         bad("geo prefix without an address family");
     }
+    // Prefixes made by hand (not by IpPrefix::parse) get the same checks.
+    const unsigned max = prefix.addr.family == 4 ? 32 : 128;
+    bool host_bits = false;
+    for (unsigned bit = prefix.len; bit < max; ++bit) {
+        host_bits |= ((prefix.addr.bytes[bit / 8] >> (7 - bit % 8)) & 1) != 0;
+    }
+    if (prefix.len > max || host_bits) {
+        bad("geo prefix " + prefix.to_string() + " is not a prefix (length or host bits)");
+    }
     geo_.push_back(GeoPrefix{prefix, region, override_db});
 }
 
@@ -310,10 +322,10 @@ std::vector<uint8_t> ImageBuilder::finish(uint64_t serial, uint64_t build_time) 
         Node n{static_cast<uint32_t>(names.size()),   static_cast<uint8_t>(d.name.size()),    0, 0,
                static_cast<uint32_t>(entries.size()), static_cast<uint32_t>(d.entries.size())};
         names.insert(names.end(), d.name.begin(), d.name.end());
-        for (uint16_t z = 0; z < zone_order.size(); ++z) {
+        for (size_t z = 0; z < zone_order.size(); ++z) {
             const ZoneDraft& zone = zones_[zone_order[z]];
             if (name_is_subdomain(d.name, zone.apex)) {
-                n.zone = z;
+                n.zone = static_cast<uint16_t>(z);
                 n.flags = zone.apex == d.name ? kNodeApex : 0;
                 break;
             }
@@ -429,7 +441,11 @@ std::vector<uint8_t> ImageBuilder::finish(uint64_t serial, uint64_t build_time) 
     out.resize((out.size() + 7) / 8 * 8, 0);
     h.total_size = out.size();
     std::memcpy(out.data(), &h, sizeof h);
-    h.checksum = image_checksum(out);
+    const auto sum = image_checksum(out);
+    if (!sum) {
+        throw std::runtime_error("cannot compute the image checksum (OpenSSL failed)");
+    }
+    h.checksum = *sum;
     std::memcpy(out.data(), &h, sizeof h);
 
     std::string why;

@@ -40,6 +40,13 @@ TEST(Dname, HashIgnoresBytesPastTheName) {
     EXPECT_NE(name_hash(a), name_hash(b));
 }
 
+// The hash is part of the image format: these are FORMAT.md's test vectors.
+TEST(Dname, HashMatchesTheFormatTestVectors) {
+    EXPECT_EQ(name_hash(*name_from_text("pool.ntp.org")), 0x58f6d91a13f90ae9ull);
+    EXPECT_EQ(name_hash(*name_from_text("0.pool.ntp.org")), 0x044bea957a4dc3eaull);
+    EXPECT_EQ(name_hash(*name_from_text(".")), 0xea0e478febb5cb75ull);
+}
+
 TEST(Dname, Subdomain) {
     const auto apex = *name_from_text("pool.ntp.org");
     EXPECT_TRUE(name_is_subdomain(*name_from_text("0.pool.ntp.org"), apex));

@@ -21,7 +21,7 @@ std::vector<uint8_t> edited(std::vector<uint8_t> img, void (*edit)(Header&)) {
     std::memcpy(&h, img.data(), sizeof h);
     edit(h);
     std::memcpy(img.data(), &h, sizeof h);
-    h.checksum = image_checksum(img);
+    h.checksum = *image_checksum(img);
     std::memcpy(img.data(), &h, sizeof h);
     return img;
 }
@@ -101,6 +101,27 @@ TEST(Image, GeoLookupMoreSpecificAndOverridesWin) {
     EXPECT_EQ(img->geo_lookup6(other.v6_hi(), other.v6_lo()).region, 0);
 }
 
+// The last index entry covers the top of the space; for IPv6 its bound once overflowed to 0,
+// so ranges starting inside ffff::/16 were never found.
+TEST(Image, GeoLookupAtTheTopOfTheAddressSpace) {
+    ImageBuilder b;
+    const uint16_t de = b.add_region("de", 0);
+    const uint16_t fr = b.add_region("fr", 0);
+    b.add_geo_prefix(*IpPrefix::parse("ffff:1::/32"), de);
+    b.add_geo_prefix(*IpPrefix::parse("255.255.0.0/16"), fr);
+    const auto soa = b.add_rrset(
+        rrtype::SOA, 60, {{0, 0, 0, 0, 0, 1, 0, 0, 0, 2, 0, 0, 0, 3, 0, 0, 0, 4, 0, 0, 0, 5}});
+    b.add_zone(*name_from_text("example"), soa);
+    const auto bytes = b.finish(1, 2);
+    const auto img = ImageView::load(bytes);
+    ASSERT_TRUE(img);
+    const auto a = *IpAddress::parse("ffff:1::7");
+    EXPECT_EQ(img->geo_lookup6(a.v6_hi(), a.v6_lo()).region, de);
+    const auto b6 = *IpAddress::parse("ffff:2::7");
+    EXPECT_EQ(img->geo_lookup6(b6.v6_hi(), b6.v6_lo()).region, 0);
+    EXPECT_EQ(img->geo_lookup4(IpAddress::parse("255.255.1.1")->v4_host()).region, fr);
+}
+
 TEST(Image, BuilderRejectsBadInput) {
     ImageBuilder b;
     EXPECT_THROW(b.add_region("", 0), std::invalid_argument);
@@ -114,6 +135,12 @@ TEST(Image, BuilderRejectsBadInput) {
     EXPECT_THROW(b.add_rrset(rrtype::NS, 60, {{3, 'a', 'b'}}), std::invalid_argument);
     EXPECT_THROW(b.add_node(*name_from_text("outside.example")), std::invalid_argument);
     EXPECT_THROW((void)b.finish(1, 1), std::invalid_argument);  // no zone
+    IpPrefix hand = *IpPrefix::parse("10.0.0.0/8");
+    hand.addr.bytes[3] = 1;  // host bits, as a hand-made prefix might have
+    EXPECT_THROW(b.add_geo_prefix(hand, 0), std::invalid_argument);
+    hand = *IpPrefix::parse("10.0.0.0/8");
+    hand.len = 33;
+    EXPECT_THROW(b.add_geo_prefix(hand, 0), std::invalid_argument);
 }
 
 TEST(Image, AllZeroWeightsMeanEqualWeights) {
@@ -211,7 +238,7 @@ TEST(Image, DeepChecksCatchHostileRecords) {
         bad[section_at(c.section) + c.byte] = c.value;
         Header hh;
         std::memcpy(&hh, bad.data(), sizeof hh);
-        hh.checksum = image_checksum(bad);
+        hh.checksum = *image_checksum(bad);
         std::memcpy(bad.data(), &hh, sizeof hh);
         std::string why;
         EXPECT_FALSE(ImageView::load(bad, &why)) << c.expect;

@@ -16,6 +16,12 @@ using u128 = unsigned __int128;
     return hi != 0 ? std::countl_zero(hi) : 64 + std::countl_zero(static_cast<uint64_t>(v));
 }
 
+// Entry k of a geo index covers keys up to k << (bits - 16); the last entry (k = 2^16) covers
+// every key, and for IPv6 its shift would overflow, so it is the largest key instead.
+[[nodiscard]] constexpr u128 geo_index_bound(uint32_t k, unsigned bits) noexcept {
+    return k >= (1u << 16) ? ~u128{0} : static_cast<u128>(k) << (bits - 16);
+}
+
 // The length of the shortest prefix around `addr` whose whole block lies in [lo, hi]: every
 // address in it maps to the same region, so it is the honest ECS scope of the answer.
 // The block at length L starts at or above lo from L = clz(addr ^ (lo-1)) + 1 on (the first

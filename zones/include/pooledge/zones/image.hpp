@@ -26,8 +26,9 @@ struct GeoMatch {
     uint8_t prefix_len = 0;
 };
 
-// SHA-256 of an image with the checksum and signature fields taken as zero.
-[[nodiscard]] std::array<uint8_t, 32> image_checksum(std::span<const uint8_t> image);
+// SHA-256 of an image with the checksum and the signature block (sig_alg, reserved0, key_id,
+// signature) taken as zero; nothing when the image is shorter than a header or OpenSSL fails.
+[[nodiscard]] std::optional<std::array<uint8_t, 32>> image_checksum(std::span<const uint8_t> image);
 
 class ImageView {
   public:

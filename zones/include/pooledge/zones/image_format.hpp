@@ -136,7 +136,9 @@ struct Geo6Key {
     uint64_t lo;
 };
 
-static_assert(std::is_trivially_copyable_v<Header> && sizeof(Header) % 8 == 0);
+// FORMAT.md section 3 gives these offsets; a change here is a format change.
+static_assert(std::is_trivially_copyable_v<Header> && sizeof(Header) == 520);
+static_assert(offsetof(Header, checksum) == 56 && offsetof(Header, sections) == 168);
 static_assert(sizeof(IndexSlot) == 8 && sizeof(Node) == 16 && sizeof(Entry) == 8);
 static_assert(sizeof(RRset) == 16 && sizeof(RdataRef) == 8 && sizeof(Region) == 32);
 static_assert(sizeof(Zone) == 8 && sizeof(Geo6Key) == 16);
