@@ -169,7 +169,7 @@ class Reply {
     void remember(std::span<const uint8_t> name, size_t upto) noexcept {
         for (size_t p = 0; p < upto && n_names_ < kMaxNames; p += 1 + name[p]) {
             const size_t at = w_.pos() + p;
-            if (at < 0x3FFF) {
+            if (at <= 0x3FFF) {
                 names_[n_names_++] = Known{name.data() + p, static_cast<uint16_t>(name.size() - p),
                                            static_cast<uint16_t>(at)};
             }
@@ -194,18 +194,28 @@ class Reply {
     bool truncated_ = false;
 };
 
-// The OPT record of a response: our UDP size, extended rcode, and the options the query
-// asked for.
+// The largest OPT we write: fixed part, NSID of up to 64 bytes, ECS for an IPv6 /128, a client
+// and a 16-byte server cookie.
+constexpr size_t kMaxNsid = 64;
+constexpr size_t kOptBufSize = 11 + (4 + kMaxNsid) + (4 + 4 + 16) + (4 + 8 + kServerCookieLen);
+// An OPT with no options, for FORMERR answers to queries that had one (RFC 6891 6.1.1 wants
+// an OPT whenever the query had one; its options may be what was malformed).
+constexpr uint8_t kBareOpt[] = {0, 0, 41, 0x04, 0xD0, 0, 0, 0, 0, 0, 0};
+static_assert(kDefaultEdnsSize == 0x04D0);
+
+// The OPT record of a response: our UDP size, extended rcode, the DO bit copied (RFC 3225 3),
+// and the options the query asked for.
 size_t build_opt(const AnswerContext& ctx, const Query& q, const IpAddress& source,
-                 uint8_t ext_rcode, uint8_t ecs_scope, std::span<uint8_t, 128> buf) noexcept {
+                 uint8_t ext_rcode, uint8_t ecs_scope,
+                 std::span<uint8_t, kOptBufSize> buf) noexcept {
     WireWriter w(buf);
     w.u8(0);
     w.u16(rrtype::OPT);
     w.u16(ctx.identity->edns_udp_size);
-    w.u32(uint32_t{ext_rcode} << 24);  // version 0, DO clear: we sign nothing
+    w.u32(uint32_t{ext_rcode} << 24 | (q.edns.dnssec_ok ? 0x8000u : 0u));  // version 0
     const size_t rdlen_at = w.pos();
     w.u16(0);
-    if (q.edns.nsid && !ctx.identity->nsid.empty() && ctx.identity->nsid.size() <= 64) {
+    if (q.edns.nsid && !ctx.identity->nsid.empty() && ctx.identity->nsid.size() <= kMaxNsid) {
         w.u16(edns::NSID);
         w.u16(static_cast<uint16_t>(ctx.identity->nsid.size()));
         w.bytes({reinterpret_cast<const uint8_t*>(ctx.identity->nsid.data()),
@@ -353,11 +363,17 @@ Response respond_error(const Query& q, Rcode rcode, std::span<const uint8_t> que
     Response res;
     res.rcode = rcode;
     res.qtype = q.question_end != 0 ? q.qtype : 0;
-    Reply r(q, out, std::min<size_t>(out.size(), 0xFFFF));
+    const std::span<const uint8_t> opt =
+        q.edns.present ? std::span<const uint8_t>(kBareOpt) : std::span<const uint8_t>();
+    const size_t limit = std::min<size_t>(out.size(), 0xFFFF);
+    if (limit < std::max<size_t>(kHeaderSize, q.question_end) + opt.size()) {
+        return res;  // no room to answer: drop
+    }
+    Reply r(q, out, limit - opt.size());
     const auto flags = static_cast<uint16_t>(flag::QR | (q.flags & (flag::OPCODE_MASK | flag::RD)));
     r.begin(query, flags);
     res.size = static_cast<uint16_t>(
-        r.finish(static_cast<uint16_t>(flags | static_cast<uint16_t>(rcode)), {}));
+        r.finish(static_cast<uint16_t>(flags | static_cast<uint16_t>(rcode)), opt));
     return res;
 }
 
@@ -384,7 +400,7 @@ Response answer(const AnswerContext& ctx, const Client& client, std::span<const 
     const size_t limit = max_response_size(client, q, id, out.size());
     // Space for OPT is set aside before any record: its options are known now, except the ECS
     // scope, whose value does not change its size.
-    uint8_t opt_buf[128];
+    uint8_t opt_buf[kOptBufSize];
     const size_t opt_len = q.edns.present ? build_opt(ctx, q, client.addr, 0, 0, opt_buf) : 0;
     if (limit < q.question_end + opt_len) {
         return Response{};  // cannot even echo the question: the buffer is not a real one

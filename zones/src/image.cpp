@@ -264,6 +264,20 @@ bool ImageView::validate(std::string& why) {
         }
     }
 
+    // Node names first: everything below reads them (a zone its apex's, a node its zone's).
+    for (size_t n = 0; n < nodes_.size(); ++n) {
+        const Node& node = nodes_[n];
+        if (node.name_off > names_.size() || node.name_len > names_.size() - node.name_off ||
+            !is_valid_wire_name(node_name(node))) {
+            return c.fail("node " + std::to_string(n) + ": bad name");
+        }
+        const auto name = node_name(node);
+        if (std::any_of(name.begin(), name.end(), [](uint8_t b) { return fold_byte(b) != b; })) {
+            return c.fail("node " + std::to_string(n) +
+                          ": name is not case-folded (lookups would miss it)");
+        }
+    }
+
     // Zones, innermost (longest apex) first so find_zone() can stop at the first match.
     if (zones_.empty() || zones_.size() != h.zone_count) {
         return c.fail("zone table is empty or disagrees with the header's count");
@@ -284,18 +298,10 @@ bool ImageView::validate(std::string& why) {
         }
     }
 
-    // Nodes: names valid and inside their zone, entries in bounds and well-typed.
+    // Nodes: inside their zone, entries in bounds and well-typed (names were checked above).
     for (size_t n = 0; n < nodes_.size(); ++n) {
         const Node& node = nodes_[n];
         const std::string where = "node " + std::to_string(n);
-        if (node.name_off > names_.size() || node.name_len > names_.size() - node.name_off ||
-            !is_valid_wire_name(node_name(node))) {
-            return c.fail(where + ": bad name");
-        }
-        const auto name = node_name(node);
-        if (std::any_of(name.begin(), name.end(), [](uint8_t b) { return fold_byte(b) != b; })) {
-            return c.fail(where + ": name is not case-folded (lookups would miss it)");
-        }
         if (node.zone >= zones_.size() ||
             !name_is_subdomain(node_name(node), node_name(nodes_[zones_[node.zone].apex_node]))) {
             return c.fail(where + ": not inside its zone");

@@ -191,8 +191,8 @@ uint32_t ImageBuilder::add_zone(std::span<const uint8_t> apex, uint32_t soa_rrse
         rrsets_[soa_rrset - 1].type != rrtype::SOA || rrsets_[soa_rrset - 1].count != 1) {
         bad("zone " + name_to_text(apex) + " needs exactly one SOA record");
     }
-    if (zones_.size() >= 0xFFFF) {
-        bad("too many zones: a node records its zone in 16 bits");
+    if (zones_.size() >= 0x7FFF) {
+        bad("too many zones: zone indexes are 15 bits");
     }
     std::vector<uint8_t> folded(apex.begin(), apex.end());
     fold_name(folded);
@@ -201,9 +201,17 @@ uint32_t ImageBuilder::add_zone(std::span<const uint8_t> apex, uint32_t soa_rrse
             bad("zone " + name_to_text(apex) + " is defined twice");
         }
     }
-    const auto node = static_cast<uint32_t>(nodes_.size());
-    nodes_.push_back(NodeDraft{folded, {}});
-    node_by_name_.emplace(std::string(folded.begin(), folded.end()), node);
+    // A name added before its zone (an inner zone after names of the outer one) becomes the
+    // apex: finish() assigns every node to the innermost zone holding it.
+    const std::string key(folded.begin(), folded.end());
+    uint32_t node = 0;
+    if (auto it = node_by_name_.find(key); it != node_by_name_.end()) {
+        node = it->second;
+    } else {
+        node = static_cast<uint32_t>(nodes_.size());
+        nodes_.push_back(NodeDraft{folded, {}});
+        node_by_name_.emplace(key, node);
+    }
     zones_.push_back(ZoneDraft{folded, node, soa_rrset});
     set_static(node, rrtype::SOA, soa_rrset);
     return static_cast<uint32_t>(zones_.size() - 1);

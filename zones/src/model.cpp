@@ -2,6 +2,7 @@
 
 #include <set>
 #include <stdexcept>
+#include <tuple>
 #include <unordered_map>
 
 #include "pooledge/zones/dname.hpp"
@@ -93,7 +94,8 @@ class ZoneCompiler {
         auto& sets = rrsets_[name];
         const uint32_t ttl = l.ttl.value_or(z_.ttl);
         const uint16_t max_hosts = l.max_hosts.value_or(z_.max_hosts);
-        if (l.alias && (l.cname || !l.a.empty() || !l.aaaa.empty())) {
+        if (l.alias && (l.cname || !l.a.empty() || !l.aaaa.empty() || !l.ns.empty() ||
+                        !l.mx.empty() || !l.txt.empty())) {
             bad(where, "an alias cannot have records of its own");
         }
         if (l.cname &&
@@ -158,7 +160,9 @@ class ZoneCompiler {
 
     // What label `name` answers for `type` from each region: geodns's search, memoised.
     const std::vector<uint32_t>& table(const std::string& name, uint16_t type, int depth) {
-        const auto key = std::make_pair(name, type);
+        // Depth is part of the key: a table cut short by the alias limit must not be reused
+        // where more hops remain.
+        const auto key = std::make_tuple(name, type, depth);
         if (auto it = memo_.find(key); it != memo_.end()) {
             return it->second;
         }
@@ -222,7 +226,7 @@ class ZoneCompiler {
     std::unordered_map<std::string, std::map<uint16_t, uint32_t>> rrsets_;
     std::unordered_map<std::string, std::string> aliases_;
     std::unordered_map<std::string, bool> geo_children_;
-    std::map<std::pair<std::string, uint16_t>, std::vector<uint32_t>> memo_;
+    std::map<std::tuple<std::string, uint16_t, int>, std::vector<uint32_t>> memo_;
 };
 
 }  // namespace

@@ -123,6 +123,9 @@ bool parse_opt(WireReader& r, EdnsInfo& edns) noexcept {
     if (!r.ok()) {
         return false;
     }
+    if (edns.version > 0) {
+        return true;  // RFC 6891 6.1.3: answered BADVERS, whatever its options mean there
+    }
     while (opts.remaining() > 0) {
         const uint16_t code = opts.u16();
         const uint16_t len = opts.u16();

@@ -352,6 +352,60 @@ TEST_F(AnswerTest, MalformedQueriesGetFormerrOrNothing) {
     EXPECT_EQ(ask_raw(notify).rcode, static_cast<uint16_t>(Rcode::NotImp));
 }
 
+// RFC 6891 6.1.1: a query with an OPT gets one back, even when its options were the problem.
+TEST_F(AnswerTest, FormerrKeepsOptWhenTheQueryHadOne) {
+    auto q = make_query("pool.ntp.org", {.edns = true, .ecs = "81.0.0.0/16"});
+    q[q.size() - 3] = 8;  // ECS scope must be 0 in a query
+    const auto m = ask_raw(q);
+    ASSERT_TRUE(m.ok);
+    EXPECT_EQ(m.rcode, static_cast<uint16_t>(Rcode::FormErr));
+    EXPECT_TRUE(m.has_opt);
+    EXPECT_TRUE(m.options.empty());
+    EXPECT_EQ(m.qname, "pool.ntp.org.");
+}
+
+TEST_F(AnswerTest, ErrorsNeverOverrunASmallBuffer) {
+    auto bad = make_query("pool.ntp.org");
+    bad.push_back(0);
+    std::vector<uint8_t> tiny(8);
+    EXPECT_EQ(answer(ctx_, Client{*IpAddress::parse("127.0.0.1")}, bad, tiny).size, 0u);
+    std::vector<uint8_t> header_only(12);
+    EXPECT_EQ(answer(ctx_, Client{*IpAddress::parse("127.0.0.1")}, bad, header_only).size, 0u);
+}
+
+TEST_F(AnswerTest, BadversWhateverTheOptionsOfTheNewerVersion) {
+    auto q = make_query("pool.ntp.org", {.edns = true, .version = 1, .ecs = "81.0.0.0/16"});
+    q[q.size() - 3] = 8;  // meaningless under version 0, none of our business under 1
+    const auto m = ask_raw(q);
+    EXPECT_EQ(m.rcode, static_cast<uint16_t>(Rcode::BadVers));
+    EXPECT_TRUE(m.has_opt);
+}
+
+TEST_F(AnswerTest, LargestOptStillFits) {
+    const std::string nsid(64, 'n');  // Identity holds views: keep the bytes alive
+    identity_.nsid = nsid;
+    identity_.cookie_secret.fill(9);
+    const auto m = ask(
+        "pool.ntp.org",
+        {.edns = true, .nsid = true, .ecs = "2a01::1/128", .cookie = std::vector<uint8_t>(8, 1)});
+    ASSERT_TRUE(m.ok);
+    EXPECT_EQ(m.rcode, 0);
+    ASSERT_TRUE(m.has_opt);
+    EXPECT_EQ(m.options.size(), 3u);  // NSID, ECS, COOKIE
+}
+
+TEST_F(AnswerTest, DnssecOkIsCopied) {
+    auto opt_ttl = [&](bool d) {
+        const auto q = make_query("pool.ntp.org", {.edns = true, .dnssec_ok = d});
+        out_.assign(1232, 0);
+        const auto r = answer(ctx_, Client{*IpAddress::parse("127.0.0.1")}, q, out_);
+        // OPT is the last record: its TTL sits 6 bytes after the type.
+        return std::vector<uint8_t>(out_.begin() + r.size - 6, out_.begin() + r.size - 2);
+    };
+    EXPECT_EQ(opt_ttl(true), (std::vector<uint8_t>{0, 0, 0x80, 0}));
+    EXPECT_EQ(opt_ttl(false), (std::vector<uint8_t>{0, 0, 0, 0}));
+}
+
 TEST_F(AnswerTest, NoImageMeansServfail) {
     ctx_.image = nullptr;
     EXPECT_EQ(ask("0.pool.ntp.org").rcode, static_cast<uint16_t>(Rcode::ServFail));

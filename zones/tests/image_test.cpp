@@ -246,6 +246,29 @@ TEST(Image, DeepChecksCatchHostileRecords) {
     }
 }
 
+// A zone's apex node is read for its name while zones are checked; its name must have been
+// checked first. Here the apex moves to a node whose name points far outside the image.
+TEST(Image, RefusesAnApexWithAHostileName) {
+    auto holder = test::load_small();
+    auto bad = holder.bytes;
+    const auto& h = holder.view.header();
+    const size_t nodes = h.sections[static_cast<size_t>(format::Section::Nodes)].offset;
+    const size_t zones = h.sections[static_cast<size_t>(format::Section::Zones)].offset;
+    format::Node node;
+    std::memcpy(&node, bad.data() + nodes + sizeof node, sizeof node);
+    node.name_off = 0xFFFFFF00u;
+    node.flags = format::kNodeApex;
+    node.zone = 0;
+    std::memcpy(bad.data() + nodes + sizeof node, &node, sizeof node);
+    const uint32_t apex = 1;
+    std::memcpy(bad.data() + zones, &apex, 4);
+    Header hh;
+    std::memcpy(&hh, bad.data(), sizeof hh);
+    hh.checksum = *image_checksum(bad);
+    std::memcpy(bad.data(), &hh, sizeof hh);
+    EXPECT_NE(refusal(bad).find("bad name"), std::string::npos);
+}
+
 TEST(Image, RefusesMisalignedBuffers) {
     auto holder = test::load_small();
     std::vector<uint8_t> shifted(holder.bytes.size() + 1);

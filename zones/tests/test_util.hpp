@@ -24,6 +24,7 @@ struct QueryOptions {
     uint16_t udp_size = 1232;
     uint8_t version = 0;
     bool nsid = false;
+    bool dnssec_ok = false;
     std::optional<std::string> ecs{};  // "81.0.0.0/16"
     std::optional<std::vector<uint8_t>> cookie{};
 };
@@ -73,7 +74,7 @@ inline std::vector<uint8_t> make_query(const std::string& name, const QueryOptio
         put16(q, o.udp_size);
         q.push_back(0);
         q.push_back(o.version);
-        put16(q, 0);
+        put16(q, o.dnssec_ok ? 0x8000 : 0);
         put16(q, static_cast<uint16_t>(opts.size()));
         q.insert(q.end(), opts.begin(), opts.end());
     }
