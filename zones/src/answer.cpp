@@ -203,6 +203,29 @@ constexpr size_t kOptBufSize = 11 + (4 + kMaxNsid) + (4 + 4 + 16) + (4 + 8 + kSe
 constexpr uint8_t kBareOpt[] = {0, 0, 41, 0x04, 0xD0, 0, 0, 0, 0, 0, 0};
 static_assert(kDefaultEdnsSize == 0x04D0);
 
+// Which options an answer carries: what the query asked for and this node offers.
+bool sends_nsid(const AnswerContext& ctx, const Query& q) noexcept {
+    return q.edns.nsid && !ctx.identity->nsid.empty() && ctx.identity->nsid.size() <= kMaxNsid;
+}
+bool sends_cookie(const AnswerContext& ctx, const Query& q) noexcept {
+    const auto& secret = ctx.identity->cookie_secret;
+    return q.edns.cookie.present &&
+           std::any_of(secret.begin(), secret.end(), [](uint8_t b) { return b != 0; });
+}
+size_t ecs_addr_len(const Query& q) noexcept {
+    return (q.edns.ecs.source_prefix + 7u) / 8u;
+}
+
+// The size build_opt() will write, known before any record: space is set aside for it so
+// that truncation never loses EDNS (the ECS scope, decided later, does not change it).
+size_t opt_size(const AnswerContext& ctx, const Query& q) noexcept {
+    size_t n = 11;
+    n += sends_nsid(ctx, q) ? 4 + ctx.identity->nsid.size() : 0;
+    n += q.edns.ecs.present ? 4 + 4 + ecs_addr_len(q) : 0;
+    n += sends_cookie(ctx, q) ? 4 + 8 + kServerCookieLen : 0;
+    return n;
+}
+
 // The OPT record of a response: our UDP size, extended rcode, the DO bit copied (RFC 3225 3),
 // and the options the query asked for.
 size_t build_opt(const AnswerContext& ctx, const Query& q, const IpAddress& source,
@@ -215,7 +238,7 @@ size_t build_opt(const AnswerContext& ctx, const Query& q, const IpAddress& sour
     w.u32(uint32_t{ext_rcode} << 24 | (q.edns.dnssec_ok ? 0x8000u : 0u));  // version 0
     const size_t rdlen_at = w.pos();
     w.u16(0);
-    if (q.edns.nsid && !ctx.identity->nsid.empty() && ctx.identity->nsid.size() <= kMaxNsid) {
+    if (sends_nsid(ctx, q)) {
         w.u16(edns::NSID);
         w.u16(static_cast<uint16_t>(ctx.identity->nsid.size()));
         w.bytes({reinterpret_cast<const uint8_t*>(ctx.identity->nsid.data()),
@@ -223,7 +246,7 @@ size_t build_opt(const AnswerContext& ctx, const Query& q, const IpAddress& sour
     }
     if (q.edns.ecs.present) {
         const auto& ecs = q.edns.ecs;
-        const size_t addr_len = (ecs.source_prefix + 7u) / 8u;
+        const size_t addr_len = ecs_addr_len(q);
         w.u16(edns::ECS);
         w.u16(static_cast<uint16_t>(4 + addr_len));
         w.u16(ecs.family);
@@ -231,11 +254,10 @@ size_t build_opt(const AnswerContext& ctx, const Query& q, const IpAddress& sour
         w.u8(ecs_scope);
         w.bytes({ecs.address.data(), addr_len});
     }
-    const auto& secret = ctx.identity->cookie_secret;
-    if (q.edns.cookie.present &&
-        std::any_of(secret.begin(), secret.end(), [](uint8_t b) { return b != 0; })) {
-        const auto server = make_server_cookie(
-            secret, std::span<const uint8_t, 8>(q.edns.cookie.client), source, ctx.now);
+    if (sends_cookie(ctx, q)) {
+        const auto server =
+            make_server_cookie(ctx.identity->cookie_secret,
+                               std::span<const uint8_t, 8>(q.edns.cookie.client), source, ctx.now);
         w.u16(edns::COOKIE);
         w.u16(static_cast<uint16_t>(8 + server.size()));
         w.bytes(q.edns.cookie.client);
@@ -398,10 +420,7 @@ Response answer(const AnswerContext& ctx, const Client& client, std::span<const 
     res.qtype = q.qtype;
     const Identity& id = *ctx.identity;
     const size_t limit = max_response_size(client, q, id, out.size());
-    // Space for OPT is set aside before any record: its options are known now, except the ECS
-    // scope, whose value does not change its size.
-    uint8_t opt_buf[kOptBufSize];
-    const size_t opt_len = q.edns.present ? build_opt(ctx, q, client.addr, 0, 0, opt_buf) : 0;
+    const size_t opt_len = q.edns.present ? opt_size(ctx, q) : 0;
     if (limit < q.question_end + opt_len) {
         return Response{};  // cannot even echo the question: the buffer is not a real one
     }
@@ -486,6 +505,7 @@ Response answer(const AnswerContext& ctx, const Client& client, std::span<const 
     const auto rcode_bits = static_cast<uint16_t>(static_cast<uint16_t>(rcode) & 0xF);
     if (q.edns.present) {
         const auto ext = static_cast<uint8_t>(static_cast<uint16_t>(rcode) >> 4);
+        uint8_t opt_buf[kOptBufSize];
         const size_t n = build_opt(ctx, q, client.addr, ext, ecs_scope, opt_buf);
         res.size = static_cast<uint16_t>(r.finish(static_cast<uint16_t>(flags | rcode_bits),
                                                   std::span<const uint8_t>(opt_buf, n)));
