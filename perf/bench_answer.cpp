@@ -29,24 +29,6 @@ struct Workload {
     size_t servers = 0;
 };
 
-IpAddress random_client(Rng& rng, bool v6) {
-    for (;;) {
-        IpAddress a;
-        if (v6) {
-            a.family = 6;
-            const uint64_t hi = (uint64_t{0x2} << 60) | (rng.next() >> 4);
-            for (int i = 0; i < 8; ++i) {
-                a.bytes[i] = static_cast<uint8_t>(hi >> (56 - 8 * i));
-            }
-        } else {
-            a = IpAddress::v4(static_cast<uint32_t>(rng.next()));
-        }
-        if (is_public_unicast(a)) {
-            return a;
-        }
-    }
-}
-
 // The mix: mostly A for N.pool and country names from many clients, some AAAA under 2.,
 // some NXDOMAIN, some EDNS with ECS (as resolvers send it).
 Workload make_workload(bool full_size) {
@@ -85,11 +67,13 @@ Workload make_workload(bool full_size) {
         } else {
             name = std::to_string(rng.below(4)) + ".pool.ntp.org";
             o.edns = true;
-            const auto c = random_client(rng, false);
+            const auto c = testing::random_public_v4(rng);
             o.ecs = IpAddress::v4(c.v4_host() & 0xFFFFFF00u).to_string() + "/24";
         }
         w.queries.push_back(test::make_query(name, o));
-        w.clients.push_back(Client{random_client(rng, rng.below(10) == 0), Transport::Udp});
+        const bool v6 = rng.below(10) == 0;
+        w.clients.push_back(Client{
+            v6 ? testing::random_public_v6(rng) : testing::random_public_v4(rng), Transport::Udp});
     }
     return w;
 }

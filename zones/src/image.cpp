@@ -41,6 +41,15 @@ std::optional<std::array<uint8_t, 32>> image_checksum(std::span<const uint8_t> i
     return out;
 }
 
+bool seal_image_checksum(std::span<uint8_t> image) {
+    const auto sum = image_checksum(image);
+    if (!sum) {
+        return false;
+    }
+    std::memcpy(image.data() + offsetof(Header, checksum), sum->data(), sum->size());
+    return true;
+}
+
 namespace {
 
 // Collects the first failure; every check after it is skipped by the caller's early return.

@@ -449,12 +449,9 @@ std::vector<uint8_t> ImageBuilder::finish(uint64_t serial, uint64_t build_time) 
     out.resize((out.size() + 7) / 8 * 8, 0);
     h.total_size = out.size();
     std::memcpy(out.data(), &h, sizeof h);
-    const auto sum = image_checksum(out);
-    if (!sum) {
+    if (!seal_image_checksum(out)) {
         throw std::runtime_error("cannot compute the image checksum (OpenSSL failed)");
     }
-    h.checksum = *sum;
-    std::memcpy(out.data(), &h, sizeof h);
 
     std::string why;
     if (!ImageView::load(out, &why)) {

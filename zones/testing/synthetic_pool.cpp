@@ -13,27 +13,6 @@ namespace {
 constexpr uint64_t kNetspeeds[] = {512,    1000,   1500,   3000,    6000,    10000,   25000,  50000,
                                    100000, 250000, 500000, 1000000, 1500000, 2000000, 3000000};
 
-IpAddress random_public_v4(Rng& rng) {
-    for (;;) {
-        const auto a = IpAddress::v4(static_cast<uint32_t>(rng.next()));
-        if (is_public_unicast(a)) {
-            return a;
-        }
-    }
-}
-
-IpAddress random_public_v6(Rng& rng) {
-    IpAddress a;
-    a.family = 6;
-    const uint64_t hi = (uint64_t{0x2} << 60) | (rng.next() >> 4);  // 2000::/4
-    const uint64_t lo = rng.next();
-    for (int i = 0; i < 8; ++i) {
-        a.bytes[i] = static_cast<uint8_t>(hi >> (56 - 8 * i));
-        a.bytes[8 + i] = static_cast<uint8_t>(lo >> (56 - 8 * i));
-    }
-    return a;
-}
-
 struct Server {
     IpAddress v4;
     std::optional<IpAddress> v6;
@@ -71,6 +50,27 @@ void add_zone_labels(ZoneModel& zone, const std::string& z, std::vector<Server> 
 }
 
 }  // namespace
+
+IpAddress random_public_v4(Rng& rng) {
+    for (;;) {
+        const auto a = IpAddress::v4(static_cast<uint32_t>(rng.next()));
+        if (is_public_unicast(a)) {
+            return a;
+        }
+    }
+}
+
+IpAddress random_public_v6(Rng& rng) {
+    IpAddress a;
+    a.family = 6;
+    const uint64_t hi = (uint64_t{0x2} << 60) | (rng.next() >> 4);  // 2000::/4
+    const uint64_t lo = rng.next();
+    for (int i = 0; i < 8; ++i) {
+        a.bytes[i] = static_cast<uint8_t>(hi >> (56 - 8 * i));
+        a.bytes[8 + i] = static_cast<uint8_t>(lo >> (56 - 8 * i));
+    }
+    return a;
+}
 
 SyntheticPool synthetic_pool(const SyntheticOptions& opts) {
     Rng rng(opts.seed);

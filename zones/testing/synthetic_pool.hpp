@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "pooledge/zones/model.hpp"
+#include "pooledge/zones/rng.hpp"
 
 namespace pooledge::zones::testing {
 
@@ -34,5 +35,9 @@ struct SyntheticPool {
 };
 
 [[nodiscard]] SyntheticPool synthetic_pool(const SyntheticOptions& opts = {});
+
+// Random public unicast addresses (IPv6 from 2000::/4), for made-up servers and clients.
+[[nodiscard]] IpAddress random_public_v4(Rng& rng);
+[[nodiscard]] IpAddress random_public_v6(Rng& rng);
 
 }  // namespace pooledge::zones::testing

@@ -21,8 +21,7 @@ std::vector<uint8_t> edited(std::vector<uint8_t> img, void (*edit)(Header&)) {
     std::memcpy(&h, img.data(), sizeof h);
     edit(h);
     std::memcpy(img.data(), &h, sizeof h);
-    h.checksum = *image_checksum(img);
-    std::memcpy(img.data(), &h, sizeof h);
+    EXPECT_TRUE(seal_image_checksum(img));
     return img;
 }
 
@@ -192,13 +191,10 @@ TEST(Image, ChecksumCatchesEveryFlippedByteItSamples) {
 
 TEST(Image, DeepChecksCatchHostileHeaders) {
     auto holder = test::load_small();
-    using S = format::Section;
-    const auto sec = [](S s) { return static_cast<size_t>(s); };
     EXPECT_NE(refusal(edited(holder.bytes, [](Header& h) { h.sections[0].offset = 1u << 30; }))
                   .find("outside"),
               std::string::npos);
     EXPECT_NE(refusal(edited(holder.bytes, [](Header& h) { h.sections[2].size += 3; })), "");
-    (void)sec;
     EXPECT_NE(refusal(edited(holder.bytes, [](Header& h) { h.region_count += 1; })).find("region"),
               std::string::npos);
     EXPECT_NE(
@@ -236,10 +232,7 @@ TEST(Image, DeepChecksCatchHostileRecords) {
     for (const Case& c : cases) {
         auto bad = holder.bytes;
         bad[section_at(c.section) + c.byte] = c.value;
-        Header hh;
-        std::memcpy(&hh, bad.data(), sizeof hh);
-        hh.checksum = *image_checksum(bad);
-        std::memcpy(bad.data(), &hh, sizeof hh);
+        ASSERT_TRUE(seal_image_checksum(bad));
         std::string why;
         EXPECT_FALSE(ImageView::load(bad, &why)) << c.expect;
         EXPECT_NE(why.find(c.expect), std::string::npos) << c.expect << " / " << why;
@@ -262,10 +255,7 @@ TEST(Image, RefusesAnApexWithAHostileName) {
     std::memcpy(bad.data() + nodes + sizeof node, &node, sizeof node);
     const uint32_t apex = 1;
     std::memcpy(bad.data() + zones, &apex, 4);
-    Header hh;
-    std::memcpy(&hh, bad.data(), sizeof hh);
-    hh.checksum = *image_checksum(bad);
-    std::memcpy(bad.data(), &hh, sizeof hh);
+    ASSERT_TRUE(seal_image_checksum(bad));
     EXPECT_NE(refusal(bad).find("bad name"), std::string::npos);
 }
 

@@ -30,6 +30,11 @@ struct GeoMatch {
 // signature) taken as zero; nothing when the image is shorter than a header or OpenSSL fails.
 [[nodiscard]] std::optional<std::array<uint8_t, 32>> image_checksum(std::span<const uint8_t> image);
 
+// Computes the checksum and stores it in the image's header (after the builder lays it out,
+// after a signer or a test edits it). False when the image is shorter than a header or
+// OpenSSL fails.
+[[nodiscard]] bool seal_image_checksum(std::span<uint8_t> image);
+
 class ImageView {
   public:
     // Validates `bytes` (which must stay mapped while the view is used; 8-byte aligned).
