@@ -3,11 +3,74 @@
 #include <algorithm>
 #include <iterator>
 
+#include "pooledge/zones/dname.hpp"
 #include "pooledge/zones/dns.hpp"
 #include "pooledge/zones/ip.hpp"
 #include "pooledge/zones/wire.hpp"
 
 namespace pooledge::zones {
+namespace {
+
+void put16(std::vector<uint8_t>& v, uint16_t x) {
+    v.push_back(static_cast<uint8_t>(x >> 8));
+    v.push_back(static_cast<uint8_t>(x));
+}
+
+}  // namespace
+
+std::optional<std::vector<uint8_t>> build_query(const std::string& name, const QueryOptions& o) {
+    std::vector<uint8_t> q;
+    put16(q, o.id);
+    put16(q, o.flags);
+    put16(q, 1);
+    put16(q, 0);
+    put16(q, 0);
+    put16(q, o.edns ? 1 : 0);
+    // Keep the caller's case: name_from_text does not fold.
+    const auto wire = name_from_text(name);
+    if (!wire) {
+        return std::nullopt;
+    }
+    q.insert(q.end(), wire->begin(), wire->end());
+    put16(q, o.qtype);
+    put16(q, o.qclass);
+    if (o.edns) {
+        std::vector<uint8_t> opts;
+        if (o.nsid) {
+            put16(opts, edns::NSID);
+            put16(opts, 0);
+        }
+        if (o.ecs) {
+            const auto prefix = IpPrefix::parse(*o.ecs);
+            if (!prefix) {
+                return std::nullopt;
+            }
+            const IpPrefix& p = *prefix;
+            const size_t n = (p.len + 7u) / 8u;
+            put16(opts, edns::ECS);
+            put16(opts, static_cast<uint16_t>(4 + n));
+            put16(opts, p.addr.family == 4 ? 1 : 2);
+            opts.push_back(p.len);
+            opts.push_back(0);
+            opts.insert(opts.end(), p.addr.bytes.begin(),
+                        p.addr.bytes.begin() + static_cast<ptrdiff_t>(n));
+        }
+        if (o.cookie) {
+            put16(opts, edns::COOKIE);
+            put16(opts, static_cast<uint16_t>(o.cookie->size()));
+            opts.insert(opts.end(), o.cookie->begin(), o.cookie->end());
+        }
+        q.push_back(0);
+        put16(q, rrtype::OPT);
+        put16(q, o.udp_size);
+        q.push_back(0);
+        q.push_back(o.version);
+        put16(q, o.dnssec_ok ? 0x8000 : 0);
+        put16(q, static_cast<uint16_t>(opts.size()));
+        q.insert(q.end(), opts.begin(), opts.end());
+    }
+    return q;
+}
 
 std::optional<std::string> read_name(std::span<const uint8_t> msg, size_t& pos) {
     std::string out;

@@ -16,70 +16,10 @@
 
 namespace pooledge::zones::test {
 
-struct QueryOptions {
-    uint16_t id = 0x1234;
-    uint16_t qtype = rrtype::A;
-    uint16_t qclass = rrclass::IN;
-    uint16_t flags = flag::RD;
-    bool edns = false;
-    uint16_t udp_size = 1232;
-    uint8_t version = 0;
-    bool nsid = false;
-    bool dnssec_ok = false;
-    std::optional<std::string> ecs{};  // "81.0.0.0/16"
-    std::optional<std::vector<uint8_t>> cookie{};
-};
-
-inline void put16(std::vector<uint8_t>& v, uint16_t x) {
-    v.push_back(static_cast<uint8_t>(x >> 8));
-    v.push_back(static_cast<uint8_t>(x));
-}
-
+// The tests' queries are always well formed.
+using zones::QueryOptions;
 inline std::vector<uint8_t> make_query(const std::string& name, const QueryOptions& o = {}) {
-    std::vector<uint8_t> q;
-    put16(q, o.id);
-    put16(q, o.flags);
-    put16(q, 1);
-    put16(q, 0);
-    put16(q, 0);
-    put16(q, o.edns ? 1 : 0);
-    // Keep the caller's case: name_from_text does not fold.
-    const auto wire = *name_from_text(name);
-    q.insert(q.end(), wire.begin(), wire.end());
-    put16(q, o.qtype);
-    put16(q, o.qclass);
-    if (o.edns) {
-        std::vector<uint8_t> opts;
-        if (o.nsid) {
-            put16(opts, edns::NSID);
-            put16(opts, 0);
-        }
-        if (o.ecs) {
-            const auto p = *IpPrefix::parse(*o.ecs);
-            const size_t n = (p.len + 7u) / 8u;
-            put16(opts, edns::ECS);
-            put16(opts, static_cast<uint16_t>(4 + n));
-            put16(opts, p.addr.family == 4 ? 1 : 2);
-            opts.push_back(p.len);
-            opts.push_back(0);
-            opts.insert(opts.end(), p.addr.bytes.begin(),
-                        p.addr.bytes.begin() + static_cast<ptrdiff_t>(n));
-        }
-        if (o.cookie) {
-            put16(opts, edns::COOKIE);
-            put16(opts, static_cast<uint16_t>(o.cookie->size()));
-            opts.insert(opts.end(), o.cookie->begin(), o.cookie->end());
-        }
-        q.push_back(0);
-        put16(q, rrtype::OPT);
-        put16(q, o.udp_size);
-        q.push_back(0);
-        q.push_back(o.version);
-        put16(q, o.dnssec_ok ? 0x8000 : 0);
-        put16(q, static_cast<uint16_t>(opts.size()));
-        q.insert(q.end(), opts.begin(), opts.end());
-    }
-    return q;
+    return *zones::build_query(name, o);
 }
 
 // A small zone with known geography:

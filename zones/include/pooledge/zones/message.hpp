@@ -11,6 +11,21 @@
 
 namespace pooledge::zones {
 
+// A query as a stub resolver or dig would send it.
+struct QueryOptions {
+    uint16_t id = 0x1234;
+    uint16_t qtype = 1;       // A
+    uint16_t qclass = 1;      // IN
+    uint16_t flags = 0x0100;  // RD
+    bool edns = false;
+    uint16_t udp_size = 1232;
+    uint8_t version = 0;
+    bool nsid = false;
+    bool dnssec_ok = false;
+    std::optional<std::string> ecs{};  // "81.0.0.0/16"
+    std::optional<std::vector<uint8_t>> cookie{};
+};
+
 struct Record {
     std::string owner;  // as written, case kept
     uint16_t type = 0;
@@ -33,6 +48,10 @@ struct Message {
     std::vector<std::pair<uint16_t, std::vector<uint8_t>>> options;
     bool ok = false;
 };
+
+// Nothing when the name or the ECS prefix is malformed.
+[[nodiscard]] std::optional<std::vector<uint8_t>> build_query(const std::string& name,
+                                                              const QueryOptions& o = {});
 
 // Reads a possibly compressed name at `pos` and advances it (pointer loops and forward
 // pointers fail).

@@ -1,0 +1,68 @@
+// pooledge-control's YAML configuration (configs/control.yaml documents every key).
+//
+// load_config() checks everything before the process acts on it: types, ranges, files that
+// must exist, that exactly one registry input is set. Errors name the file, line and key
+// ("control.yaml:14: push.targets[1]: expected unix:PATH or tcp:HOST:PORT"). Unknown keys
+// are errors too: a misspelt key must not silently leave a default in place. Relative paths
+// are taken relative to the configuration file's directory.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "pooledge/control/geoip.hpp"
+#include "pooledge/zones/push.hpp"
+
+namespace pooledge::control {
+
+struct RegistryConfig {
+    std::string pool_data;    // URL or path; exactly one of pool_data and geodns_json
+    std::string scores;       // optional score feed (pool data only)
+    std::string geodns_json;  // URL or path
+    std::string origin;       // geodns JSON zone name; default: from the file name
+    std::string token_file;   // bearer token for http(s) sources; reread on every fetch
+    std::chrono::seconds interval{60};
+    std::chrono::seconds timeout{30};
+    int retries = 3;
+    std::chrono::seconds max_age{3600};  // refuse data generated longer ago than this
+    uint64_t max_bytes = uint64_t{512} << 20;
+};
+
+struct CompileConfig {
+    double min_score = 10;
+    uint64_t seed = 0;
+    double max_drop_share = 0.25;
+};
+
+struct PushConfig {
+    std::vector<zones::push::Endpoint> targets;
+    std::chrono::seconds timeout{30};
+    std::chrono::seconds retry_min{1};
+    std::chrono::seconds retry_max{300};
+};
+
+struct ControlConfig {
+    std::string file;  // where it was loaded from
+    RegistryConfig registry;
+    CompileConfig compile;
+    GeoIpOptions geoip;
+    std::vector<zones::GeoPrefixModel> overrides;
+    std::string key_file;
+    std::string state_dir;
+    PushConfig push;
+    std::string metrics_listen;  // "127.0.0.1:9120"; empty = no endpoint
+};
+
+// Throws InputError (reason "config").
+[[nodiscard]] ControlConfig load_config(const std::string& path);
+
+// "90", "90s", "15m", "1h" -> seconds; nothing when malformed.
+[[nodiscard]] std::optional<std::chrono::seconds> parse_duration(const std::string& text);
+
+// Whether a registry location is fetched over HTTP rather than read from disk.
+[[nodiscard]] bool is_url(const std::string& location);
+
+}  // namespace pooledge::control

@@ -1,0 +1,68 @@
+// The heart of `pooledge-control run`: ingest, validate, compile, guard, sign, store, push.
+//
+// Every step that can fail on bad input throws InputError, which cycle() turns into a log
+// line and a metric; the last good image is untouched on disk and keeps being pushed. The
+// last good image and its server summary live in state_dir, written atomically, so a
+// restart re-pushes what was serving and the guard rails still know what "before" was.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "pooledge/control/config.hpp"
+#include "pooledge/control/fetch.hpp"
+#include "pooledge/control/geoip.hpp"
+#include "pooledge/control/guard.hpp"
+#include "pooledge/control/metrics.hpp"
+#include "pooledge/control/pusher.hpp"
+#include "pooledge/control/stopper.hpp"
+#include "pooledge/zones/signature.hpp"
+
+namespace pooledge::control {
+
+class Controller {
+  public:
+    // Throws InputError (reason "config") when the signing key cannot be loaded or the state
+    // directory cannot be created.
+    Controller(ControlConfig config, ControlMetrics& metrics, Pusher& pusher, Stopper& stopper,
+               bool force_first);
+
+    // Publishes the last good image from state_dir, if there is one that verifies.
+    void restore();
+
+    // One round. True when a new image was made and published.
+    bool cycle();
+
+    // A new configuration (SIGHUP): takes effect at the next cycle, which recompiles.
+    void reconfigure(ControlConfig config);
+
+    [[nodiscard]] const ControlConfig& config() const noexcept { return config_; }
+
+  private:
+    [[nodiscard]] std::optional<std::string> fetch_source(const std::string& source,
+                                                          const std::string& location,
+                                                          std::string& cache);
+    void refresh_geoip();
+    [[nodiscard]] std::string image_path() const;
+    [[nodiscard]] std::string summary_path() const;
+
+    ControlConfig config_;
+    ControlMetrics& metrics_;
+    Pusher& pusher_;
+    std::optional<zones::SigningKey> key_;
+    Stopper& stopper_;
+    std::unique_ptr<Fetcher> fetcher_;
+    bool force_next_;
+
+    std::string pool_body_, scores_body_, geodns_body_;
+    std::optional<GeoTable> geo_;
+    std::string geo_stamp_;
+    std::string last_fingerprint_;     // inputs of the serving image
+    std::string refused_fingerprint_;  // inputs refused last time: not recompiled until changed
+    std::optional<ServerSummary> last_summary_;
+    uint64_t last_serial_ = 0;
+};
+
+}  // namespace pooledge::control

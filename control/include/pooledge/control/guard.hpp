@@ -1,0 +1,41 @@
+// Guard rails: an update that would drop more than a set share of the servers, or empty a
+// zone that had servers, is refused unless forced. A registry bug or a half-written export
+// looks exactly like that, and serving it would send millions of clients to the few servers
+// left.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "pooledge/zones/model.hpp"
+
+namespace pooledge::control {
+
+// Servers per zone ("@", continents, countries for pool data; labels for geodns JSON) and in
+// total. Kept next to the last good image, so the rails hold across restarts.
+struct ServerSummary {
+    std::map<std::string, uint64_t> per_zone;
+    uint64_t total = 0;
+
+    [[nodiscard]] std::string to_json() const;
+    // Nothing when the text is not a summary (a missing or damaged file disables the rails
+    // for one update, and says so).
+    [[nodiscard]] static std::optional<ServerSummary> from_json(std::string_view text);
+};
+
+// For geodns JSON input: addresses per label, and distinct addresses in total.
+[[nodiscard]] ServerSummary summarize_zone(const zones::ZoneModel& zone);
+
+struct GuardRefusal {
+    std::string rule;  // "drop_share" or "empty_zone": a metric label
+    std::string message;
+};
+
+[[nodiscard]] std::optional<GuardRefusal> check_guard_rails(const ServerSummary& last,
+                                                            const ServerSummary& next,
+                                                            double max_drop_share);
+
+}  // namespace pooledge::control

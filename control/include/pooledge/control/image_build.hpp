@@ -1,0 +1,26 @@
+// The last step of a compile: zones + GeoIP table + overrides -> a signed image.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "pooledge/control/geoip.hpp"
+#include "pooledge/zones/model.hpp"
+#include "pooledge/zones/signature.hpp"
+
+namespace pooledge::control {
+
+struct ImageInputs {
+    std::vector<zones::ZoneModel> zones;
+    const GeoTable* geo = nullptr;                 // may be null: no geography at all
+    std::vector<zones::GeoPrefixModel> overrides;  // win over the database
+    uint64_t serial = 0;
+    uint64_t build_time = 0;
+};
+
+// Compiles and signs; throws InputError (reason "compile") when the zones do not compile
+// (an alias to nowhere, a name too long, ...) or signing fails.
+[[nodiscard]] std::vector<uint8_t> build_signed_image(const ImageInputs& in,
+                                                      const zones::SigningKey& key);
+
+}  // namespace pooledge::control

@@ -1,0 +1,46 @@
+// Pushes the current image to every configured dataplane, one thread per target, so a slow
+// or dead node never holds up the others. A target that fails is retried with exponential
+// back-off (push.retry_min .. push.retry_max) until it confirms the current image; a newer
+// image replaces the pending one at once.
+#pragma once
+
+#include <condition_variable>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "pooledge/control/config.hpp"
+#include "pooledge/control/metrics.hpp"
+
+namespace pooledge::control {
+
+using ImagePtr = std::shared_ptr<const std::vector<uint8_t>>;
+
+class Pusher {
+  public:
+    Pusher(const PushConfig& config, ControlMetrics& metrics);
+    ~Pusher();  // stops and joins the target threads
+    Pusher(const Pusher&) = delete;
+    Pusher& operator=(const Pusher&) = delete;
+
+    void publish(ImagePtr image, uint64_t serial);
+
+  private:
+    struct Target;
+    void run(Target& t);
+
+    PushConfig config_;
+    ControlMetrics& metrics_;
+    std::mutex mu_;
+    std::condition_variable cv_;
+    bool stopping_ = false;
+    ImagePtr image_;
+    uint64_t serial_ = 0;
+    uint64_t generation_ = 0;
+    std::vector<std::unique_ptr<Target>> targets_;
+};
+
+}  // namespace pooledge::control

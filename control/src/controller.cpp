@@ -1,0 +1,318 @@
+#include "pooledge/control/controller.hpp"
+
+#include <openssl/sha.h>
+#include <sys/stat.h>
+
+#include <chrono>
+#include <filesystem>
+
+#include "pooledge/control/geodns_json.hpp"
+#include "pooledge/control/image_build.hpp"
+#include "pooledge/control/input_error.hpp"
+#include "pooledge/control/log.hpp"
+#include "pooledge/control/pool_compiler.hpp"
+#include "pooledge/control/pool_data.hpp"
+#include "pooledge/control/regions.hpp"
+#include "pooledge/zones/file_io.hpp"
+
+namespace pooledge::control {
+namespace {
+
+double unix_now() {
+    return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
+FetchOptions fetch_options(const RegistryConfig& r) {
+    FetchOptions f;
+    f.token_file = r.token_file;
+    f.timeout = r.timeout;
+    f.retries = r.retries;
+    f.max_bytes = r.max_bytes;
+    return f;
+}
+
+// SHA-256 over the inputs of a compile; the lengths keep "ab"+"c" apart from "a"+"bc".
+std::string fingerprint(std::initializer_list<const std::string*> parts) {
+    std::string joined;
+    for (const std::string* p : parts) {
+        joined.append(std::to_string(p->size())).append(":").append(*p);
+    }
+    unsigned char d[SHA256_DIGEST_LENGTH];
+    SHA256(reinterpret_cast<const unsigned char*>(joined.data()), joined.size(), d);
+    return std::string(reinterpret_cast<const char*>(d), sizeof d);
+}
+
+// Only zones the pool has (global, continents, countries) become metric labels: a geodns
+// export can have thousands of labels.
+std::map<std::string, uint64_t> bounded(const std::map<std::string, uint64_t>& per_zone) {
+    std::map<std::string, uint64_t> out;
+    for (const auto& r : pool_regions()) {
+        const auto it = per_zone.find(r.name);
+        out[r.name] = it == per_zone.end() ? 0 : it->second;
+    }
+    const auto it = per_zone.find("@");
+    out["@"] = it == per_zone.end() ? 0 : it->second;
+    return out;
+}
+
+}  // namespace
+
+Controller::Controller(ControlConfig config, ControlMetrics& metrics, Pusher& pusher,
+                       Stopper& stopper, bool force_first)
+    : config_(std::move(config)),
+      metrics_(metrics),
+      pusher_(pusher),
+      stopper_(stopper),
+      fetcher_(std::make_unique<Fetcher>(fetch_options(config_.registry), &stopper)),
+      force_next_(force_first) {
+    std::string why;
+    key_ = zones::SigningKey::load(config_.key_file, &why);
+    if (!key_) {
+        throw InputError("config", "signing.key: " + why);
+    }
+    std::error_code ec;
+    std::filesystem::create_directories(config_.state_dir, ec);
+    if (ec) {
+        throw InputError("config", "state_dir: " + config_.state_dir + ": " + ec.message());
+    }
+}
+
+std::string Controller::image_path() const {
+    return config_.state_dir + "/last-good.img";
+}
+std::string Controller::summary_path() const {
+    return config_.state_dir + "/last-good.summary.json";
+}
+
+void Controller::restore() {
+    std::string why;
+    auto bytes = zones::read_file(image_path(), uint64_t{4} << 30, &why);
+    if (!bytes) {
+        log::info("no last good image to restore (" + why + ")");
+        return;
+    }
+    // Checked like any receiver checks it: a damaged or foreign file is not pushed.
+    zones::TrustedKey own{key_->public_key(), key_->key_id(), config_.key_file};
+    const std::vector<zones::TrustedKey> keys = {own};
+    const auto view = zones::load_trusted(*bytes, keys, &why);
+    if (!view) {
+        log::warn("last good image " + image_path() + " not restored: " + why);
+        return;
+    }
+    last_serial_ = view->header().serial;
+    if (const auto text = zones::read_file(summary_path(), 64 << 20, &why)) {
+        last_summary_ = ServerSummary::from_json(
+            std::string_view(reinterpret_cast<const char*>(text->data()), text->size()));
+    }
+    if (!last_summary_) {
+        log::warn(
+            "no server summary next to the last good image: guard rails start with the next "
+            "update");
+    } else {
+        metrics_.eligible(bounded(last_summary_->per_zone));
+    }
+    metrics_.image(last_serial_, bytes->size(), -1);
+    log::info("restored last good image, serial " + std::to_string(last_serial_) + ", " +
+              std::to_string(bytes->size()) + " bytes");
+    pusher_.publish(std::make_shared<const std::vector<uint8_t>>(std::move(*bytes)), last_serial_);
+}
+
+void Controller::reconfigure(ControlConfig config) {
+    config_ = std::move(config);
+    std::string why;
+    if (auto key = zones::SigningKey::load(config_.key_file, &why)) {
+        key_ = std::move(key);
+    } else {
+        log::error("signing.key: " + why + "; keeping the previous key");
+    }
+    fetcher_ = std::make_unique<Fetcher>(fetch_options(config_.registry), &stopper_);
+    pool_body_.clear();
+    scores_body_.clear();
+    geodns_body_.clear();
+    geo_stamp_.clear();
+    last_fingerprint_.clear();
+    refused_fingerprint_.clear();
+}
+
+std::optional<std::string> Controller::fetch_source(const std::string& source,
+                                                    const std::string& location,
+                                                    std::string& cache) {
+    metrics_.ingest_attempt(source);
+    try {
+        Fetched f = fetcher_->fetch(location);
+        if (!f.unchanged) {
+            cache = std::move(f.body);
+        }
+        if (cache.empty()) {
+            throw InputError("empty", location + ": empty response");
+        }
+        return cache;
+    } catch (const InputError& e) {
+        metrics_.ingest_failure(source, e.reason());
+        log::error(e.what());
+        return std::nullopt;
+    }
+}
+
+void Controller::refresh_geoip() {
+    struct stat st {};
+    if (::stat(config_.geoip.path.c_str(), &st) != 0) {
+        metrics_.ingest_failure("geoip", "geoip");
+        log::error("geoip.path " + config_.geoip.path + ": cannot stat" +
+                   (geo_ ? "; keeping the table read before" : ""));
+        return;
+    }
+    const std::string stamp = std::to_string(st.st_mtim.tv_sec) + "." +
+                              std::to_string(st.st_mtim.tv_nsec) + "/" +
+                              std::to_string(st.st_size) + "/" + std::to_string(st.st_ino);
+    if (geo_ && stamp == geo_stamp_) {
+        return;
+    }
+    metrics_.ingest_attempt("geoip");
+    try {
+        const auto t0 = std::chrono::steady_clock::now();
+        GeoTable table = read_geoip(config_.geoip);
+        const double secs =
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        log::info("geoip " + config_.geoip.path + ": " + std::to_string(table.prefixes.size()) +
+                  " prefixes (" + std::to_string(table.stats.mapped_country) + " by country, " +
+                  std::to_string(table.stats.mapped_continent) + " by continent, " +
+                  std::to_string(table.stats.unknown_country + table.stats.no_location) +
+                  " unmapped) in " + std::to_string(secs) + " s");
+        metrics_.geoip(table.stats);
+        metrics_.ingest_success("geoip", unix_now());
+        geo_ = std::move(table);
+        geo_stamp_ = stamp;
+    } catch (const InputError& e) {
+        metrics_.ingest_failure("geoip", e.reason());
+        log::error(std::string(e.what()) + (geo_ ? "; keeping the table read before" : ""));
+    }
+}
+
+bool Controller::cycle() {
+    const RegistryConfig& reg = config_.registry;
+    const bool pool_input = !reg.pool_data.empty();
+    if (pool_input) {
+        if (!fetch_source("pool_data", reg.pool_data, pool_body_)) {
+            return false;
+        }
+        // A failed score feed does not hold back a server list update: the pool data's own
+        // scores (or the last feed read) stand in.
+        if (!reg.scores.empty()) {
+            (void)fetch_source("scores", reg.scores, scores_body_);
+        }
+    } else if (!fetch_source("geodns_json", reg.geodns_json, geodns_body_)) {
+        return false;
+    }
+    refresh_geoip();
+    if (!geo_) {
+        return false;
+    }
+    const std::string fp = fingerprint({&pool_body_, &scores_body_, &geodns_body_, &geo_stamp_});
+    if (!force_next_ && (fp == last_fingerprint_ || fp == refused_fingerprint_)) {
+        return false;  // nothing new since the last image (or the last refusal)
+    }
+
+    const auto t0 = std::chrono::steady_clock::now();
+    const int64_t now = static_cast<int64_t>(unix_now());
+    const std::string main_source = pool_input ? "pool_data" : "geodns_json";
+    try {
+        ImageInputs in;
+        ServerSummary summary;
+        if (pool_input) {
+            PoolData data = parse_pool_data(pool_body_, reg.pool_data);
+            check_freshness(data.generated, now, reg.max_age.count(), reg.pool_data);
+            if (!scores_body_.empty()) {
+                try {
+                    const ScoreFeed feed = parse_score_feed(scores_body_, reg.scores);
+                    check_freshness(feed.generated, now, reg.max_age.count(), reg.scores);
+                    const ScoreMerge m = apply_scores(data, feed);
+                    metrics_.ingest_success("scores", unix_now());
+                    if (m.unknown_server > 0) {
+                        log::info("score feed: " + std::to_string(m.unknown_server) +
+                                  " scores for servers not in the pool data, ignored");
+                    }
+                } catch (const InputError& e) {
+                    metrics_.ingest_failure("scores", e.reason());
+                    log::error(std::string(e.what()) + "; compiling with the pool data's scores");
+                }
+            }
+            PoolCompileOptions opts;
+            opts.min_score = config_.compile.min_score;
+            opts.seed = config_.compile.seed;
+            opts.now = now;
+            PoolCompileResult r = compile_pool(data, opts);
+            summary.per_zone = r.eligible_per_zone;
+            summary.total = r.eligible;
+            in.zones.push_back(std::move(r.zone));
+        } else {
+            const std::string origin =
+                !reg.origin.empty() ? reg.origin : origin_from_file_name(reg.geodns_json);
+            if (origin.empty()) {
+                throw InputError("config", "registry.origin is needed: '" + reg.geodns_json +
+                                               "' does not end in <zone>.json");
+            }
+            GeodnsZone z = parse_geodns_zone(geodns_body_, origin, reg.geodns_json);
+            summary = summarize_zone(z.zone);
+            in.zones.push_back(std::move(z.zone));
+        }
+        if (summary.total == 0) {
+            throw InputError("empty", main_source + ": no eligible server at all");
+        }
+        if (last_summary_ && !force_next_) {
+            if (const auto refusal =
+                    check_guard_rails(*last_summary_, summary, config_.compile.max_drop_share)) {
+                metrics_.guard_refusal(refusal->rule);
+                log::error("guard rail " + refusal->rule + ": " + refusal->message +
+                           "; keeping the last good image (restart with --force to accept)");
+                refused_fingerprint_ = fp;
+                return false;
+            }
+        }
+        // Serials only go up, even when two compiles share a second.
+        const uint64_t serial = std::max<uint64_t>(static_cast<uint64_t>(now), last_serial_ + 1);
+        if (pool_input) {
+            in.zones.front().soa.serial = static_cast<uint32_t>(serial);
+        } else if (in.zones.front().soa.serial == 0) {
+            in.zones.front().soa.serial = static_cast<uint32_t>(serial);
+        }
+        in.geo = &*geo_;
+        in.overrides = config_.overrides;
+        in.serial = serial;
+        in.build_time = static_cast<uint64_t>(now);
+        auto image = std::make_shared<std::vector<uint8_t>>(build_signed_image(in, *key_));
+        std::string why;
+        if (!zones::write_file_atomic(image_path(), *image, &why)) {
+            throw InputError("state", "cannot store the image: " + why);
+        }
+        const std::string text = summary.to_json();
+        if (!zones::write_file_atomic(
+                summary_path(),
+                std::span(reinterpret_cast<const uint8_t*>(text.data()), text.size()), &why)) {
+            log::warn("cannot store the server summary: " + why);
+        }
+        const double secs =
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        metrics_.ingest_success(main_source, unix_now());
+        metrics_.eligible(bounded(summary.per_zone));
+        metrics_.image(serial, image->size(), secs);
+        log::info("image serial " + std::to_string(serial) + ": " + std::to_string(summary.total) +
+                  " servers, " + std::to_string(image->size()) + " bytes, compiled in " +
+                  std::to_string(secs) + " s");
+        last_summary_ = std::move(summary);
+        last_serial_ = serial;
+        last_fingerprint_ = fp;
+        refused_fingerprint_.clear();
+        force_next_ = false;
+        pusher_.publish(std::move(image), serial);
+        return true;
+    } catch (const InputError& e) {
+        metrics_.ingest_failure(main_source, e.reason());
+        log::error(std::string(e.what()) + "; keeping the last good image");
+        refused_fingerprint_ = fp;
+        return false;
+    }
+}
+
+}  // namespace pooledge::control

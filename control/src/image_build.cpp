@@ -1,0 +1,32 @@
+#include "pooledge/control/image_build.hpp"
+
+#include <stdexcept>
+
+#include "pooledge/control/input_error.hpp"
+#include "pooledge/control/regions.hpp"
+
+namespace pooledge::control {
+
+std::vector<uint8_t> build_signed_image(const ImageInputs& in, const zones::SigningKey& key) {
+    zones::ImageModel model;
+    model.zones = in.zones;
+    model.regions = pool_regions();
+    if (in.geo != nullptr) {
+        model.prefixes.reserve(in.geo->prefixes.size() + in.overrides.size());
+        model.prefixes = in.geo->prefixes;
+    }
+    model.prefixes.insert(model.prefixes.end(), in.overrides.begin(), in.overrides.end());
+    std::vector<uint8_t> image;
+    try {
+        image = zones::compile_image(model, in.serial, in.build_time);
+    } catch (const std::invalid_argument& e) {
+        throw InputError("compile", std::string("compile: ") + e.what());
+    }
+    std::string why;
+    if (!zones::sign_image(image, key, &why)) {
+        throw InputError("compile", "signing: " + why);
+    }
+    return image;
+}
+
+}  // namespace pooledge::control

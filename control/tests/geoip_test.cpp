@@ -1,0 +1,118 @@
+#include "pooledge/control/geoip.hpp"
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <map>
+
+#include "pooledge/control/input_error.hpp"
+
+namespace pooledge::control {
+namespace {
+
+// Built by tests/data/make-test-mmdb.pl (a ctest fixture) with MaxMind's own writer.
+const std::string kDir = POOLEDGE_TEST_MMDB_DIR;
+
+std::map<std::string, std::string> by_prefix(const GeoTable& t) {
+    std::map<std::string, std::string> out;
+    for (const auto& p : t.prefixes) {
+        EXPECT_TRUE(out.emplace(p.prefix.to_string(), p.region).second)
+            << p.prefix.to_string() << " seen twice";
+        EXPECT_FALSE(p.override_db);
+    }
+    return out;
+}
+
+// Both layouts hold the same networks; these must come out the same.
+void expect_common(const std::map<std::string, std::string>& m) {
+    EXPECT_EQ(m.at("81.0.0.0/15"), "de");  // 81.0/16 + 81.1/16, merged by the writer
+    EXPECT_EQ(m.at("82.0.0.0/16"), "fr");
+    EXPECT_EQ(m.at("24.0.0.0/16"), "us");
+    EXPECT_EQ(m.at("41.0.0.0/16"), "td");
+    EXPECT_EQ(m.at("133.0.0.0/16"), "jp");
+    EXPECT_EQ(m.at("200.0.0.0/16"), "br");
+    EXPECT_EQ(m.at("62.0.0.0/24"), "uk");  // GB is the pool's "uk"
+    EXPECT_EQ(m.at("2a01::/16"), "de");
+    EXPECT_EQ(m.at("2600::/16"), "us");
+    EXPECT_EQ(m.at("2400::/16"), "jp");
+    EXPECT_EQ(m.count("5.0.0.0/24"), 0u);  // "XX": no such country
+    // IPv4 is read once, as IPv4: never as ::/96, ::ffff:0:0/96, 2001::/32 or 2002::/16.
+    for (const auto& [prefix, region] : m) {
+        EXPECT_FALSE(prefix.starts_with("::")) << prefix;
+        EXPECT_FALSE(prefix.starts_with("2001:")) << prefix;
+        EXPECT_FALSE(prefix.starts_with("2002:")) << prefix;
+    }
+}
+
+TEST(GeoIp, MaxMindLayout) {
+    const GeoTable t = read_geoip({.path = kDir + "/maxmind-layout.mmdb"});
+    const auto m = by_prefix(t);
+    expect_common(m);
+    EXPECT_EQ(m.at("6.0.0.0/24"), "europe");  // continent only
+    EXPECT_EQ(m.at("7.0.0.0/24"), "nl");      // registered_country as the fallback
+    EXPECT_EQ(t.stats.mapped_continent, 1u);
+    EXPECT_EQ(t.stats.unknown_country, 1u);
+    EXPECT_EQ(t.stats.database_type, "GeoIP2-Country");
+    EXPECT_EQ(t.stats.networks, m.size() + 1);
+}
+
+TEST(GeoIp, IpLocationDbLayout) {
+    const GeoTable t = read_geoip({.path = kDir + "/iplocation-layout.mmdb"});
+    const auto m = by_prefix(t);
+    expect_common(m);
+    EXPECT_EQ(m.count("6.0.0.0/24"), 0u);  // a record without country_code
+    EXPECT_EQ(t.stats.no_location, 1u);
+    EXPECT_EQ(t.stats.unknown_country, 1u);
+    EXPECT_EQ(t.stats.mapped_continent, 0u);
+}
+
+TEST(GeoIp, FieldPathsAreConfigurable) {
+    // Only registered_country: 7.0.0.0/24 still maps, the rest has it too.
+    GeoIpOptions o{.path = kDir + "/maxmind-layout.mmdb",
+                   .country_fields = {"registered_country.iso_code"},
+                   .continent_fields = {}};
+    const auto m = by_prefix(read_geoip(o));
+    EXPECT_EQ(m.at("7.0.0.0/24"), "nl");
+    EXPECT_EQ(m.count("6.0.0.0/24"), 0u);
+    // Paths that match nothing are an error, not a silent empty table.
+    o.country_fields = {"country.no_such_field"};
+    try {
+        (void)read_geoip(o);
+        ADD_FAILURE();
+    } catch (const InputError& e) {
+        EXPECT_EQ(e.reason(), "geoip");
+        EXPECT_NE(std::string(e.what()).find("country_fields"), std::string::npos) << e.what();
+    }
+}
+
+TEST(GeoIp, BrokenDatabasesAreRefused) {
+    EXPECT_THROW((void)read_geoip({.path = kDir + "/missing.mmdb"}), InputError);
+    // A truncated copy of a real database.
+    std::ifstream in(kDir + "/maxmind-layout.mmdb", std::ios::binary);
+    std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    for (const size_t keep : {size_t{0}, size_t{100}, bytes.size() / 2, bytes.size() - 40}) {
+        const std::string path = kDir + "/truncated.mmdb";
+        std::ofstream(path, std::ios::binary | std::ios::trunc)
+            .write(bytes.data(), static_cast<std::streamsize>(keep));
+        try {
+            (void)read_geoip({.path = path});
+            ADD_FAILURE() << "accepted a database cut to " << keep << " bytes";
+        } catch (const InputError& e) {
+            EXPECT_EQ(e.reason(), "geoip");
+        }
+    }
+}
+
+TEST(GeoIp, OverridesParse) {
+    const auto o = parse_override("10.1.0.0/16", "DE");
+    EXPECT_EQ(o.region, "de");
+    EXPECT_TRUE(o.override_db);
+    EXPECT_EQ(parse_override("2001:db8::/32", "gb").region, "uk");
+    EXPECT_EQ(parse_override("192.0.2.0/24", "europe").region, "europe");
+    EXPECT_THROW((void)parse_override("10.1.0.1/16", "de"), InputError);  // host bits set
+    EXPECT_THROW((void)parse_override("10.1.0.0/16", "xx"), InputError);
+    EXPECT_THROW((void)parse_override("ten", "de"), InputError);
+}
+
+}  // namespace
+}  // namespace pooledge::control

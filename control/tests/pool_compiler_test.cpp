@@ -1,0 +1,221 @@
+#include "pooledge/control/pool_compiler.hpp"
+
+#include <gtest/gtest.h>
+
+#include <set>
+
+#include "control_test_util.hpp"
+#include "pooledge/control/geoip.hpp"
+#include "pooledge/control/image_build.hpp"
+#include "pooledge/zones/answer.hpp"
+#include "pooledge/zones/image.hpp"
+#include "pooledge/zones/message.hpp"
+
+namespace pooledge::control {
+namespace {
+
+using test::json;
+
+constexpr int64_t kNow = test::kGenerated + 100;
+
+PoolCompileResult compile(const json& doc, uint64_t seed = 0, double min_score = 10) {
+    PoolCompileOptions o;
+    o.now = kNow;
+    o.seed = seed;
+    o.min_score = min_score;
+    return compile_pool(parse_pool_data(doc.dump(), "pool.json"), o);
+}
+
+std::set<std::string> addrs(const std::vector<zones::WeightedAddress>& list) {
+    std::set<std::string> out;
+    for (const auto& w : list) {
+        out.insert(w.addr.to_string());
+    }
+    return out;
+}
+
+const zones::ModelLabel* find(const PoolCompileResult& r, const std::string& name) {
+    const auto it = r.zone.labels.find(name);
+    return it == r.zone.labels.end() ? nullptr : &it->second;
+}
+
+TEST(PoolCompiler, EligibilityEdges) {
+    json s = json::array();
+    s.push_back(test::server(1, "11.0.0.1", "de", 10.0));   // exactly the threshold: in
+    s.push_back(test::server(2, "11.0.0.2", "de", 9.99));   // just below: out
+    s.push_back(test::server(3, "11.0.0.3", "de", 19, 0));  // no netspeed: out
+    s.push_back(test::server(4, "11.0.0.4", "de"));
+    s.back()["in_pool"] = false;  // not in pool: out
+    s.push_back(test::server(5, "11.0.0.5", "de"));
+    s.back()["deletion_on"] = "2026-12-02";  // < 14 days after now: out
+    s.push_back(test::server(6, "11.0.0.6", "de"));
+    s.back()["deletion_on"] = "2026-12-20";                // > 14 days: in
+    s.push_back(test::server(7, "11.0.0.7", "de", -100));  // way below: out
+    const auto r = compile(test::pool(s));
+    EXPECT_EQ(r.eligible, 2u);
+    EXPECT_EQ(r.ineligible.low_score, 2u);
+    EXPECT_EQ(r.ineligible.no_netspeed, 1u);
+    EXPECT_EQ(r.ineligible.not_in_pool, 1u);
+    EXPECT_EQ(r.ineligible.deleting, 1u);
+    EXPECT_EQ(addrs(find(r, "de")->a), (std::set<std::string>{"11.0.0.1", "11.0.0.6"}));
+    // The threshold is configurable.
+    EXPECT_EQ(compile(test::pool(s), 0, 5).eligible, 3u);
+}
+
+TEST(PoolCompiler, DeletionCutOffIsFourteenDays) {
+    // deletion_on at 00:00 UTC; eligible only while now + 14 days is before it.
+    const int64_t day = 86400;
+    json s = json::array({test::server(1, "11.0.0.1", "de"), test::server(2, "11.0.0.2", "de")});
+    s[0]["deletion_on"] = "2026-12-02";  // 1796169600
+    PoolCompileOptions o;
+    auto data = parse_pool_data(test::pool(s).dump(), "p");
+    o.now = 1796169600 - 14 * day - 1;
+    EXPECT_EQ(compile_pool(data, o).eligible, 2u);
+    o.now = 1796169600 - 14 * day;
+    EXPECT_EQ(compile_pool(data, o).eligible, 1u);
+}
+
+TEST(PoolCompiler, SplitsAtSevenEightNine) {
+    for (const int n : {7, 8, 9, 100}) {
+        const auto r = compile(test::pool(test::servers_in("de", n, 1)));
+        const auto all = addrs(find(r, "de")->a);
+        ASSERT_EQ(all.size(), static_cast<size_t>(n));
+        std::set<std::string> seen;
+        for (int part = 0; part < 4; ++part) {
+            const auto* l = find(r, std::to_string(part) + ".de");
+            ASSERT_NE(l, nullptr) << n << " " << part;
+            const auto got = addrs(l->a);
+            if (n < 8) {
+                EXPECT_EQ(got, all) << "N < 8: everyone in each";
+            } else {
+                EXPECT_EQ(got.size(), static_cast<size_t>(n / 4)) << n;
+                for (const auto& a : got) {
+                    EXPECT_TRUE(all.count(a));
+                    EXPECT_TRUE(seen.insert(a).second) << "quarters overlap at N=" << n;
+                }
+            }
+        }
+        if (n >= 8) {
+            EXPECT_EQ(seen.size(), static_cast<size_t>(n / 4 * 4));
+        }
+    }
+}
+
+TEST(PoolCompiler, ShuffleIsSeededAndStable) {
+    const json doc = test::pool(test::servers_in("de", 40, 1));
+    const auto a = compile(doc, 1), b = compile(doc, 1), c = compile(doc, 2);
+    EXPECT_EQ(addrs(find(a, "0.de")->a), addrs(find(b, "0.de")->a));
+    EXPECT_NE(addrs(find(a, "0.de")->a), addrs(find(c, "0.de")->a));
+    // Input order does not matter (servers are taken in id order).
+    json reversed = doc;
+    std::reverse(reversed["servers"].begin(), reversed["servers"].end());
+    EXPECT_EQ(addrs(find(a, "0.de")->a), addrs(find(compile(reversed, 1), "0.de")->a));
+}
+
+TEST(PoolCompiler, MembershipAaaaAndWeights) {
+    json s = test::concat(test::servers_in("de", 3, 1), test::servers_in("de", 2, 10, true));
+    s.push_back(test::server(20, "12.0.0.1", "us", 19, 25000));
+    s.back()["zones"] = {"us", "jp"};  // two countries on two continents
+    s.push_back(test::server(21, "12.0.0.2", "gb"));
+    const auto r = compile(test::pool(s));
+    // A server is in its countries, their continents and the global zone.
+    EXPECT_EQ(addrs(find(r, "")->a).size(), 5u);
+    EXPECT_EQ(addrs(find(r, "europe")->a).size(), 4u);
+    EXPECT_TRUE(addrs(find(r, "asia")->a).count("12.0.0.1"));
+    EXPECT_TRUE(addrs(find(r, "north-america")->a).count("12.0.0.1"));
+    EXPECT_TRUE(addrs(find(r, "jp")->a).count("12.0.0.1"));
+    // Weight = netspeed.
+    for (const auto& w : find(r, "us")->a) {
+        EXPECT_EQ(w.weight, 25000u);
+    }
+    // Great Britain's zone is "uk".
+    EXPECT_EQ(find(r, "gb"), nullptr);
+    EXPECT_EQ(addrs(find(r, "uk")->a), std::set<std::string>{"12.0.0.2"});
+    // AAAA only under "2.": every IPv6 server of the zone; no AAAA anywhere else.
+    EXPECT_EQ(addrs(find(r, "2.de")->aaaa), (std::set<std::string>{"2a00::10", "2a00::11"}));
+    EXPECT_EQ(addrs(find(r, "2")->aaaa).size(), 2u);
+    for (const auto& [name, label] : r.zone.labels) {
+        if (!label.aaaa.empty()) {
+            EXPECT_TRUE(name == "2" || name.starts_with("2.")) << name;
+        }
+    }
+    // Counts per zone, empty zones included.
+    EXPECT_EQ(r.eligible_per_zone.at("de"), 5u);
+    EXPECT_EQ(r.eligible_per_zone.at("europe"), 6u);
+    EXPECT_EQ(r.eligible_per_zone.at("@"), 7u);
+    EXPECT_EQ(r.eligible_per_zone.at("td"), 0u);
+    EXPECT_EQ(r.eligible_per_zone.at("uk"), 1u);
+}
+
+TEST(PoolCompiler, ApexAndVendorAliases) {
+    const json vendors = json::array({{{"name", "debian"}, {"client_type", "ntp"}},
+                                      {{"name", "openwrt"}, {"client_type", "sntp"}},
+                                      {{"name", "tplink"}, {"client_type", "legacy"}}});
+    const auto r = compile(test::pool(test::servers_in("de", 9, 1), vendors));
+    EXPECT_EQ(find(r, "0.debian")->alias, "0");
+    EXPECT_EQ(find(r, "3.debian")->alias, "3");
+    EXPECT_EQ(find(r, "debian"), nullptr);
+    EXPECT_EQ(find(r, "openwrt")->alias, "");
+    EXPECT_EQ(find(r, "0.openwrt"), nullptr);
+    EXPECT_EQ(find(r, "tplink")->alias, "");
+    EXPECT_EQ(find(r, "2.tplink")->alias, "2");
+    const auto& apex = *find(r, "");
+    EXPECT_EQ(apex.ns, (std::vector<std::string>{"a.ntpns.org", "b.ntpns.org"}));
+    ASSERT_EQ(apex.mx.size(), 1u);
+    EXPECT_EQ(apex.mx[0].exchange, ".");
+    EXPECT_EQ(r.zone.ttl, 150u);
+    EXPECT_EQ(r.zone.ns_ttl, 86400u);
+    EXPECT_EQ(r.zone.soa.ttl, 1500u);  // min(150 * 10, 3600)
+    EXPECT_EQ(r.zone.soa.mname, "a.ntpns.org");
+    EXPECT_EQ(r.zone.soa.rname, "hostmaster.pool.ntp.org");
+}
+
+// Through the real image and answer engine: a German client gets German servers, a client
+// in a country without servers gets its continent's, a vendor zone follows the client.
+TEST(PoolCompiler, AnswersFollowTheClient) {
+    json s = test::concat(test::servers_in("de", 9, 1), test::servers_in("fr", 9, 100));
+    s = test::concat(s, test::servers_in("za", 3, 200));
+    const json vendors = json::array({{{"name", "debian"}, {"client_type", "ntp"}}});
+    auto r = compile(test::pool(s, vendors));
+    const auto de_servers = addrs(find(r, "de")->a);
+    const auto africa = addrs(find(r, "africa")->a);
+    ImageInputs in;
+    in.zones.push_back(std::move(r.zone));
+    in.overrides = {parse_override("10.1.0.0/16", "de"), parse_override("41.0.0.0/16", "td")};
+    in.serial = 5;
+    in.build_time = kNow;
+    const auto key = zones::SigningKey::generate();
+    ASSERT_TRUE(key);
+    const auto image = build_signed_image(in, *key);
+    const auto view = zones::ImageView::load(image);
+    ASSERT_TRUE(view);
+    const zones::Identity id;
+    zones::Rng rng(1);
+    const zones::AnswerContext ctx{&*view, &id, &rng, 0};
+    auto ask = [&](const std::string& client, const std::string& name) {
+        std::vector<uint8_t> out(1500);
+        const auto q = *zones::build_query(name);
+        const auto resp = zones::answer(ctx, {*zones::IpAddress::parse(client)}, q, out);
+        out.resize(resp.size);
+        std::set<std::string> got;
+        for (const auto& rec : zones::decode(out).answer) {
+            got.insert(rec.text);
+        }
+        return got;
+    };
+    for (int i = 0; i < 20; ++i) {
+        for (const auto& a : ask("10.1.2.3", "0.pool.ntp.org")) {
+            EXPECT_TRUE(de_servers.count(a)) << a;
+        }
+        for (const auto& a : ask("10.1.2.3", "1.debian.pool.ntp.org")) {
+            EXPECT_TRUE(de_servers.count(a)) << a;
+        }
+        for (const auto& a : ask("41.0.9.9", "pool.ntp.org")) {
+            EXPECT_TRUE(africa.count(a)) << "Chad falls back to Africa: " << a;
+        }
+    }
+    EXPECT_EQ(ask("41.0.9.9", "pool.ntp.org").size(), 3u);
+}
+
+}  // namespace
+}  // namespace pooledge::control

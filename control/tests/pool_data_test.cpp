@@ -1,0 +1,178 @@
+#include "pooledge/control/pool_data.hpp"
+
+#include <gtest/gtest.h>
+
+#include "control_test_util.hpp"
+#include "pooledge/control/input_error.hpp"
+
+namespace pooledge::control {
+namespace {
+
+using test::json;
+
+// Parses `doc` expecting an InputError; returns it for the caller to inspect.
+InputError parse_error(const std::string& text) {
+    try {
+        (void)parse_pool_data(text, "pool.json");
+    } catch (const InputError& e) {
+        return e;
+    }
+    ADD_FAILURE() << "accepted: " << text.substr(0, 200);
+    return InputError("none", "");
+}
+
+void expect_error(const json& doc, const std::string& reason, const std::string& fragment) {
+    const InputError e = parse_error(doc.dump());
+    EXPECT_EQ(e.reason(), reason) << e.what();
+    EXPECT_NE(std::string(e.what()).find(fragment), std::string::npos)
+        << "'" << e.what() << "' lacks '" << fragment << "'";
+}
+
+TEST(PoolData, ParsesAWellFormedDocument) {
+    const json doc = test::pool(
+        json::array({test::server(7, "81.0.0.1", "DE"), test::server(3, "2a01::1", "uk")}),
+        json::array({{{"name", "debian"}, {"client_type", "ntp"}},
+                     {{"name", "openwrt"}, {"client_type", "sntp"}}}));
+    const PoolData d = parse_pool_data(doc.dump(), "pool.json");
+    EXPECT_EQ(d.generated, test::kGenerated);
+    EXPECT_EQ(d.settings.contact, "hostmaster.pool.ntp.org");
+    EXPECT_EQ(d.settings.ns.size(), 2u);
+    ASSERT_EQ(d.servers.size(), 2u);
+    EXPECT_EQ(d.servers[0].id, 3u);                                     // sorted by id
+    EXPECT_EQ(d.servers[0].countries, std::vector<std::string>{"gb"});  // "uk" is gb
+    EXPECT_EQ(d.servers[1].countries, std::vector<std::string>{"de"});  // lower-cased
+    EXPECT_EQ(d.servers[0].ip.family, 6);
+    ASSERT_EQ(d.vendors.size(), 2u);
+    EXPECT_EQ(d.vendors[1].client_type, ClientType::Sntp);
+}
+
+TEST(PoolData, SyntaxErrorsNameLineAndColumn) {
+    const InputError e = parse_error("{\n  \"schema\": 1,\n  \"generated\": ,\n}");
+    EXPECT_EQ(e.reason(), "json");
+    EXPECT_NE(std::string(e.what()).find("pool.json:3:"), std::string::npos) << e.what();
+    const std::string full = test::pool(test::servers_in("de", 3, 1)).dump();
+    const InputError t = parse_error(full.substr(0, full.size() / 2));
+    EXPECT_EQ(t.reason(), "json");
+    EXPECT_NE(std::string(t.what()).find("truncated"), std::string::npos) << t.what();
+    EXPECT_EQ(parse_error("").reason(), "json");
+}
+
+TEST(PoolData, WrongTypesAndMissingKeysNameThePath) {
+    json doc = test::pool(test::servers_in("de", 3, 1));
+    doc["servers"][1]["netspeed"] = "1000";
+    expect_error(doc, "schema", "servers[1] (id 2).netspeed: expected an integer");
+    doc = test::pool(test::servers_in("de", 3, 1));
+    doc["servers"][2].erase("in_pool");
+    expect_error(doc, "schema", "servers[2] (id 3).in_pool: missing");
+    doc = test::pool(test::servers_in("de", 3, 1));
+    doc["servers"][0]["score"] = nullptr;
+    expect_error(doc, "schema", "servers[0] (id 1).score: expected a number");
+    doc = test::pool(test::servers_in("de", 3, 1));
+    doc["settings"]["ns"] = json::array();
+    expect_error(doc, "value", "settings.ns");
+    doc = test::pool(test::servers_in("de", 3, 1));
+    doc["schema"] = 2;
+    expect_error(doc, "schema", "version 2 is not supported");
+    doc = test::pool(test::servers_in("de", 3, 1));
+    doc["servers"] = json::object();
+    expect_error(doc, "schema", "servers: expected an array");
+}
+
+TEST(PoolData, BadValuesAreRefused) {
+    json doc = test::pool(test::servers_in("de", 3, 1));
+    doc["servers"][1]["zones"] = {"de", "xx"};
+    expect_error(doc, "value", "servers[1] (id 2).zones[1]: 'xx' is not a known country code");
+    doc = test::pool(test::servers_in("de", 3, 1));
+    doc["servers"][0]["ip"] = "10.0.0.1";
+    expect_error(doc, "value", "not a public unicast address");
+    doc["servers"][0]["ip"] = "1.2.3";
+    expect_error(doc, "value", "'1.2.3' is not an IP address");
+    doc = test::pool(test::servers_in("de", 3, 1));
+    doc["servers"][0]["deletion_on"] = "2026-02-30";
+    expect_error(doc, "value", "not a YYYY-MM-DD date");
+    doc = test::pool(test::servers_in("de", 3, 1));
+    doc["servers"][0]["netspeed"] = -5;
+    expect_error(doc, "value", "netspeed");
+    doc = test::pool(test::servers_in("de", 3, 1));
+    doc["settings"]["contact"] = "first.last@example.org";
+    expect_error(doc, "value", "settings.contact");
+}
+
+TEST(PoolData, DuplicatesAndEmptyListsAreRefused) {
+    json doc = test::pool(test::servers_in("de", 3, 1));
+    doc["servers"][2]["id"] = 1;
+    expect_error(doc, "duplicate", "server id 1 is also servers[0]");
+    doc = test::pool(test::servers_in("de", 3, 1));
+    doc["servers"][2]["ip"] = doc["servers"][0]["ip"];
+    expect_error(doc, "duplicate", "is also the address of server id 1");
+    // The same address written differently is still the same server.
+    doc = test::pool(
+        json::array({test::server(1, "2a01::1", "de"), test::server(2, "2a01:0:0::0001", "de")}));
+    expect_error(doc, "duplicate", "2a01::1");
+    expect_error(test::pool(json::array()), "empty", "the server list is empty");
+    const json vendors = json::array({{{"name", "debian"}, {"client_type", "ntp"}},
+                                      {{"name", "debian"}, {"client_type", "sntp"}}});
+    expect_error(test::pool(test::servers_in("de", 1, 1), vendors), "duplicate", "listed twice");
+}
+
+TEST(PoolData, VendorNamesCannotShadowZones) {
+    for (const char* bad : {"de", "uk", "europe", "0", "Debian", "-x", ""}) {
+        const json vendors = json::array({{{"name", bad}, {"client_type", "ntp"}}});
+        expect_error(test::pool(test::servers_in("de", 1, 1), vendors), "value", "vendors[0].name");
+    }
+    const json vendors = json::array({{{"name", "debian"}, {"client_type", "chrony"}}});
+    expect_error(test::pool(test::servers_in("de", 1, 1), vendors), "value", "'chrony'");
+}
+
+TEST(PoolData, FreshnessIsChecked) {
+    EXPECT_NO_THROW(check_freshness(1000, 1500, 600, "x"));
+    try {
+        check_freshness(1000, 2000, 600, "pool.json");
+        ADD_FAILURE();
+    } catch (const InputError& e) {
+        EXPECT_EQ(e.reason(), "stale");
+        EXPECT_NE(std::string(e.what()).find("1000 s ago"), std::string::npos) << e.what();
+    }
+    EXPECT_THROW(check_freshness(5000, 1000, 600, "x"), InputError);  // from the future
+}
+
+TEST(PoolData, ScoreFeedAppliesOnlyNewerScoresOfKnownServers) {
+    PoolData d = parse_pool_data(test::pool(test::servers_in("de", 3, 1)).dump(), "p");
+    const json feed = {{"schema", 1},
+                       {"generated", test::kGenerated + 60},
+                       {"scores",
+                        {{{"server_id", 1}, {"score", 5.0}, {"ts", test::kGenerated + 30}},
+                         {{"server_id", 2}, {"score", 5.0}, {"ts", test::kGenerated - 30}},
+                         {{"server_id", 99}, {"score", 5.0}, {"ts", test::kGenerated + 30}}}}};
+    const ScoreMerge m = apply_scores(d, parse_score_feed(feed.dump(), "scores.json"));
+    EXPECT_EQ(m.applied, 1u);
+    EXPECT_EQ(m.older, 1u);
+    EXPECT_EQ(m.unknown_server, 1u);
+    EXPECT_EQ(d.servers[0].score, 5.0);
+    EXPECT_EQ(d.servers[1].score, 19.5);
+
+    json bad = feed;
+    bad["scores"][1]["server_id"] = 1;
+    try {
+        (void)parse_score_feed(bad.dump(), "scores.json");
+        ADD_FAILURE();
+    } catch (const InputError& e) {
+        EXPECT_EQ(e.reason(), "duplicate");
+    }
+    bad = feed;
+    bad["scores"] = json::array();
+    EXPECT_THROW((void)parse_score_feed(bad.dump(), "scores.json"), InputError);
+}
+
+TEST(PoolData, DatesParse) {
+    EXPECT_EQ(parse_date("1970-01-01"), 0);
+    EXPECT_EQ(parse_date("2026-11-21"), 1795219200);
+    EXPECT_EQ(parse_date("2024-02-29"), 1709164800);
+    EXPECT_FALSE(parse_date("2023-02-29"));
+    EXPECT_FALSE(parse_date("2026-13-01"));
+    EXPECT_FALSE(parse_date("2026-1-01"));
+    EXPECT_FALSE(parse_date("yesterday!"));
+}
+
+}  // namespace
+}  // namespace pooledge::control

@@ -1,0 +1,245 @@
+// pooledgectl: look inside zone images.
+//
+//   pooledgectl inspect IMAGE [--key PUB]...
+//   pooledgectl answer --image IMAGE --client IP [--ecs PREFIX] [--tcp] [--nsid] QNAME [QTYPE]
+#include <cstdio>
+#include <cstdlib>
+#include <ctime>
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "pooledge/zones/answer.hpp"
+#include "pooledge/zones/dname.hpp"
+#include "pooledge/zones/dns.hpp"
+#include "pooledge/zones/file_io.hpp"
+#include "pooledge/zones/image.hpp"
+#include "pooledge/zones/message.hpp"
+#include "pooledge/zones/signature.hpp"
+
+namespace pz = pooledge::zones;
+
+namespace {
+
+constexpr const char* kUsage =
+    "usage:\n"
+    "  pooledgectl inspect IMAGE [--key PUB]...\n"
+    "      header, serial, build time, counts per zone, signature status (checked against\n"
+    "      the given public keys).\n"
+    "  pooledgectl answer --image IMAGE --client IP [--ecs PREFIX] [--tcp] [--nsid]\n"
+    "                     QNAME [QTYPE [CLASS]]\n"
+    "      what a dataplane serving IMAGE answers this client, in dig's format.\n";
+
+[[noreturn]] void usage_error(const std::string& what) {
+    std::fprintf(stderr, "pooledgectl: %s\n%s", what.c_str(), kUsage);
+    std::exit(2);
+}
+
+constexpr uint64_t kMaxImage = uint64_t{4} << 30;
+
+std::vector<uint8_t> read_image(const std::string& path) {
+    std::string why;
+    auto bytes = pz::read_file(path, kMaxImage, &why);
+    if (!bytes) {
+        std::fprintf(stderr, "pooledgectl: %s\n", why.c_str());
+        std::exit(1);
+    }
+    return std::move(*bytes);
+}
+
+std::string iso_time(uint64_t t) {
+    const time_t tt = static_cast<time_t>(t);
+    tm utc{};
+    gmtime_r(&tt, &utc);
+    char buf[32];
+    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &utc);
+    return buf;
+}
+
+int inspect(int argc, char** argv) {
+    std::string path;
+    std::vector<pz::TrustedKey> keys;
+    for (int i = 2; i < argc; ++i) {
+        const std::string a = argv[i];
+        if (a == "--key" && i + 1 < argc) {
+            std::string why;
+            auto k = pz::TrustedKey::load(argv[++i], &why);
+            if (!k) {
+                std::fprintf(stderr, "pooledgectl: %s\n", why.c_str());
+                return 1;
+            }
+            keys.push_back(*k);
+        } else if (path.empty() && !a.starts_with("--")) {
+            path = a;
+        } else {
+            usage_error("unexpected argument '" + a + "'");
+        }
+    }
+    if (path.empty()) {
+        usage_error("inspect needs an IMAGE");
+    }
+    const auto bytes = read_image(path);
+    std::string why;
+    const auto view = pz::ImageView::load(bytes, &why);
+    if (!view) {
+        std::printf("image:       %s\nvalid:       no: %s\n", path.c_str(), why.c_str());
+        return 1;
+    }
+    const auto& h = view->header();
+    std::printf("image:       %s\n", path.c_str());
+    std::printf("valid:       yes (bounds and checksum)\n");
+    std::printf("format:      %.8s version %u\n", h.magic.data(), h.version);
+    std::printf("serial:      %llu\n", static_cast<unsigned long long>(h.serial));
+    std::printf("build time:  %s (%llu)\n", iso_time(h.build_time).c_str(),
+                static_cast<unsigned long long>(h.build_time));
+    std::printf("size:        %llu bytes\n", static_cast<unsigned long long>(h.total_size));
+    std::printf("checksum:    %s\n", pz::to_hex(h.checksum).c_str());
+    if (h.sig_alg != pz::format::SigAlg::Ed25519) {
+        std::printf("signature:   none (unsigned: dataplanes refuse it)\n");
+    } else if (keys.empty()) {
+        std::printf("signature:   Ed25519, key id %s (not checked: no --key given)\n",
+                    pz::to_hex(h.key_id).c_str());
+    } else {
+        std::printf("signature:   Ed25519, key id %s: %s\n", pz::to_hex(h.key_id).c_str(),
+                    pz::to_string(pz::check_signature(*view, keys)));
+    }
+    std::printf("regions:     %zu\n", view->regions().size());
+    std::printf("geo ranges:  %zu IPv4, %zu IPv6\n", view->geo4_ranges(), view->geo6_ranges());
+    std::printf("addresses:   %zu IPv4, %zu IPv6 (entries in all address sets)\n",
+                view->addr4().size(), view->addr6().size());
+    std::printf("rrsets:      %zu\n", view->rrset_count());
+    // Per zone: names, and the names that answer by the client's location.
+    std::map<int, std::pair<size_t, size_t>> per_zone;
+    for (const auto& n : view->nodes()) {
+        auto& [names, geo] = per_zone[n.zone];
+        ++names;
+        for (const auto& e : view->entries(n)) {
+            if (e.kind == pz::format::EntryKind::Geo) {
+                ++geo;
+                break;
+            }
+        }
+    }
+    std::printf("zones:       %zu\n", view->zones().size());
+    for (size_t z = 0; z < view->zones().size(); ++z) {
+        const auto& apex = view->nodes()[view->zones()[z].apex_node];
+        const auto [names, geo] = per_zone[static_cast<int>(z)];
+        std::printf("  %-30s %zu names, %zu answer by location\n",
+                    pz::name_to_text(view->node_name(apex)).c_str(), names, geo);
+    }
+    if (!keys.empty() && pz::check_signature(*view, keys) != pz::SignatureStatus::Valid) {
+        return 1;
+    }
+    return 0;
+}
+
+uint16_t type_from_text(const std::string& t) {
+    static const std::map<std::string, uint16_t> kTypes = {
+        {"A", pz::rrtype::A},       {"NS", pz::rrtype::NS},   {"CNAME", pz::rrtype::CNAME},
+        {"SOA", pz::rrtype::SOA},   {"MX", pz::rrtype::MX},   {"TXT", pz::rrtype::TXT},
+        {"AAAA", pz::rrtype::AAAA}, {"ANY", pz::rrtype::ANY}, {"HINFO", pz::rrtype::HINFO}};
+    std::string up;
+    for (const char c : t) {
+        up.push_back(static_cast<char>(std::toupper(static_cast<unsigned char>(c))));
+    }
+    if (const auto it = kTypes.find(up); it != kTypes.end()) {
+        return it->second;
+    }
+    if (up.starts_with("TYPE")) {
+        return static_cast<uint16_t>(std::strtoul(up.c_str() + 4, nullptr, 10));
+    }
+    usage_error("unknown query type '" + t + "'");
+}
+
+int answer_cmd(int argc, char** argv) {
+    std::string image_path, client, ecs;
+    std::vector<std::string> positional;
+    bool tcp = false, nsid = false;
+    for (int i = 2; i < argc; ++i) {
+        const std::string a = argv[i];
+        if (a == "--image" && i + 1 < argc) {
+            image_path = argv[++i];
+        } else if (a == "--client" && i + 1 < argc) {
+            client = argv[++i];
+        } else if (a == "--ecs" && i + 1 < argc) {
+            ecs = argv[++i];
+        } else if (a == "--tcp") {
+            tcp = true;
+        } else if (a == "--nsid") {
+            nsid = true;
+        } else if (!a.starts_with("--")) {
+            positional.push_back(a);
+        } else {
+            usage_error("unexpected argument '" + a + "'");
+        }
+    }
+    if (image_path.empty() || client.empty() || positional.empty() || positional.size() > 3) {
+        usage_error("answer needs --image, --client and a QNAME");
+    }
+    const auto addr = pz::IpAddress::parse(client);
+    if (!addr) {
+        usage_error("--client: '" + client + "' is not an IP address");
+    }
+    pz::QueryOptions q;
+    q.qtype = positional.size() > 1 ? type_from_text(positional[1]) : pz::rrtype::A;
+    if (positional.size() > 2) {
+        q.qclass =
+            positional[2] == "CH" || positional[2] == "ch" ? pz::rrclass::CH : pz::rrclass::IN;
+    }
+    q.edns = true;  // as dig sends by default
+    q.nsid = nsid;
+    if (!ecs.empty()) {
+        q.ecs = ecs;
+    }
+    const auto query = pz::build_query(positional[0], q);
+    if (!query) {
+        usage_error("bad query name '" + positional[0] + "' or ECS prefix '" + ecs + "'");
+    }
+    const auto bytes = read_image(image_path);
+    std::string why;
+    const auto view = pz::ImageView::load(bytes, &why);
+    if (!view) {
+        std::fprintf(stderr, "pooledgectl: %s: %s\n", image_path.c_str(), why.c_str());
+        return 1;
+    }
+    const pz::Identity identity{
+        .nsid = "pooledgectl", .server_id = "pooledgectl", .version = "pooledge"};
+    pz::Rng rng(static_cast<uint64_t>(std::time(nullptr)));
+    const pz::AnswerContext ctx{&*view, &identity, &rng, static_cast<uint32_t>(std::time(nullptr))};
+    std::vector<uint8_t> out(65535);
+    const auto r = pz::answer(ctx, pz::Client{*addr, tcp ? pz::Transport::Tcp : pz::Transport::Udp},
+                              *query, out);
+    if (r.size == 0) {
+        std::printf(";; no answer: the dataplane drops this query\n");
+        return 0;
+    }
+    out.resize(r.size);
+    const auto m = pz::decode(out);
+    std::printf("; pooledgectl answer: image serial %llu, client %s%s%s, %s\n",
+                static_cast<unsigned long long>(view->header().serial), client.c_str(),
+                ecs.empty() ? "" : ", ECS ", ecs.c_str(), tcp ? "TCP" : "UDP");
+    std::fputs(pz::to_dig_text(m).c_str(), stdout);
+    std::printf("\n;; MSG SIZE  rcvd: %u\n", r.size);
+    return m.ok ? 0 : 1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    if (argc < 2) {
+        usage_error("no command");
+    }
+    const std::string cmd = argv[1];
+    if (cmd == "inspect") {
+        return inspect(argc, argv);
+    }
+    if (cmd == "answer") {
+        return answer_cmd(argc, argv);
+    }
+    if (cmd == "-h" || cmd == "--help" || cmd == "help") {
+        std::fputs(kUsage, stdout);
+        return 0;
+    }
+    usage_error("unknown command '" + cmd + "'");
+}
