@@ -1,0 +1,109 @@
+// A stand-in for the dataplane's image receiver, for the control plane's end-to-end tests:
+// the real push protocol, the real zones reader and signature check, the real atomic store.
+// It prints one line per decision on stdout ("accepted serial 17 ...") for tests to follow.
+//
+//   push-receiver --listen unix:PATH|tcp:ADDR:PORT --key PUB [--key PUB]... --dir DIR
+//                 [--max-seconds N]
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "pooledge/zones/file_io.hpp"
+#include "pooledge/zones/image.hpp"
+#include "pooledge/zones/receiver.hpp"
+
+namespace pz = pooledge::zones;
+
+int main(int argc, char** argv) {
+    std::string listen, dir;
+    std::vector<pz::TrustedKey> keys;
+    int max_seconds = 600;
+    for (int i = 1; i + 1 < argc; i += 2) {
+        const std::string a = argv[i];
+        if (a == "--listen") {
+            listen = argv[i + 1];
+        } else if (a == "--dir") {
+            dir = argv[i + 1];
+        } else if (a == "--max-seconds") {
+            max_seconds = std::atoi(argv[i + 1]);
+        } else if (a == "--key") {
+            std::string why;
+            auto k = pz::TrustedKey::load(argv[i + 1], &why);
+            if (!k) {
+                std::fprintf(stderr, "push-receiver: %s\n", why.c_str());
+                return 1;
+            }
+            keys.push_back(*k);
+        } else {
+            std::fprintf(stderr, "push-receiver: unknown option %s\n", a.c_str());
+            return 2;
+        }
+    }
+    std::string why;
+    const auto endpoint = pz::push::Endpoint::parse(listen, &why);
+    if (!endpoint || dir.empty() || keys.empty()) {
+        std::fprintf(stderr, "usage: push-receiver --listen EP --key PUB --dir DIR (%s)\n",
+                     why.c_str());
+        return 2;
+    }
+    const int fd = pz::push::listen_on(*endpoint, &why);
+    if (fd < 0) {
+        std::fprintf(stderr, "push-receiver: %s\n", why.c_str());
+        return 1;
+    }
+    const std::string path = dir + "/current.img";
+    std::optional<pz::ServingImage> serving;
+    // Like a dataplane after a restart: what is on disk serves first.
+    if (auto bytes = pz::read_file(path, uint64_t{4} << 30, &why)) {
+        if (auto view = pz::load_trusted(*bytes, keys, &why)) {
+            serving = pz::ServingImage{view->header().serial, view->header().checksum};
+            std::printf("restored serial %llu\n", static_cast<unsigned long long>(serving->serial));
+        }
+    }
+    std::printf("listening on %s\n", endpoint->to_string().c_str());
+    std::fflush(stdout);
+
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(max_seconds);
+    while (std::chrono::steady_clock::now() < deadline) {
+        pollfd p{fd, POLLIN, 0};
+        if (::poll(&p, 1, 200) != 1) {
+            continue;
+        }
+        const int c = ::accept(fd, nullptr, nullptr);
+        if (c < 0) {
+            continue;
+        }
+        pz::push::serve_connection(
+            c, {}, [&](pz::push::RequestType type, std::span<const uint8_t> body) {
+                using pz::push::Status;
+                if (type == pz::push::RequestType::Status) {
+                    return pz::push::Reply{Status::Accepted, serving ? serving->serial : 0, ""};
+                }
+                auto reply = pz::judge_image(body, keys, serving);
+                if (reply.status == Status::Accepted) {
+                    std::string err;
+                    if (!pz::write_file_atomic(path, body, &err)) {
+                        reply = {Status::Failed, serving ? serving->serial : 0, err};
+                    } else {
+                        pz::format::Header h;
+                        std::memcpy(&h, body.data(), sizeof h);
+                        serving = pz::ServingImage{h.serial, h.checksum};
+                    }
+                }
+                std::printf("%s serial %llu %zu bytes%s%s\n", pz::push::to_string(reply.status),
+                            static_cast<unsigned long long>(reply.serial), body.size(),
+                            reply.reason.empty() ? "" : ": ", reply.reason.c_str());
+                std::fflush(stdout);
+                return reply;
+            });
+        ::close(c);
+    }
+    return 0;
+}
