@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdio>
 #include <fstream>
 #include <map>
 
@@ -100,6 +101,7 @@ TEST(GeoIp, BrokenDatabasesAreRefused) {
         } catch (const InputError& e) {
             EXPECT_EQ(e.reason(), "geoip");
         }
+        std::remove(path.c_str());
     }
 }
 
