@@ -418,6 +418,19 @@ def main():
         for rx, mark in zip(procs[:2], marks):
             check(rx.wait_line(rf"^current serial {serial2}", 20, after=mark) is not None,
                   f"{rx.name} confirms it already serves serial {serial2}")
+        # SIGHUP rereads the configuration; a broken one is refused and the old one kept.
+        mark = len(ctl2.lines)
+        ctl2.p.send_signal(signal.SIGHUP)
+        check(ctl2.wait_line(r"configuration reloaded", 10, after=mark) is not None,
+              "SIGHUP reloads the configuration")
+        with open(config, "a") as f:
+            f.write("bogus_key: 1\n")
+        mark = len(ctl2.lines)
+        ctl2.p.send_signal(signal.SIGHUP)
+        check(ctl2.wait_line(r"reload: .*bogus_key: unknown key.*keeping the running", 10,
+                             after=mark) is not None,
+              "a broken configuration on SIGHUP is refused with its line and key")
+        check(ctl2.p.poll() is None, "still running after a bad reload")
         check(ctl2.stop() == 0, "second instance stops cleanly")
     finally:
         for p in procs:
