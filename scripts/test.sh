@@ -3,10 +3,12 @@
 # any failure.
 #
 # Two build trees, one at a time (the machine may have two cores):
-#   build/       GCC, Release, -Werror: unit tests, the kdig/dig cross-check of the engine,
-#                a smoke run of the benchmark, the clang-format check.
-#   build-fuzz/  clang, ASan + UBSan + libFuzzer: the unit tests again under the sanitizers,
-#                and each fuzz target over a fixed number of inputs from generated seeds.
+#   build/       GCC, Release, -Werror: unit tests (zones, control), the kdig/dig cross-check
+#                of the engine, the control plane end to end (loopback HTTP registry, push
+#                receivers, promtool), smoke runs of the benchmarks, the clang-format check.
+#   build-fuzz/  clang, ASan + UBSan + libFuzzer: the unit and end-to-end tests again under
+#                the sanitizers, and each fuzz target over a fixed number of inputs from
+#                generated seeds.
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
