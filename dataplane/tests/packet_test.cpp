@@ -1,0 +1,328 @@
+#include "pooledge/dataplane/packet.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <vector>
+
+#include "pooledge/zones/image.hpp"
+#include "pooledge/zones/message.hpp"
+#include "pooledge/zones/model.hpp"
+
+namespace pooledge::dataplane {
+namespace {
+
+constexpr std::array<uint8_t, 6> kOurMac = {0x02, 0, 0, 0, 0, 0x53};
+constexpr std::array<uint8_t, 6> kPeerMac = {0x02, 0, 0, 0, 0, 0x01};
+const std::array<uint8_t, 4> kSvc4[] = {{192, 0, 2, 53}};
+const std::array<uint8_t, 16> kSvc6[] = {
+    {0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x53}};
+
+ServiceAddresses svc() {
+    return ServiceAddresses{kOurMac, kSvc4, kSvc6};
+}
+
+void put16(std::vector<uint8_t>& v, uint16_t x) {
+    v.push_back(static_cast<uint8_t>(x >> 8));
+    v.push_back(static_cast<uint8_t>(x));
+}
+
+struct FrameOptions {
+    int ip = 4;
+    bool vlan = false;
+    std::array<uint8_t, 6> dst_mac = kOurMac;
+    std::vector<uint8_t> src = {198, 51, 100, 7};
+    std::vector<uint8_t> dst = {192, 0, 2, 53};
+    uint8_t proto = 17;
+    uint16_t sport = 40000;
+    uint16_t dport = 53;
+    uint16_t frag = 0;
+    size_t ip_options = 0;  // IPv4 option bytes (NOPs)
+    bool checksum = true;
+};
+
+std::vector<uint8_t> frame(const std::vector<uint8_t>& payload, FrameOptions o = {}) {
+    std::vector<uint8_t> f(o.dst_mac.begin(), o.dst_mac.end());
+    f.insert(f.end(), kPeerMac.begin(), kPeerMac.end());
+    if (o.vlan) {
+        put16(f, 0x8100);
+        put16(f, 42);
+    }
+    put16(f, o.ip == 4 ? 0x0800 : 0x86DD);
+    const size_t l3 = f.size();
+    const uint16_t udp_len = static_cast<uint16_t>(8 + payload.size());
+    if (o.ip == 4) {
+        const size_t ihl = 20 + o.ip_options;
+        f.push_back(static_cast<uint8_t>(0x40 | ihl / 4));
+        f.push_back(0);
+        put16(f, static_cast<uint16_t>(ihl + udp_len));
+        put16(f, 0x1234);
+        put16(f, o.frag);
+        f.push_back(64);
+        f.push_back(o.proto);
+        put16(f, 0);
+        f.insert(f.end(), o.src.begin(), o.src.end());
+        f.insert(f.end(), o.dst.begin(), o.dst.end());
+        f.insert(f.end(), o.ip_options, 1);  // NOP options
+        const uint16_t c = ipv4_header_checksum(f.data() + l3, ihl);
+        f[l3 + 10] = static_cast<uint8_t>(c >> 8);
+        f[l3 + 11] = static_cast<uint8_t>(c);
+    } else {
+        put16(f, 0x6000);
+        put16(f, 0);
+        put16(f, udp_len);
+        f.push_back(o.proto);
+        f.push_back(64);
+        f.insert(f.end(), o.src.begin(), o.src.end());
+        f.insert(f.end(), o.dst.begin(), o.dst.end());
+    }
+    const size_t l4 = f.size();
+    put16(f, o.sport);
+    put16(f, o.dport);
+    put16(f, udp_len);
+    put16(f, 0);
+    f.insert(f.end(), payload.begin(), payload.end());
+    if (o.checksum) {
+        FrameLayout l;
+        l.l3_offset = static_cast<uint16_t>(l3);
+        l.l4_offset = static_cast<uint16_t>(l4);
+        l.ip_version = static_cast<uint8_t>(o.ip);
+        const uint16_t c = udp_checksum(l, f.data(), udp_len);
+        f[l4 + 6] = static_cast<uint8_t>(c >> 8);
+        f[l4 + 7] = static_cast<uint8_t>(c);
+    }
+    return f;
+}
+
+std::vector<uint8_t> v6(std::initializer_list<uint8_t> head, uint8_t last) {
+    std::vector<uint8_t> a(head);
+    a.resize(15, 0);
+    a.push_back(last);
+    return a;
+}
+
+// With POOLEDGE_WRITE_SEEDS=DIR, every frame a test answers is also written there (with the
+// fuzz target's room byte in front) as a seed for fuzz_frame.
+void save_seed(const std::vector<uint8_t>& f) {
+    const char* dir = std::getenv("POOLEDGE_WRITE_SEEDS");
+    if (dir == nullptr) {
+        return;
+    }
+    static int n = 0;
+    std::filesystem::create_directories(dir);
+    std::ofstream out(std::string(dir) + "/frame-" + std::to_string(n++), std::ios::binary);
+    out.put(8);
+    out.write(reinterpret_cast<const char*>(f.data()), static_cast<std::streamsize>(f.size()));
+}
+
+class PacketTest : public ::testing::Test {
+  protected:
+    void SetUp() override {
+        zones::ImageModel m;
+        m.regions = {{"europe", ""}, {"de", "europe"}};
+        m.prefixes = {{*zones::IpPrefix::parse("198.51.100.0/24"), "de", true}};
+        zones::ZoneModel z;
+        z.origin = "pool.ntp.org";
+        z.soa = zones::SoaRecord{
+            "ns1.pool.ntp.org", "hostmaster.pool.ntp.org", 1, 5400, 5400, 1209600, 300, 1500};
+        z.labels[""].ns = {"ns1.pool.ntp.org"};
+        z.labels["0"].a = {{*zones::IpAddress::parse("203.0.113.1"), 1}};
+        z.labels["0.de"].a = {{*zones::IpAddress::parse("203.0.113.49"), 1}};
+        z.labels["2"].aaaa = {{*zones::IpAddress::parse("2001:db8::123"), 1}};
+        m.zones.push_back(z);
+        bytes_ = zones::compile_image(m, 1, 1);
+        view_ = zones::ImageView::load(bytes_);
+        ASSERT_TRUE(view_);
+        ctx_ = zones::AnswerContext{&*view_, &identity_, &rng_, 0};
+    }
+
+    // Classifies and answers; returns the reply frame (empty when not answered).
+    std::vector<uint8_t> reply(std::vector<uint8_t> f) {
+        save_seed(f);
+        const auto c = classify(f, svc());
+        EXPECT_EQ(c.verdict, Verdict::FastPath) << to_string(c.reason);
+        if (c.verdict != Verdict::FastPath) {
+            return {};
+        }
+        f.resize(2048);
+        const auto a = answer_in_place(f, c.layout, ctx_);
+        f.resize(a.length);
+        return f;
+    }
+
+    std::vector<uint8_t> bytes_;
+    std::optional<zones::ImageView> view_;
+    zones::Identity identity_;
+    zones::Rng rng_{1};
+    zones::AnswerContext ctx_;
+};
+
+TEST_F(PacketTest, AnswersIpv4InPlaceWithValidChecksums) {
+    const auto q = *zones::build_query("0.pool.ntp.org");
+    const auto r = reply(frame(q));
+    ASSERT_FALSE(r.empty());
+    EXPECT_TRUE(std::equal(kPeerMac.begin(), kPeerMac.end(), r.begin()));    // to the sender
+    EXPECT_TRUE(std::equal(kOurMac.begin(), kOurMac.end(), r.begin() + 6));  // from us
+    const uint8_t* ip = r.data() + 14;
+    EXPECT_EQ(std::vector<uint8_t>(ip + 12, ip + 16), (std::vector<uint8_t>{192, 0, 2, 53}));
+    EXPECT_EQ(std::vector<uint8_t>(ip + 16, ip + 20), (std::vector<uint8_t>{198, 51, 100, 7}));
+    EXPECT_EQ(ipv4_header_checksum(ip, 20), 0) << "header checksum must verify";
+    EXPECT_EQ(size_t(ip[2] << 8 | ip[3]), r.size() - 14);
+    const uint8_t* udp = ip + 20;
+    EXPECT_EQ(udp[0] << 8 | udp[1], 53);
+    EXPECT_EQ(udp[2] << 8 | udp[3], 40000);
+    // The reply classifies as a valid datagram (checksums included) when seen from the peer.
+    FrameLayout l;
+    l.l3_offset = 14;
+    l.l4_offset = 34;
+    l.ip_version = 4;
+    auto copy = r;
+    copy[40] = copy[41] = 0;
+    EXPECT_EQ(udp_checksum(l, copy.data(), static_cast<uint16_t>(r.size() - 34)),
+              static_cast<uint16_t>(udp[6] << 8 | udp[7]));
+    const auto m = zones::decode(std::span<const uint8_t>(r).subspan(42));
+    ASSERT_TRUE(m.ok);
+    ASSERT_EQ(m.answer.size(), 1u);
+    EXPECT_EQ(m.answer[0].text, "203.0.113.49");  // 198.51.100.0/24 is in DE
+}
+
+TEST_F(PacketTest, AnswersIpv6AndVlan) {
+    FrameOptions o;
+    o.ip = 6;
+    o.vlan = true;
+    o.src = v6({0x20, 0x01, 0x0d, 0xb8, 0, 1}, 7);
+    o.dst = std::vector<uint8_t>(kSvc6[0].begin(), kSvc6[0].end());
+    const auto q = *zones::build_query("2.pool.ntp.org", {.qtype = 28});
+    const auto r = reply(frame(q, o));
+    ASSERT_FALSE(r.empty());
+    EXPECT_EQ(r[12] << 8 | r[13], 0x8100);
+    EXPECT_EQ(r[14] << 8 | r[15], 42);  // VLAN tag kept
+    const uint8_t* ip = r.data() + 18;
+    EXPECT_EQ(size_t(ip[4] << 8 | ip[5]), r.size() - 58);
+    EXPECT_TRUE(std::equal(o.src.begin(), o.src.end(), ip + 24));
+    FrameLayout l;
+    l.l3_offset = 18;
+    l.l4_offset = 58;
+    l.ip_version = 6;
+    auto copy = r;
+    copy[64] = copy[65] = 0;
+    EXPECT_EQ(udp_checksum(l, copy.data(), static_cast<uint16_t>(r.size() - 58)),
+              static_cast<uint16_t>(r[64] << 8 | r[65]));
+    const auto m = zones::decode(std::span<const uint8_t>(r).subspan(66));
+    ASSERT_TRUE(m.ok);
+    ASSERT_EQ(m.answer.size(), 1u);
+    EXPECT_EQ(m.answer[0].text, "2001:db8::123");
+}
+
+TEST_F(PacketTest, Ipv4OptionsAreStrippedFromTheReply) {
+    FrameOptions o;
+    o.ip_options = 8;
+    const auto r = reply(frame(*zones::build_query("0.pool.ntp.org"), o));
+    ASSERT_FALSE(r.empty());
+    EXPECT_EQ(r[14], 0x45);
+    EXPECT_EQ(ipv4_header_checksum(r.data() + 14, 20), 0);
+    EXPECT_TRUE(zones::decode(std::span<const uint8_t>(r).subspan(42)).ok);
+}
+
+TEST_F(PacketTest, KernelTrafficGoesToTheExceptionPath) {
+    const auto q = *zones::build_query("0.pool.ntp.org");
+    auto arp = frame(q);
+    arp[12] = 0x08;
+    arp[13] = 0x06;
+    FrameOptions bcast;
+    bcast.dst_mac = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
+    FrameOptions tcp;
+    tcp.proto = 6;
+    FrameOptions ntp;
+    ntp.dport = 123;
+    FrameOptions frag;
+    frag.frag = 0x2000;  // more fragments
+    FrameOptions other_ip;
+    other_ip.dst = {192, 0, 2, 99};
+    FrameOptions icmp6;
+    icmp6.ip = 6;
+    icmp6.proto = 58;
+    icmp6.src = v6({0x20, 0x01, 0x0d, 0xb8, 0, 1}, 7);
+    icmp6.dst = std::vector<uint8_t>(kSvc6[0].begin(), kSvc6[0].end());
+    for (const auto& f : {arp, frame(q, bcast), frame(q, tcp), frame(q, ntp), frame(q, frag),
+                          frame(q, other_ip), frame(q, icmp6)}) {
+        EXPECT_EQ(classify(f, svc()).verdict, Verdict::Exception);
+    }
+}
+
+TEST_F(PacketTest, GarbageIsDroppedWithAReason) {
+    const auto q = *zones::build_query("0.pool.ntp.org");
+    auto expect = [&](const std::vector<uint8_t>& f, DropReason r) {
+        const auto c = classify(f, svc());
+        EXPECT_EQ(c.verdict, Verdict::Drop);
+        EXPECT_EQ(c.reason, r) << to_string(c.reason) << " instead of " << to_string(r);
+    };
+    const auto good = frame(q);
+    expect(std::vector<uint8_t>(good.begin(), good.begin() + 10), DropReason::Runt);
+    expect(std::vector<uint8_t>(good.begin(), good.begin() + 30), DropReason::Runt);
+    FrameOptions other_mac;
+    other_mac.dst_mac = {0x02, 9, 9, 9, 9, 9};
+    expect(frame(q, other_mac), DropReason::NotForUs);
+    auto bad_ip_sum = good;
+    bad_ip_sum[24] ^= 0x40;
+    expect(bad_ip_sum, DropReason::BadIpChecksum);
+    auto bad_udp_sum = good;
+    bad_udp_sum[good.size() - 1] ^= 1;
+    expect(bad_udp_sum, DropReason::BadUdpChecksum);
+    auto bad_version = good;
+    bad_version[14] = 0x55;
+    expect(bad_version, DropReason::BadIpHeader);
+    auto long_udp = good;
+    long_udp[38] = 0x40;  // UDP length beyond the datagram
+    expect(long_udp, DropReason::BadUdpHeader);
+    FrameOptions spoof;
+    spoof.src = {192, 0, 2, 53};  // ourselves
+    expect(frame(q, spoof), DropReason::BadSource);
+    spoof.src = {224, 0, 0, 1};
+    expect(frame(q, spoof), DropReason::BadSource);
+    FrameOptions zero_port;
+    zero_port.sport = 0;
+    expect(frame(q, zero_port), DropReason::SourcePortZero);
+    FrameOptions v6_nosum;
+    v6_nosum.ip = 6;
+    v6_nosum.checksum = false;
+    v6_nosum.src = v6({0x20, 0x01, 0x0d, 0xb8, 0, 1}, 7);
+    v6_nosum.dst = std::vector<uint8_t>(kSvc6[0].begin(), kSvc6[0].end());
+    expect(frame(q, v6_nosum), DropReason::BadUdpChecksum);
+    // IPv4 without a UDP checksum is legal.
+    FrameOptions v4_nosum;
+    v4_nosum.checksum = false;
+    EXPECT_EQ(classify(frame(q, v4_nosum), svc()).verdict, Verdict::FastPath);
+    // A DNS response (QR set) sent to us gets no answer: no reflection loops.
+    auto resp = q;
+    resp[2] |= 0x80;
+    auto f = frame(resp);
+    const auto c = classify(f, svc());
+    ASSERT_EQ(c.verdict, Verdict::FastPath);
+    f.resize(2048);
+    EXPECT_EQ(answer_in_place(f, c.layout, ctx_).reason, DropReason::DnsNoAnswer);
+}
+
+TEST_F(PacketTest, OffloadLeavesThePseudoHeaderSum) {
+    auto f = frame(*zones::build_query("0.pool.ntp.org"));
+    const auto c = classify(f, svc());
+    f.resize(2048);
+    const auto a = answer_in_place(f, c.layout, ctx_, false);
+    ASSERT_GT(a.length, 0);
+    // What DPDK's rte_ipv4_phdr_cksum gives: the folded, uncomplemented pseudo-header sum.
+    uint32_t sum = 0;
+    for (int i = 26; i < 34; i += 2) {
+        sum += static_cast<uint32_t>(f[i] << 8 | f[i + 1]);
+    }
+    sum += 17 + static_cast<uint32_t>(a.length - 34);
+    while (sum >> 16) {
+        sum = (sum & 0xFFFF) + (sum >> 16);
+    }
+    EXPECT_EQ(static_cast<uint32_t>(f[40] << 8 | f[41]), sum);
+}
+
+}  // namespace
+}  // namespace pooledge::dataplane
