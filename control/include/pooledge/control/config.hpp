@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "pooledge/control/geoip.hpp"
+#include "pooledge/control/yaml_reader.hpp"
 #include "pooledge/zones/push.hpp"
 
 namespace pooledge::control {
@@ -58,11 +59,5 @@ struct ControlConfig {
 
 // Throws InputError (reason "config").
 [[nodiscard]] ControlConfig load_config(const std::string& path);
-
-// "90", "90s", "15m", "1h" -> seconds; nothing when malformed.
-[[nodiscard]] std::optional<std::chrono::seconds> parse_duration(const std::string& text);
-
-// Whether a registry location is fetched over HTTP rather than read from disk.
-[[nodiscard]] bool is_url(const std::string& location);
 
 }  // namespace pooledge::control
