@@ -28,7 +28,7 @@ readonly PACKAGES=(
   libssl-dev libcurl4-openssl-dev nlohmann-json3-dev
   # test traffic, tools, benchmark peers
   python3 python3-scapy
-  knot-dnsutils dnsutils dnsperf iproute2 tcpdump
+  knot-dnsutils dnsutils dnsperf iproute2 tcpdump ethtool iputils-ping nftables
   prometheus              # for promtool
   libmaxmind-db-writer-perl  # building test .mmdb files
   knot nsd

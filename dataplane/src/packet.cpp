@@ -90,6 +90,8 @@ const char* to_string(DropReason r) noexcept {
             return "runt";
         case DropReason::NotForUs:
             return "not_for_us";
+        case DropReason::OwnFrame:
+            return "own_frame";
         case DropReason::BadIpHeader:
             return "bad_ip_header";
         case DropReason::BadIpChecksum:
@@ -126,6 +128,11 @@ Classified classify(std::span<const uint8_t> frame, const ServiceAddresses& svc,
     const size_t n = frame.size();
     if (n < 14) {
         return drop(DropReason::Runt);
+    }
+    if (std::memcmp(f + 6, svc.mac.data(), 6) == 0) {
+        // Our own frame coming back: an af_packet socket also captures what is sent on its
+        // interface. Passing it on would loop kernel broadcasts (and fail IPv6 DAD).
+        return drop(DropReason::OwnFrame);
     }
     if ((f[0] & 1) != 0) {
         return exception();  // broadcast and multicast: ARP, ND, routing protocols

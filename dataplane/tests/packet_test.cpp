@@ -266,6 +266,9 @@ TEST_F(PacketTest, GarbageIsDroppedWithAReason) {
     FrameOptions other_mac;
     other_mac.dst_mac = {0x02, 9, 9, 9, 9, 9};
     expect(frame(q, other_mac), DropReason::NotForUs);
+    auto own = good;
+    std::copy(kOurMac.begin(), kOurMac.end(), own.begin() + 6);
+    expect(own, DropReason::OwnFrame);
     auto bad_ip_sum = good;
     bad_ip_sum[24] ^= 0x40;
     expect(bad_ip_sum, DropReason::BadIpChecksum);

@@ -23,6 +23,7 @@ enum class DropReason : uint8_t {
     None = 0,
     Runt,         // shorter than its headers say
     NotForUs,     // unicast to another MAC
+    OwnFrame,     // sent by us (af_packet ports see their own transmissions)
     BadIpHeader,  // version, header length, total length
     BadIpChecksum,
     BadUdpHeader,  // UDP length

@@ -1,0 +1,49 @@
+// pooledge-dataplane's YAML configuration (configs/dataplane.yaml documents every key).
+// load_config() validates everything before EAL starts, so a bad config never touches a
+// port: errors name the file, line and key.
+#pragma once
+
+#include <array>
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "pooledge/zones/push.hpp"
+#include "pooledge/zones/signature.hpp"
+
+namespace pooledge::dataplane {
+
+struct PortConfig {
+    std::string device;     // DPDK device name: "net_af_packet0", "0000:01:00.0"
+    std::string exception;  // kernel interface for everything not fast path ("pe0")
+};
+
+struct DataplaneConfig {
+    std::string file;
+    std::vector<PortConfig> ports;
+    std::vector<std::array<uint8_t, 4>> service_v4;
+    std::vector<std::array<uint8_t, 16>> service_v6;
+    // Prefix length each address gets on the exception interface ("192.0.2.53/24": the
+    // kernel then reaches that subnet on-link); 32 or 128 by default.
+    std::vector<uint8_t> service_v4_len;
+    std::vector<uint8_t> service_v6_len;
+    std::string nsid;
+    std::string server_id;
+    std::string version = "pooledge";
+    uint16_t edns_udp_size = 1232;
+    std::string image_dir;
+    std::vector<std::string> trusted_key_files;
+    std::vector<zones::TrustedKey> trusted_keys;
+    uint64_t max_image_size = uint64_t{1} << 30;
+    std::vector<zones::push::Endpoint> management;
+    std::string metrics_listen;  // "127.0.0.1:9121": /metrics and /health
+    unsigned workers = 1;
+    std::chrono::seconds tcp_idle_timeout{10};
+    unsigned tcp_max_connections = 256;
+};
+
+// Throws control::InputError (reason "config").
+[[nodiscard]] DataplaneConfig load_config(const std::string& path);
+
+}  // namespace pooledge::dataplane

@@ -1,0 +1,214 @@
+// pooledge-dataplane: answer DNS at line rate from RCU-swapped zone images; hand everything
+// else to the kernel.
+//
+//   pooledge-dataplane [EAL args] -- --config configs/dataplane.yaml
+#include <rte_eal.h>
+#include <rte_errno.h>
+#include <rte_lcore.h>
+#include <rte_mbuf.h>
+#include <signal.h>
+#include <sys/random.h>
+#include <urcu-qsbr.h>
+
+#include <atomic>
+#include <cstdio>
+#include <cstring>
+#include <ctime>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "http.hpp"
+#include "image_slot.hpp"
+#include "management.hpp"
+#include "metrics.hpp"
+#include "pooledge/control/input_error.hpp"
+#include "pooledge/control/log.hpp"
+#include "pooledge/control/stopper.hpp"
+#include "pooledge/dataplane/config.hpp"
+#include "ports.hpp"
+#include "tcp_dns.hpp"
+#include "worker.hpp"
+
+namespace pd = pooledge::dataplane;
+namespace log = pooledge::control::log;
+
+namespace {
+
+constexpr const char* kUsage =
+    "usage: pooledge-dataplane [EAL args] -- --config FILE\n"
+    "  e.g. pooledge-dataplane -l 0-1 --no-huge -m 512 --no-pci \\\n"
+    "         --vdev net_af_packet0,iface=veth0 -- --config configs/dataplane.yaml\n";
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    // Our arguments come after "--"; the configuration is read and checked before EAL
+    // touches any device.
+    int sep = 1;
+    while (sep < argc && std::strcmp(argv[sep], "--") != 0) {
+        ++sep;
+    }
+    std::string config_path;
+    for (int i = sep + 1; i < argc; ++i) {
+        if (std::strcmp(argv[i], "--config") == 0 && i + 1 < argc) {
+            config_path = argv[++i];
+        } else if (std::strcmp(argv[i], "-h") == 0 || std::strcmp(argv[i], "--help") == 0) {
+            std::fputs(kUsage, stdout);
+            return 0;
+        } else {
+            std::fprintf(stderr, "pooledge-dataplane: unexpected argument '%s'\n%s", argv[i],
+                         kUsage);
+            return 2;
+        }
+    }
+    if (config_path.empty()) {
+        std::fprintf(stderr, "pooledge-dataplane: --config is required\n%s", kUsage);
+        return 2;
+    }
+    pd::DataplaneConfig config;
+    try {
+        config = pd::load_config(config_path);
+    } catch (const pooledge::control::InputError& e) {
+        std::fprintf(stderr, "pooledge-dataplane: %s\n", e.what());
+        return 1;
+    }
+
+    // Signals are taken by one thread (sigwait); every thread EAL and we create inherits the
+    // blocked mask, so do this before rte_eal_init.
+    sigset_t set;
+    sigemptyset(&set);
+    for (const int s : {SIGTERM, SIGINT, SIGHUP}) {
+        sigaddset(&set, s);
+    }
+    pthread_sigmask(SIG_BLOCK, &set, nullptr);
+    ::signal(SIGPIPE, SIG_IGN);
+
+    if (rte_eal_init(sep, argv) < 0) {
+        std::fprintf(stderr, "pooledge-dataplane: EAL: %s\n", rte_strerror(rte_errno));
+        return 1;
+    }
+    int rc = 0;
+    try {
+        if (rte_lcore_count() < config.workers + 1) {
+            throw std::runtime_error("EAL gave " + std::to_string(rte_lcore_count()) + " lcores; " +
+                                     std::to_string(config.workers) + " workers need " +
+                                     std::to_string(config.workers + 1) + " (-l 0-" +
+                                     std::to_string(config.workers) + ")");
+        }
+        // Enough mbufs for every ring of every port and its exception port, plus caches.
+        const unsigned rings = static_cast<unsigned>(config.ports.size()) * 2 * config.workers;
+        const unsigned nb_mbufs = rings * 2048 + config.workers * 512 + 4096;
+        rte_mempool* pool =
+            rte_pktmbuf_pool_create("pooledge_mbufs", nb_mbufs, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
+                                    static_cast<int>(rte_socket_id()));
+        if (pool == nullptr) {
+            throw std::runtime_error(std::string("mbuf pool: ") + rte_strerror(rte_errno) +
+                                     " (give EAL more memory with -m)");
+        }
+        const std::vector<pd::Port> ports = pd::start_ports(config, config.workers, pool);
+
+        pd::ImageSlot slot;
+        pd::ImageStats image_stats;
+        pd::Management management(config, slot, image_stats);
+        management.load_from_disk();
+        management.start();
+
+        pooledge::zones::Identity identity;
+        identity.nsid = config.nsid;
+        identity.server_id = config.server_id;
+        identity.version = config.version;
+        identity.edns_udp_size = config.edns_udp_size;
+        // A fresh cookie secret per start (RFC 9018): clients re-learn cookies after a
+        // restart, as they do after an anycast shift anyway.
+        if (::getrandom(identity.cookie_secret.data(), identity.cookie_secret.size(), 0) !=
+            static_cast<ssize_t>(identity.cookie_secret.size())) {
+            throw std::runtime_error("getrandom failed");
+        }
+
+        pd::TcpStats tcp_stats;
+        pd::TcpDns tcp(config, slot, identity, tcp_stats);
+        tcp.start();
+
+        std::atomic<bool> stop_workers{false};
+        std::vector<pd::WorkerStats> worker_stats(config.workers);
+        std::vector<pd::WorkerContext> contexts(config.workers);
+        unsigned w = 0;
+        unsigned lcore = 0;
+        RTE_LCORE_FOREACH_WORKER(lcore) {
+            if (w == config.workers) {
+                break;
+            }
+            pd::WorkerContext& c = contexts[w];
+            c.queue = w;
+            c.ports = &ports;
+            c.image = &slot;
+            c.identity = &identity;
+            c.services = pd::ServiceAddresses{{}, config.service_v4, config.service_v6};
+            c.stats = &worker_stats[w];
+            c.stop = &stop_workers;
+            c.seed =
+                (static_cast<uint64_t>(lcore) << 32) ^ static_cast<uint64_t>(std::time(nullptr));
+            if (const int err = rte_eal_remote_launch(pd::worker_main, &c, lcore); err != 0) {
+                throw std::runtime_error("cannot launch worker on lcore " + std::to_string(lcore));
+            }
+            log::info("worker " + std::to_string(w) + " on lcore " + std::to_string(lcore) +
+                      ", queue " + std::to_string(w));
+            ++w;
+        }
+
+        const pd::MetricsSources sources{&worker_stats, &ports, &image_stats, &tcp_stats};
+        std::unique_ptr<pd::HttpServer> http;
+        if (!config.metrics_listen.empty()) {
+            http = std::make_unique<pd::HttpServer>(
+                config.metrics_listen, [&](const std::string& path) -> pd::HttpResponse {
+                    if (path == "/metrics") {
+                        return {200, "text/plain; version=0.0.4; charset=utf-8",
+                                pd::render_metrics(sources)};
+                    }
+                    if (path == "/health") {
+                        // Ready for anycast announcement: an image serves and the ports are up.
+                        const bool image = image_stats.serial.load() != 0;
+                        const bool links = pd::links_up(ports);
+                        const int status = image && links ? 200 : 503;
+                        return {status, "text/plain; charset=utf-8",
+                                std::string(image && links ? "ready" : "not ready") + "\nimage: " +
+                                    (image ? "serial " + std::to_string(image_stats.serial.load())
+                                           : std::string("none")) +
+                                    "\nlinks: " + (links ? "up" : "down") + "\n"};
+                    }
+                    return {404, "text/plain", "not found: try /metrics or /health\n"};
+                });
+            log::info("metrics and health on http://" + config.metrics_listen);
+        }
+        log::info("pooledge-dataplane running: " + std::to_string(ports.size()) + " ports, " +
+                  std::to_string(config.workers) + " workers, image serial " +
+                  std::to_string(image_stats.serial.load()));
+
+        // The main thread waits for signals.
+        for (;;) {
+            int sig = 0;
+            if (sigwait(&set, &sig) != 0) {
+                continue;
+            }
+            if (sig == SIGHUP) {
+                management.reload_keys();
+                continue;
+            }
+            log::info(std::string("received ") + (sig == SIGINT ? "SIGINT" : "SIGTERM") +
+                      ", stopping");
+            break;
+        }
+        stop_workers = true;
+        rte_eal_mp_wait_lcore();
+        http.reset();
+        pd::stop_ports(ports);
+        log::info("stopped");
+    } catch (const std::exception& e) {
+        log::error(e.what());
+        rc = 1;
+    }
+    rte_eal_cleanup();
+    return rc;
+}

@@ -1,0 +1,200 @@
+#include "management.hpp"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstring>
+#include <ctime>
+#include <stdexcept>
+
+#include "pooledge/control/log.hpp"
+#include "pooledge/zones/dname.hpp"
+#include "pooledge/zones/file_io.hpp"
+#include "pooledge/zones/receiver.hpp"
+
+namespace pooledge::dataplane {
+
+namespace log = control::log;
+
+namespace {
+
+std::string image_path(const DataplaneConfig& c) {
+    return c.image_dir + "/current.img";
+}
+
+}  // namespace
+
+Management::Management(const DataplaneConfig& config, ImageSlot& slot, ImageStats& stats)
+    : config_(config), slot_(slot), stats_(stats), keys_(config.trusted_keys) {}
+
+Management::~Management() {
+    if (thread_.joinable()) {
+        const char b = 1;
+        [[maybe_unused]] const ssize_t n = ::write(wake_[1], &b, 1);
+        thread_.join();
+    }
+    for (const int fd : listeners_) {
+        ::close(fd);
+    }
+    for (const int fd : wake_) {
+        if (fd >= 0) {
+            ::close(fd);
+        }
+    }
+}
+
+bool Management::install(std::vector<uint8_t> bytes, const char* how) {
+    std::string why;
+    auto img = std::make_unique<LoadedImage>();
+    img->bytes = std::move(bytes);
+    // The view points into img->bytes, whose buffer does not move from here on.
+    auto view = zones::ImageView::load(img->bytes, &why);
+    if (!view) {
+        log::error(std::string("image ") + how + ": " + why);
+        return false;
+    }
+    img->view = view;
+    img->loaded_unix = static_cast<uint64_t>(std::time(nullptr));
+    const uint64_t serial = view->header().serial;
+    {
+        std::vector<std::string> names;
+        for (const auto& z : view->zones()) {
+            names.push_back(zones::name_to_text(view->node_name(view->nodes()[z.apex_node])));
+        }
+        std::lock_guard lock(stats_.zone_names_mu);
+        stats_.zone_names = std::move(names);
+    }
+    stats_.serial.store(serial);
+    stats_.build_time.store(view->header().build_time);
+    stats_.loaded_unix.store(img->loaded_unix);
+    stats_.size_bytes.store(img->bytes.size());
+    const auto took = slot_.publish(std::move(img));
+    stats_.swaps.fetch_add(1, std::memory_order_relaxed);
+    stats_.last_swap_ns.store(static_cast<uint64_t>(took.count()), std::memory_order_relaxed);
+    stats_.swap_ns_total.fetch_add(static_cast<uint64_t>(took.count()), std::memory_order_relaxed);
+    log::info(std::string("image serial ") + std::to_string(serial) + " serving (" + how +
+              "), swap took " + std::to_string(took.count() / 1000) + " us");
+    return true;
+}
+
+bool Management::load_from_disk() {
+    std::string why;
+    auto bytes = zones::read_file(image_path(config_), config_.max_image_size, &why);
+    if (!bytes) {
+        log::warn("no image on disk yet (" + why + "): not ready until one is pushed");
+        return false;
+    }
+    std::vector<zones::TrustedKey> keys;
+    {
+        std::lock_guard lock(keys_mu_);
+        keys = keys_;
+    }
+    if (!zones::load_trusted(*bytes, keys, &why)) {
+        log::error(image_path(config_) + " not served: " + why);
+        return false;
+    }
+    return install(std::move(*bytes), "from disk");
+}
+
+void Management::reload_keys() {
+    std::vector<zones::TrustedKey> keys;
+    for (const auto& f : config_.trusted_key_files) {
+        std::string why;
+        auto k = zones::TrustedKey::load(f, &why);
+        if (!k) {
+            log::error("SIGHUP: " + why + "; keeping the trusted keys loaded before");
+            return;
+        }
+        keys.push_back(*k);
+    }
+    std::lock_guard lock(keys_mu_);
+    keys_ = std::move(keys);
+    log::info("SIGHUP: " + std::to_string(keys_.size()) + " trusted keys reloaded");
+}
+
+void Management::start() {
+    if (::pipe2(wake_, O_CLOEXEC) != 0) {
+        throw std::runtime_error(std::string("pipe: ") + std::strerror(errno));
+    }
+    for (const auto& e : config_.management) {
+        std::string why;
+        const int fd = zones::push::listen_on(e, &why);
+        if (fd < 0) {
+            throw std::runtime_error("management.listen: " + why);
+        }
+        listeners_.push_back(fd);
+        log::info("accepting images on " + e.to_string());
+    }
+    thread_ = std::thread([this] { run(); });
+}
+
+void Management::run() {
+    zones::push::ServeLimits limits;
+    limits.max_image_size = config_.max_image_size;
+    for (;;) {
+        std::vector<pollfd> fds;
+        fds.push_back({wake_[0], POLLIN, 0});
+        for (const int fd : listeners_) {
+            fds.push_back({fd, POLLIN, 0});
+        }
+        if (::poll(fds.data(), fds.size(), -1) < 0) {
+            continue;
+        }
+        if (fds[0].revents != 0) {
+            return;
+        }
+        for (size_t i = 1; i < fds.size(); ++i) {
+            if ((fds[i].revents & POLLIN) == 0) {
+                continue;
+            }
+            const int c = ::accept4(fds[i].fd, nullptr, nullptr, SOCK_CLOEXEC);
+            if (c < 0) {
+                continue;
+            }
+            // One connection at a time: pushes are rare, and images are judged in order.
+            zones::push::serve_connection(
+                c, limits, [this](zones::push::RequestType type, std::span<const uint8_t> body) {
+                    using zones::push::Status;
+                    const LoadedImage* cur = slot_.writer_view();
+                    std::optional<zones::ServingImage> serving;
+                    if (cur != nullptr) {
+                        serving = zones::ServingImage{cur->view->header().serial,
+                                                      cur->view->header().checksum};
+                    }
+                    if (type == zones::push::RequestType::Status) {
+                        return zones::push::Reply{Status::Accepted, serving ? serving->serial : 0,
+                                                  cur != nullptr ? "serving" : "no image"};
+                    }
+                    std::vector<zones::TrustedKey> keys;
+                    {
+                        std::lock_guard lock(keys_mu_);
+                        keys = keys_;
+                    }
+                    auto reply = zones::judge_image(body, keys, serving);
+                    if (reply.status == Status::Accepted) {
+                        std::string why;
+                        // On disk first: a restart serves what was last accepted.
+                        if (!zones::write_file_atomic(image_path(config_), body, &why)) {
+                            reply = {Status::Failed, serving ? serving->serial : 0,
+                                     "cannot store the image: " + why};
+                        } else if (!install(std::vector<uint8_t>(body.begin(), body.end()),
+                                            "pushed")) {
+                            reply = {Status::Failed, serving ? serving->serial : 0, "cannot map"};
+                        }
+                    } else {
+                        log::warn(std::string("push ") + zones::push::to_string(reply.status) +
+                                  ": " + reply.reason);
+                    }
+                    stats_.pushes_by_status[static_cast<size_t>(reply.status)].fetch_add(
+                        1, std::memory_order_relaxed);
+                    return reply;
+                });
+            ::close(c);
+        }
+    }
+}
+
+}  // namespace pooledge::dataplane

@@ -1,0 +1,66 @@
+// The management thread: receives pushed images (control/PUSH.md) on unix and TCP sockets,
+// judges them like every receiver (zones/receiver.hpp: bounds, checksum, trusted signature,
+// newer serial), writes an accepted image to the image directory (temp + fsync + rename),
+// then swaps it in with RCU. A refused image changes nothing and is counted by reason.
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "image_slot.hpp"
+#include "pooledge/dataplane/config.hpp"
+
+namespace pooledge::dataplane {
+
+struct ImageStats {
+    // What serves, for metrics and health (the metrics thread is not an RCU reader).
+    std::atomic<uint64_t> serial{0};  // 0 = nothing serves
+    std::atomic<uint64_t> build_time{0};
+    std::atomic<uint64_t> loaded_unix{0};
+    std::atomic<uint64_t> size_bytes{0};
+    std::mutex zone_names_mu;
+    std::vector<std::string> zone_names;  // by zone index, for the zone label
+    std::atomic<uint64_t> swaps{0};
+    std::atomic<uint64_t> last_swap_ns{0};
+    std::atomic<uint64_t> swap_ns_total{0};
+    // Refusals by push::Status (refused, stale, too_large, bad_request, failed).
+    std::array<std::atomic<uint64_t>, 8> pushes_by_status{};
+};
+
+class Management {
+  public:
+    Management(const DataplaneConfig& config, ImageSlot& slot, ImageStats& stats);
+    ~Management();  // stops and joins the thread
+    Management(const Management&) = delete;
+    Management& operator=(const Management&) = delete;
+
+    // The last good image from the image directory, served before any control plane
+    // connects. False (and a log line) when there is none that verifies.
+    bool load_from_disk();
+
+    // Opens the listening sockets (throws std::runtime_error) and starts the thread.
+    void start();
+
+    // Rereads the trusted keys (SIGHUP); keeps the old ones when a file fails to load.
+    void reload_keys();
+
+  private:
+    void run();
+    bool install(std::vector<uint8_t> bytes, const char* how);
+
+    DataplaneConfig config_;
+    ImageSlot& slot_;
+    ImageStats& stats_;
+    std::mutex keys_mu_;
+    std::vector<zones::TrustedKey> keys_;
+    std::vector<int> listeners_;
+    int wake_[2] = {-1, -1};
+    std::thread thread_;
+};
+
+}  // namespace pooledge::dataplane

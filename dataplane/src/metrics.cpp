@@ -1,0 +1,221 @@
+#include "metrics.hpp"
+
+#include <prometheus/metric_family.h>
+#include <prometheus/text_serializer.h>
+#include <rte_ethdev.h>
+
+#include <ctime>
+#include <sstream>
+
+namespace pooledge::dataplane {
+namespace {
+
+using prometheus::ClientMetric;
+using prometheus::MetricFamily;
+using prometheus::MetricType;
+
+MetricFamily family(const char* name, const char* help, MetricType type) {
+    return MetricFamily{name, help, type, {}};
+}
+
+void add(MetricFamily& f, std::vector<ClientMetric::Label> labels, double v) {
+    ClientMetric m;
+    m.label = std::move(labels);
+    if (f.type == MetricType::Counter) {
+        m.counter.value = v;
+    } else {
+        m.gauge.value = v;
+    }
+    f.metric.push_back(std::move(m));
+}
+
+template <typename F>
+double sum(const std::vector<WorkerStats>& ws, F field) {
+    double t = 0;
+    for (const auto& w : ws) {
+        t += static_cast<double>(field(w).load(std::memory_order_relaxed));
+    }
+    return t;
+}
+
+}  // namespace
+
+std::string render_metrics(const MetricsSources& s) {
+    std::vector<MetricFamily> out;
+    const auto& ws = *s.workers;
+
+    auto rx = family("pooledge_dataplane_packets_total",
+                     "Packets by direction: received on service ports, answers sent, "
+                     "to and from the kernel (exception path)",
+                     MetricType::Counter);
+    add(rx, {{"direction", "rx"}},
+        sum(
+            ws, [](auto& w) -> auto& { return w.rx_packets; }));
+    add(rx, {{"direction", "tx_answer"}},
+        sum(
+            ws, [](auto& w) -> auto& { return w.tx_packets; }));
+    add(rx, {{"direction", "to_kernel"}},
+        sum(
+            ws, [](auto& w) -> auto& { return w.to_kernel; }));
+    add(rx, {{"direction", "from_kernel"}},
+        sum(
+            ws, [](auto& w) -> auto& { return w.from_kernel; }));
+    out.push_back(std::move(rx));
+
+    auto drops =
+        family("pooledge_dataplane_drops_total", "Packets dropped, by reason", MetricType::Counter);
+    for (size_t r = 1; r < static_cast<size_t>(DropReason::Count); ++r) {
+        add(drops, {{"reason", to_string(static_cast<DropReason>(r))}},
+            sum(
+                ws, [r](auto& w) -> auto& { return w.drops[r]; }));
+    }
+    add(drops, {{"reason", "tx_ring_full"}},
+        sum(
+            ws, [](auto& w) -> auto& { return w.tx_failed; }));
+    add(drops, {{"reason", "kernel_tx_failed"}},
+        sum(
+            ws, [](auto& w) -> auto& { return w.kernel_tx_failed; }));
+    out.push_back(std::move(drops));
+
+    auto queries = family("pooledge_dns_queries_total", "DNS queries reaching the engine",
+                          MetricType::Counter);
+    add(queries, {{"transport", "udp"}},
+        sum(
+            ws, [](auto& w) -> auto& { return w.dns_queries; }));
+    add(queries, {{"transport", "tcp"}},
+        static_cast<double>(s.tcp->queries.load(std::memory_order_relaxed)));
+    out.push_back(std::move(queries));
+
+    std::vector<std::string> zone_names;
+    {
+        std::lock_guard lock(s.image->zone_names_mu);
+        zone_names = s.image->zone_names;
+    }
+    auto responses =
+        family("pooledge_dns_responses_total",
+               "DNS responses sent over UDP, by zone, query type and rcode", MetricType::Counter);
+    for (size_t z = 0; z <= kZoneSlots; ++z) {
+        // Slot 0: no zone (REFUSED, CH names); slots 1..7: zone index 0..6; the last: the rest.
+        std::string zone = "none";
+        if (z == kZoneSlots) {
+            zone = "other";
+        } else if (z > 0) {
+            zone = z - 1 < zone_names.size() ? zone_names[z - 1] : "zone" + std::to_string(z - 1);
+        }
+        for (size_t t = 0; t < kQtypeSlots; ++t) {
+            for (size_t r = 0; r < kRcodeSlots; ++r) {
+                const double v = sum(
+                    ws, [&](auto& w) -> auto& { return w.responses[z][t][r]; });
+                if (v > 0) {  // the full cross product would be 9 x 9 x 8 mostly-zero series
+                    add(responses,
+                        {{"rcode", rcode_slot_name(r)},
+                         {"qtype", qtype_slot_name(t)},
+                         {"zone", zone}},
+                        v);
+                }
+            }
+        }
+    }
+    out.push_back(std::move(responses));
+    auto trunc = family("pooledge_dns_truncated_total", "UDP responses sent with TC set",
+                        MetricType::Counter);
+    add(trunc, {},
+        sum(
+            ws, [](auto& w) -> auto& { return w.truncated; }));
+    out.push_back(std::move(trunc));
+
+    auto tcp = family("pooledge_dns_tcp_connections_total", "TCP DNS connections, by outcome",
+                      MetricType::Counter);
+    add(tcp, {{"outcome", "accepted"}}, static_cast<double>(s.tcp->connections.load()));
+    add(tcp, {{"outcome", "refused_limit"}}, static_cast<double>(s.tcp->refused.load()));
+    out.push_back(std::move(tcp));
+    auto tcp_open =
+        family("pooledge_dns_tcp_connections_open", "Open TCP DNS connections", MetricType::Gauge);
+    add(tcp_open, {}, static_cast<double>(s.tcp->open.load()));
+    out.push_back(std::move(tcp_open));
+
+    // Port statistics straight from the driver.
+    auto prx = family("pooledge_port_rx_packets_total", "Packets received by the port",
+                      MetricType::Counter);
+    auto ptx =
+        family("pooledge_port_tx_packets_total", "Packets sent by the port", MetricType::Counter);
+    auto prxb =
+        family("pooledge_port_rx_bytes_total", "Bytes received by the port", MetricType::Counter);
+    auto ptxb =
+        family("pooledge_port_tx_bytes_total", "Bytes sent by the port", MetricType::Counter);
+    auto pmiss = family("pooledge_port_rx_missed_total",
+                        "Packets the port dropped because RX queues were full (imissed)",
+                        MetricType::Counter);
+    auto perr = family("pooledge_port_rx_errors_total", "Erroneous packets received (ierrors)",
+                       MetricType::Counter);
+    auto pnombuf =
+        family("pooledge_port_rx_nombuf_total", "RX mbuf allocation failures", MetricType::Counter);
+    auto plink = family("pooledge_port_link_up", "1 when the port's link is up", MetricType::Gauge);
+    for (const Port& p : *s.ports) {
+        for (const auto& [id, name] :
+             {std::pair{p.id, p.device}, std::pair{p.exception_id, p.exception_name}}) {
+            rte_eth_stats st{};
+            if (rte_eth_stats_get(id, &st) != 0) {
+                continue;
+            }
+            const std::vector<ClientMetric::Label> l = {{"port", name}};
+            add(prx, l, static_cast<double>(st.ipackets));
+            add(ptx, l, static_cast<double>(st.opackets));
+            add(prxb, l, static_cast<double>(st.ibytes));
+            add(ptxb, l, static_cast<double>(st.obytes));
+            add(pmiss, l, static_cast<double>(st.imissed));
+            add(perr, l, static_cast<double>(st.ierrors));
+            add(pnombuf, l, static_cast<double>(st.rx_nombuf));
+            rte_eth_link link{};
+            rte_eth_link_get_nowait(id, &link);
+            add(plink, l, link.link_status == RTE_ETH_LINK_UP ? 1 : 0);
+        }
+    }
+    for (auto* f : {&prx, &ptx, &prxb, &ptxb, &pmiss, &perr, &pnombuf, &plink}) {
+        out.push_back(std::move(*f));
+    }
+
+    ImageStats& im = *s.image;
+    const double serial = static_cast<double>(im.serial.load());
+    auto g = [&](const char* name, const char* help, double v) {
+        auto f = family(name, help, MetricType::Gauge);
+        add(f, {}, v);
+        out.push_back(std::move(f));
+    };
+    g("pooledge_image_serial", "Serial of the serving zone image (0: none)", serial);
+    g("pooledge_image_size_bytes", "Size of the serving zone image",
+      static_cast<double>(im.size_bytes.load()));
+    g("pooledge_image_build_timestamp_seconds", "When the serving image was compiled",
+      static_cast<double>(im.build_time.load()));
+    g("pooledge_image_age_seconds", "Seconds since the serving image was compiled",
+      serial > 0
+          ? static_cast<double>(std::time(nullptr)) - static_cast<double>(im.build_time.load())
+          : 0);
+    auto swaps =
+        family("pooledge_image_swaps_total", "Images swapped in with RCU", MetricType::Counter);
+    add(swaps, {}, static_cast<double>(im.swaps.load()));
+    out.push_back(std::move(swaps));
+    auto swap_s =
+        family("pooledge_image_swap_seconds_total",
+               "Time spent in swaps (publish + grace period + free)", MetricType::Counter);
+    add(swap_s, {}, static_cast<double>(im.swap_ns_total.load()) / 1e9);
+    out.push_back(std::move(swap_s));
+    g("pooledge_image_last_swap_seconds", "Duration of the last swap",
+      static_cast<double>(im.last_swap_ns.load()) / 1e9);
+    auto pushes =
+        family("pooledge_image_pushes_total", "Pushed images by outcome", MetricType::Counter);
+    for (const auto st :
+         {zones::push::Status::Accepted, zones::push::Status::Current, zones::push::Status::Refused,
+          zones::push::Status::Stale, zones::push::Status::TooLarge,
+          zones::push::Status::BadRequest, zones::push::Status::Failed}) {
+        add(pushes, {{"outcome", zones::push::to_string(st)}},
+            static_cast<double>(im.pushes_by_status[static_cast<size_t>(st)].load()));
+    }
+    out.push_back(std::move(pushes));
+
+    std::ostringstream os;
+    prometheus::TextSerializer().Serialize(os, out);
+    return os.str();
+}
+
+}  // namespace pooledge::dataplane

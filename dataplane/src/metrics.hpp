@@ -1,0 +1,32 @@
+// The dataplane's Prometheus text: per-lcore counters summed at scrape time, port statistics
+// read from DPDK, image state. Built as prometheus-cpp metric families and written by its
+// TextSerializer, served by the small HTTP server with /health.
+#pragma once
+
+#include <atomic>
+#include <string>
+#include <vector>
+
+#include "management.hpp"
+#include "ports.hpp"
+#include "stats.hpp"
+
+namespace pooledge::dataplane {
+
+struct TcpStats {
+    std::atomic<uint64_t> connections{0};
+    std::atomic<uint64_t> refused{0};  // over tcp.max_connections
+    std::atomic<uint64_t> queries{0};
+    std::atomic<uint64_t> open{0};
+};
+
+struct MetricsSources {
+    const std::vector<WorkerStats>* workers = nullptr;
+    const std::vector<Port>* ports = nullptr;
+    ImageStats* image = nullptr;
+    const TcpStats* tcp = nullptr;
+};
+
+[[nodiscard]] std::string render_metrics(const MetricsSources& s);
+
+}  // namespace pooledge::dataplane

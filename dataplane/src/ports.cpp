@@ -1,0 +1,235 @@
+#include "ports.hpp"
+
+#include <arpa/inet.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <rte_bus_vdev.h>
+#include <rte_ethdev.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstring>
+#include <stdexcept>
+
+#include "pooledge/control/log.hpp"
+
+namespace pooledge::dataplane {
+namespace {
+
+constexpr uint16_t kRxRing = 1024;
+constexpr uint16_t kTxRing = 1024;
+
+[[noreturn]] void fail(const std::string& device, const std::string& what, int rc) {
+    throw std::runtime_error(device + ": " + what + ": " + rte_strerror(rc < 0 ? -rc : rc));
+}
+
+std::string mac_text(const std::array<uint8_t, 6>& m) {
+    char buf[18];
+    std::snprintf(buf, sizeof buf, "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3], m[4],
+                  m[5]);
+    return buf;
+}
+
+// Configures `id` with `queues` queue pairs; returns what offloads it took.
+void setup_port(uint16_t id, const std::string& name, unsigned queues, rte_mempool* pool,
+                Port* offloads) {
+    rte_eth_dev_info info{};
+    if (const int rc = rte_eth_dev_info_get(id, &info); rc != 0) {
+        fail(name, "cannot read device info", rc);
+    }
+    if (info.max_rx_queues < queues || info.max_tx_queues < queues) {
+        throw std::runtime_error(name + ": has " + std::to_string(info.max_rx_queues) +
+                                 " RX queues, " + std::to_string(queues) +
+                                 " workers need one each (lower `workers`, or create the "
+                                 "device with more queues)");
+    }
+    rte_eth_conf conf{};
+    if (queues > 1) {
+        const uint64_t hf = (RTE_ETH_RSS_IP | RTE_ETH_RSS_UDP) & info.flow_type_rss_offloads;
+        if (hf != 0) {
+            conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
+            conf.rx_adv_conf.rss_conf.rss_hf = hf;
+            control::log::info(name + ": RSS over " + std::to_string(queues) + " queues");
+        } else {
+            control::log::warn(name + ": no RSS: queries arrive on queue 0 only, the other " +
+                               std::to_string(queues - 1) + " workers serve the exception path");
+        }
+    }
+    if (offloads != nullptr) {
+        const uint64_t tx = info.tx_offload_capa;
+        const uint64_t rx = info.rx_offload_capa;
+        offloads->tx_udp_checksum = (tx & RTE_ETH_TX_OFFLOAD_UDP_CKSUM) != 0;
+        offloads->tx_ip_checksum = (tx & RTE_ETH_TX_OFFLOAD_IPV4_CKSUM) != 0;
+        offloads->rx_checksum = (rx & RTE_ETH_RX_OFFLOAD_CHECKSUM) == RTE_ETH_RX_OFFLOAD_CHECKSUM;
+        if (offloads->tx_udp_checksum) {
+            conf.txmode.offloads |= RTE_ETH_TX_OFFLOAD_UDP_CKSUM;
+        }
+        if (offloads->tx_ip_checksum) {
+            conf.txmode.offloads |= RTE_ETH_TX_OFFLOAD_IPV4_CKSUM;
+        }
+        if (offloads->rx_checksum) {
+            conf.rxmode.offloads |= RTE_ETH_RX_OFFLOAD_CHECKSUM;
+        }
+        control::log::info(name + ": checksum offload: rx " +
+                           (offloads->rx_checksum ? "yes" : "no (software)") + ", tx udp " +
+                           (offloads->tx_udp_checksum ? "yes" : "no (software)"));
+    }
+    if (const int rc = rte_eth_dev_configure(id, static_cast<uint16_t>(queues),
+                                             static_cast<uint16_t>(queues), &conf);
+        rc != 0) {
+        fail(name, "configure", rc);
+    }
+    uint16_t nb_rx = kRxRing, nb_tx = kTxRing;
+    rte_eth_dev_adjust_nb_rx_tx_desc(id, &nb_rx, &nb_tx);
+    const int socket = rte_eth_dev_socket_id(id);
+    for (unsigned q = 0; q < queues; ++q) {
+        rte_eth_rxconf rxc = info.default_rxconf;
+        rxc.offloads = conf.rxmode.offloads;
+        if (const int rc =
+                rte_eth_rx_queue_setup(id, static_cast<uint16_t>(q), nb_rx,
+                                       static_cast<unsigned>(socket < 0 ? 0 : socket), &rxc, pool);
+            rc != 0) {
+            fail(name, "RX queue " + std::to_string(q), rc);
+        }
+        rte_eth_txconf txc = info.default_txconf;
+        txc.offloads = conf.txmode.offloads;
+        if (const int rc =
+                rte_eth_tx_queue_setup(id, static_cast<uint16_t>(q), nb_tx,
+                                       static_cast<unsigned>(socket < 0 ? 0 : socket), &txc);
+            rc != 0) {
+            fail(name, "TX queue " + std::to_string(q), rc);
+        }
+    }
+    if (const int rc = rte_eth_dev_start(id); rc != 0) {
+        fail(name, "start", rc);
+    }
+}
+
+}  // namespace
+
+std::vector<Port> start_ports(const DataplaneConfig& config, unsigned queues, rte_mempool* pool) {
+    std::vector<Port> ports;
+    for (const PortConfig& pc : config.ports) {
+        Port p;
+        p.device = pc.device;
+        p.exception_name = pc.exception;
+        if (const int rc = rte_eth_dev_get_port_by_name(pc.device.c_str(), &p.id); rc != 0) {
+            throw std::runtime_error(
+                pc.device +
+                ": no such DPDK port (name it with --vdev or a PCI address in the "
+                "EAL arguments; " +
+                std::to_string(rte_eth_dev_count_avail()) + " ports probed)");
+        }
+        rte_ether_addr mac{};
+        if (const int rc = rte_eth_macaddr_get(p.id, &mac); rc != 0) {
+            fail(pc.device, "MAC address", rc);
+        }
+        std::memcpy(p.mac.data(), mac.addr_bytes, 6);
+        setup_port(p.id, pc.device, queues, pool, &p);
+
+        // The exception port: a TAP interface with the service port's MAC, so the kernel's
+        // ARP and ND answers name the right address.
+        const std::string vdev = "net_tap_" + pc.exception;
+        const std::string args = "iface=" + pc.exception + ",mac=" + mac_text(p.mac);
+        if (const int rc = rte_vdev_init(vdev.c_str(), args.c_str()); rc != 0) {
+            fail(vdev, "cannot create the exception interface (" + args + ")", rc);
+        }
+        if (const int rc = rte_eth_dev_get_port_by_name(vdev.c_str(), &p.exception_id); rc != 0) {
+            fail(vdev, "exception port not found", rc);
+        }
+        setup_port(p.exception_id, vdev, queues, pool, nullptr);
+        configure_kernel_interface(pc.exception, config);
+        control::log::info(pc.device + ": port " + std::to_string(p.id) + ", MAC " +
+                           mac_text(p.mac) + ", " + std::to_string(queues) +
+                           " queue pairs; exception interface " + pc.exception);
+        ports.push_back(p);
+    }
+    return ports;
+}
+
+void stop_ports(const std::vector<Port>& ports) {
+    for (const Port& p : ports) {
+        for (const uint16_t id : {p.id, p.exception_id}) {
+            rte_eth_dev_stop(id);
+            rte_eth_dev_close(id);
+        }
+    }
+}
+
+bool links_up(const std::vector<Port>& ports) {
+    for (const Port& p : ports) {
+        rte_eth_link link{};
+        if (rte_eth_link_get_nowait(p.id, &link) != 0 || link.link_status != RTE_ETH_LINK_UP) {
+            return false;
+        }
+    }
+    return !ports.empty();
+}
+
+void configure_kernel_interface(const std::string& name, const DataplaneConfig& config) {
+    const int fd4 = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    const int fd6 = ::socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    auto cleanup = [&] {
+        ::close(fd4);
+        if (fd6 >= 0) {
+            ::close(fd6);
+        }
+    };
+    ifreq ifr{};
+    std::strncpy(ifr.ifr_name, name.c_str(), IFNAMSIZ - 1);
+    if (fd4 < 0 || ::ioctl(fd4, SIOCGIFINDEX, &ifr) != 0) {
+        cleanup();
+        throw std::runtime_error(name + ": no such kernel interface: " + std::strerror(errno));
+    }
+    const int index = ifr.ifr_ifindex;
+    bool first = true;
+    for (const auto& a : config.service_v4) {
+        ifreq r{};
+        std::strncpy(r.ifr_name, name.c_str(), IFNAMSIZ - 1);
+        auto* sin = reinterpret_cast<sockaddr_in*>(&r.ifr_addr);
+        sin->sin_family = AF_INET;
+        std::memcpy(&sin->sin_addr, a.data(), 4);
+        // The first address replaces the interface's primary address; further ones are
+        // labelled aliases (name:N), the ioctl interface's way to add addresses.
+        if (!first) {
+            std::snprintf(r.ifr_name, IFNAMSIZ, "%.10s:%zu", name.c_str(),
+                          static_cast<size_t>(&a - config.service_v4.data()));
+        }
+        if (::ioctl(fd4, SIOCSIFADDR, &r) != 0 && errno != EEXIST) {
+            cleanup();
+            throw std::runtime_error(name +
+                                     ": cannot add an IPv4 address: " + std::strerror(errno));
+        }
+        const unsigned len =
+            config.service_v4_len[static_cast<size_t>(&a - config.service_v4.data())];
+        r.ifr_netmask.sa_family = AF_INET;
+        reinterpret_cast<sockaddr_in*>(&r.ifr_netmask)->sin_addr.s_addr =
+            htonl(len == 0 ? 0 : 0xFFFFFFFFu << (32 - len));
+        ::ioctl(fd4, SIOCSIFNETMASK, &r);
+        first = false;
+    }
+    for (const auto& a : config.service_v6) {
+        struct {
+            in6_addr addr;
+            uint32_t prefixlen;
+            int ifindex;
+        } req{};
+        std::memcpy(&req.addr, a.data(), 16);
+        req.prefixlen = config.service_v6_len[static_cast<size_t>(&a - config.service_v6.data())];
+        req.ifindex = index;
+        if (fd6 < 0 || (::ioctl(fd6, SIOCSIFADDR, &req) != 0 && errno != EEXIST)) {
+            cleanup();
+            throw std::runtime_error(name +
+                                     ": cannot add an IPv6 address: " + std::strerror(errno));
+        }
+    }
+    if (::ioctl(fd4, SIOCGIFFLAGS, &ifr) == 0) {
+        ifr.ifr_flags |= IFF_UP;
+        ::ioctl(fd4, SIOCSIFFLAGS, &ifr);
+    }
+    cleanup();
+}
+
+}  // namespace pooledge::dataplane

@@ -1,0 +1,57 @@
+// Per-lcore counters. Each worker writes only its own block (cache-line aligned, so no false
+// sharing) with relaxed atomics, which compile to plain loads and stores on x86; the metrics
+// thread sums the blocks when scraped. No lock and no shared write on the fast path.
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+
+#include "pooledge/dataplane/packet.hpp"
+#include "pooledge/zones/answer.hpp"
+
+namespace pooledge::dataplane {
+
+using Counter = std::atomic<uint64_t>;
+
+inline void bump(Counter& c, uint64_t n = 1) noexcept {
+    c.store(c.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
+}
+
+// Bounded label sets: the first zones of the image by index, the common query types, the
+// rcodes the engine sends.
+inline constexpr size_t kZoneSlots = 8;  // zone index 0..6, then "other"; "none" separately
+inline constexpr size_t kQtypeSlots = 9;
+inline constexpr size_t kRcodeSlots = 8;
+
+[[nodiscard]] size_t qtype_slot(uint16_t qtype) noexcept;
+[[nodiscard]] const char* qtype_slot_name(size_t slot) noexcept;
+[[nodiscard]] size_t rcode_slot(zones::Rcode rcode) noexcept;
+[[nodiscard]] const char* rcode_slot_name(size_t slot) noexcept;
+
+struct alignas(64) WorkerStats {
+    Counter rx_packets{0};
+    Counter tx_packets{0};
+    Counter tx_failed{0};  // answers the port would not take (ring full), freed
+    Counter to_kernel{0};
+    Counter from_kernel{0};
+    Counter kernel_tx_failed{0};
+    Counter dns_queries{0};
+    Counter truncated{0};
+    std::array<Counter, static_cast<size_t>(DropReason::Count)> drops{};
+    // [zone slot + 1 (0 = no zone)][qtype slot][rcode slot]
+    std::array<std::array<std::array<Counter, kRcodeSlots>, kQtypeSlots>, kZoneSlots + 1>
+        responses{};
+    Counter loops{0};  // main-loop iterations: shows a worker is alive
+
+    void count_response(const zones::Response& r) noexcept {
+        const size_t zone =
+            r.zone < 0 ? 0 : std::min<size_t>(static_cast<size_t>(r.zone), kZoneSlots - 1) + 1;
+        bump(responses[zone][qtype_slot(r.qtype)][rcode_slot(r.rcode)]);
+        if (r.truncated) {
+            bump(truncated);
+        }
+    }
+};
+
+}  // namespace pooledge::dataplane

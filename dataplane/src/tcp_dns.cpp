@@ -1,0 +1,271 @@
+#include "tcp_dns.hpp"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <urcu-qsbr.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstring>
+#include <ctime>
+#include <map>
+#include <stdexcept>
+
+#include "pooledge/control/log.hpp"
+
+namespace pooledge::dataplane {
+namespace {
+
+constexpr size_t kMaxPending = 256 * 1024;  // unsent answers per connection before we stop reading
+
+struct Conn {
+    std::vector<uint8_t> in;
+    std::vector<uint8_t> out;
+    size_t out_sent = 0;
+    std::chrono::steady_clock::time_point last;
+    zones::IpAddress peer;
+};
+
+int listen_tcp(const void* addr, int family) {
+    const int fd = ::socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+        return -1;
+    }
+    const int one = 1;
+    ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    ::setsockopt(fd, family == AF_INET ? IPPROTO_IP : IPPROTO_IPV6,
+                 family == AF_INET ? IP_FREEBIND : IPV6_FREEBIND, &one, sizeof one);
+    int rc;
+    if (family == AF_INET) {
+        sockaddr_in sa{};
+        sa.sin_family = AF_INET;
+        sa.sin_port = htons(53);
+        std::memcpy(&sa.sin_addr, addr, 4);
+        rc = ::bind(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa);
+    } else {
+        ::setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
+        sockaddr_in6 sa{};
+        sa.sin6_family = AF_INET6;
+        sa.sin6_port = htons(53);
+        std::memcpy(&sa.sin6_addr, addr, 16);
+        rc = ::bind(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa);
+    }
+    if (rc != 0 || ::listen(fd, 512) != 0) {
+        const int err = errno;
+        ::close(fd);
+        errno = err;
+        return -1;
+    }
+    return fd;
+}
+
+zones::IpAddress peer_of(const sockaddr_storage& ss) {
+    zones::IpAddress a;
+    if (ss.ss_family == AF_INET) {
+        a.family = 4;
+        std::memcpy(a.bytes.data(), &reinterpret_cast<const sockaddr_in&>(ss).sin_addr, 4);
+    } else {
+        a.family = 6;
+        std::memcpy(a.bytes.data(), &reinterpret_cast<const sockaddr_in6&>(ss).sin6_addr, 16);
+    }
+    return a;
+}
+
+}  // namespace
+
+TcpDns::TcpDns(const DataplaneConfig& config, const ImageSlot& slot,
+               const zones::Identity& identity, TcpStats& stats)
+    : config_(config), slot_(slot), identity_(identity), stats_(stats) {}
+
+TcpDns::~TcpDns() {
+    if (thread_.joinable()) {
+        const char b = 1;
+        [[maybe_unused]] const ssize_t n = ::write(wake_[1], &b, 1);
+        thread_.join();
+    }
+    for (const int fd : listeners_) {
+        ::close(fd);
+    }
+    for (const int fd : {epoll_, wake_[0], wake_[1]}) {
+        if (fd >= 0) {
+            ::close(fd);
+        }
+    }
+}
+
+void TcpDns::start() {
+    epoll_ = ::epoll_create1(EPOLL_CLOEXEC);
+    if (epoll_ < 0 || ::pipe2(wake_, O_CLOEXEC | O_NONBLOCK) != 0) {
+        throw std::runtime_error(std::string("TCP DNS: ") + std::strerror(errno));
+    }
+    auto add = [&](const void* addr, int family, const std::string& text) {
+        const int fd = listen_tcp(addr, family);
+        if (fd < 0) {
+            throw std::runtime_error("TCP DNS: cannot listen on [" + text +
+                                     "]:53: " + std::strerror(errno));
+        }
+        listeners_.push_back(fd);
+        epoll_event ev{};
+        ev.events = EPOLLIN;
+        ev.data.fd = fd;
+        ::epoll_ctl(epoll_, EPOLL_CTL_ADD, fd, &ev);
+    };
+    for (const auto& a : config_.service_v4) {
+        char t[INET_ADDRSTRLEN];
+        add(a.data(), AF_INET, ::inet_ntop(AF_INET, a.data(), t, sizeof t));
+    }
+    for (const auto& a : config_.service_v6) {
+        char t[INET6_ADDRSTRLEN];
+        add(a.data(), AF_INET6, ::inet_ntop(AF_INET6, a.data(), t, sizeof t));
+    }
+    epoll_event ev{};
+    ev.events = EPOLLIN;
+    ev.data.fd = wake_[0];
+    ::epoll_ctl(epoll_, EPOLL_CTL_ADD, wake_[0], &ev);
+    thread_ = std::thread([this] { run(); });
+}
+
+void TcpDns::run() {
+    rcu_register_thread();
+    std::map<int, Conn> conns;
+    zones::Rng rng(static_cast<uint64_t>(std::time(nullptr)) ^ 0x7c9);
+    std::vector<uint8_t> answer(65535);
+    const auto idle = config_.tcp_idle_timeout;
+    auto close_conn = [&](int fd) {
+        ::close(fd);
+        conns.erase(fd);
+        stats_.open.store(conns.size(), std::memory_order_relaxed);
+    };
+    auto flush = [&](int fd, Conn& c) -> bool {
+        while (c.out_sent < c.out.size()) {
+            const ssize_t n =
+                ::send(fd, c.out.data() + c.out_sent, c.out.size() - c.out_sent, MSG_NOSIGNAL);
+            if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+                break;
+            }
+            if (n <= 0) {
+                return false;
+            }
+            c.out_sent += static_cast<size_t>(n);
+        }
+        if (c.out_sent == c.out.size()) {
+            c.out.clear();
+            c.out_sent = 0;
+        }
+        epoll_event ev{};
+        ev.events = EPOLLIN | (c.out.empty() ? 0u : static_cast<uint32_t>(EPOLLOUT));
+        ev.data.fd = fd;
+        ::epoll_ctl(epoll_, EPOLL_CTL_MOD, fd, &ev);
+        return true;
+    };
+    epoll_event events[64];
+    for (;;) {
+        rcu_thread_offline();  // blocking: must not hold up a grace period
+        const int n = ::epoll_wait(epoll_, events, 64, 1000);
+        rcu_thread_online();
+        const auto now = std::chrono::steady_clock::now();
+        bool stop = false;
+        for (int i = 0; i < n; ++i) {
+            const int fd = events[i].data.fd;
+            if (fd == wake_[0]) {
+                stop = true;
+                continue;
+            }
+            if (std::find(listeners_.begin(), listeners_.end(), fd) != listeners_.end()) {
+                for (;;) {
+                    sockaddr_storage ss{};
+                    socklen_t len = sizeof ss;
+                    const int c = ::accept4(fd, reinterpret_cast<sockaddr*>(&ss), &len,
+                                            SOCK_NONBLOCK | SOCK_CLOEXEC);
+                    if (c < 0) {
+                        break;
+                    }
+                    if (conns.size() >= config_.tcp_max_connections) {
+                        stats_.refused.fetch_add(1, std::memory_order_relaxed);
+                        ::close(c);
+                        continue;
+                    }
+                    stats_.connections.fetch_add(1, std::memory_order_relaxed);
+                    Conn& conn = conns[c];
+                    conn.last = now;
+                    conn.peer = peer_of(ss);
+                    epoll_event ev{};
+                    ev.events = EPOLLIN;
+                    ev.data.fd = c;
+                    ::epoll_ctl(epoll_, EPOLL_CTL_ADD, c, &ev);
+                    stats_.open.store(conns.size(), std::memory_order_relaxed);
+                }
+                continue;
+            }
+            auto it = conns.find(fd);
+            if (it == conns.end()) {
+                continue;
+            }
+            Conn& c = it->second;
+            bool ok = true;
+            if ((events[i].events & (EPOLLIN | EPOLLHUP | EPOLLERR)) != 0 &&
+                c.out.size() < kMaxPending) {
+                uint8_t buf[16384];
+                const ssize_t r = ::recv(fd, buf, sizeof buf, 0);
+                if (r == 0 || (r < 0 && errno != EAGAIN && errno != EWOULDBLOCK)) {
+                    ok = false;
+                } else if (r > 0) {
+                    c.in.insert(c.in.end(), buf, buf + r);
+                    c.last = now;
+                }
+            }
+            // Every complete message, in order (pipelining, RFC 7766 6.2.1.1).
+            const LoadedImage* img = slot_.get();
+            const zones::AnswerContext actx{img != nullptr ? &*img->view : nullptr, &identity_,
+                                            &rng, static_cast<uint32_t>(std::time(nullptr))};
+            size_t off = 0;
+            while (ok && c.in.size() - off >= 2) {
+                const size_t len = static_cast<size_t>(c.in[off] << 8 | c.in[off + 1]);
+                if (c.in.size() - off - 2 < len) {
+                    break;
+                }
+                stats_.queries.fetch_add(1, std::memory_order_relaxed);
+                const auto resp = zones::answer(actx, zones::Client{c.peer, zones::Transport::Tcp},
+                                                {c.in.data() + off + 2, len}, answer);
+                off += 2 + len;
+                if (resp.size == 0) {
+                    ok = false;  // a query we drop over UDP closes the connection
+                    break;
+                }
+                c.out.push_back(static_cast<uint8_t>(resp.size >> 8));
+                c.out.push_back(static_cast<uint8_t>(resp.size));
+                c.out.insert(c.out.end(), answer.begin(), answer.begin() + resp.size);
+            }
+            c.in.erase(c.in.begin(), c.in.begin() + static_cast<ptrdiff_t>(off));
+            if (ok) {
+                ok = flush(fd, c);
+            }
+            if (!ok) {
+                close_conn(fd);
+            }
+        }
+        rcu_quiescent_state();
+        // Idle connections go (RFC 7766 6.2.3: the server may close them).
+        for (auto it = conns.begin(); it != conns.end();) {
+            const int fd = it->first;
+            ++it;
+            if (now - conns[fd].last > idle) {
+                close_conn(fd);
+            }
+        }
+        if (stop) {
+            break;
+        }
+    }
+    for (auto& [fd, c] : conns) {
+        ::close(fd);
+    }
+    rcu_unregister_thread();
+}
+
+}  // namespace pooledge::dataplane

@@ -1,0 +1,43 @@
+// DNS over TCP (RFC 7766) on kernel sockets: the exception path brings TCP to the kernel,
+// and this thread answers on the service addresses from the same RCU-protected image as the
+// workers. Two-byte length framing, pipelined queries answered in order, an idle timeout and
+// a connection limit; one epoll loop, non-blocking sockets.
+#pragma once
+
+#include <atomic>
+#include <thread>
+#include <vector>
+
+#include "image_slot.hpp"
+#include "metrics.hpp"
+#include "pooledge/dataplane/config.hpp"
+#include "pooledge/zones/answer.hpp"
+
+namespace pooledge::dataplane {
+
+class TcpDns {
+  public:
+    TcpDns(const DataplaneConfig& config, const ImageSlot& slot, const zones::Identity& identity,
+           TcpStats& stats);
+    ~TcpDns();
+    TcpDns(const TcpDns&) = delete;
+    TcpDns& operator=(const TcpDns&) = delete;
+
+    // Binds every service address on port 53 (IP_FREEBIND: an IPv6 address still in DAD
+    // binds too) and starts the thread. Throws std::runtime_error.
+    void start();
+
+  private:
+    void run();
+
+    const DataplaneConfig& config_;
+    const ImageSlot& slot_;
+    const zones::Identity& identity_;
+    TcpStats& stats_;
+    std::vector<int> listeners_;
+    int epoll_ = -1;
+    int wake_[2] = {-1, -1};
+    std::thread thread_;
+};
+
+}  // namespace pooledge::dataplane
