@@ -1,0 +1,361 @@
+#!/usr/bin/env python3
+"""Live test of pooledge-dataplane in a namespace pair, with real parts only.
+
+    client netns  pe-c0 (10.99.0.2/24, fd00:99::2/64)
+        | veth
+    node netns    pe-n0 (DPDK net_af_packet; the kernel ignores it: nft ingress drop)
+                  pe0   (net_tap exception interface: the port's MAC, 10.99.0.1/24,
+                         fd00:99::1/64)
+
+Checks, in order: /health and SERVFAIL before any image; a pushed image (by
+pooledge-control run) makes /health ready; kdig over UDP and TCP (client placed in
+Germany by a prefix override; NSID; id.server; NXDOMAIN; AAAA under 2.); ping and
+ping -6 through the exception path; ARP and ND entries; /metrics through promtool;
+forged and truncated pushes refused with nothing changed; dnsperf while images
+are pushed many times a second (every query answered, memory flat); kill -9 under
+load and restart (answers from the last good image before any control plane).
+
+Every process is ours and ended by PID; namespaces are made here and deleted.
+"""
+
+import argparse
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+NODE, CLIENT = "pe-t-node", "pe-t-client"
+SVC4, SVC6 = "10.99.0.1", "fd00:99::1"
+checks = {"passed": 0, "failed": 0}
+
+
+def check(ok, what):
+    checks["passed" if ok else "failed"] += 1
+    print(("ok    " if ok else "FAIL  ") + what, flush=True)
+    return ok
+
+
+def sh(*argv, ns=None, timeout=60, check_rc=True, **kw):
+    cmd = (["ip", "netns", "exec", ns] if ns else []) + list(argv)
+    r = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, **kw)
+    if check_rc and r.returncode != 0:
+        raise RuntimeError(f"{' '.join(cmd)}: {r.stderr.strip()}")
+    return r
+
+
+def kdig(*args, tcp=False, family=4):
+    server = SVC4 if family == 4 else SVC6
+    argv = ["kdig", f"@{server}", "+retry=0", "+timeout=2", "+tcp" if tcp else "+notcp"]
+    return sh(*argv, *args, ns=CLIENT, check_rc=False).stdout
+
+
+def answers(text):
+    return {l.split()[-1] for l in text.splitlines()
+            if re.match(r"^\S+\s+\d+\s+IN\s+(A|AAAA)\s", l)}
+
+
+def http_get(path, port):
+    # Metrics listen on the node namespace's loopback: ask from inside it.
+    r = sh("curl", "-s", "-o", "-", "-w", "\n%{http_code}", f"http://127.0.0.1:{port}{path}",
+           ns=NODE, check_rc=False)
+    body, _, code = r.stdout.rpartition("\n")
+    return int(code or 0), body
+
+
+def push_raw(sock_path, body):
+    """One push over the unix socket (control/PUSH.md); returns (status, serial)."""
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.settimeout(10)
+    s.connect(sock_path)
+    s.sendall(b"PEPQ" + bytes([1, 1, 0, 0]) + struct.pack(">Q", len(body)) + body)
+    head = b""
+    while len(head) < 16:
+        chunk = s.recv(16 - len(head))
+        if not chunk:
+            break
+        head += chunk
+    s.close()
+    if len(head) < 16:
+        return None, None
+    status, (rlen,), (serial,) = head[5], struct.unpack(">H", head[6:8]), \
+        struct.unpack(">Q", head[8:16])
+    return status, serial
+
+
+def rss_kb(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
+class Dataplane:
+    def __init__(self, binary, config, log):
+        self.log = open(log, "a")
+        self.p = subprocess.Popen(
+            ["ip", "netns", "exec", NODE, binary, "-l", "0-1", "--no-huge", "-m", "512",
+             "--no-pci", "--file-prefix", f"pe-t-{os.getpid()}",
+             "--vdev", "net_af_packet0,iface=pe-n0", "--", "--config", config],
+            stdout=self.log, stderr=subprocess.STDOUT)
+
+    def stop(self, sig=signal.SIGTERM):
+        if self.p.poll() is None:
+            self.p.send_signal(sig)
+            try:
+                self.p.wait(20)
+            except subprocess.TimeoutExpired:
+                self.p.kill()
+                self.p.wait()
+        self.log.close()
+        return self.p.returncode
+
+    def pid(self):
+        # `ip netns exec` execs the binary, so the PID is the dataplane's.
+        return self.p.pid
+
+
+def wait_for(pred, timeout, step=0.2):
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if pred():
+            return True
+        time.sleep(step)
+    return False
+
+
+def setup_netns():
+    for ns in (NODE, CLIENT):
+        sh("ip", "netns", "add", ns)
+    sh("ip", "link", "add", "pe-t-c0", "type", "veth", "peer", "name", "pe-t-n0")
+    sh("ip", "link", "set", "pe-t-c0", "netns", CLIENT)
+    sh("ip", "link", "set", "pe-t-n0", "netns", NODE)
+    sh("ip", "link", "set", "pe-t-c0", "name", "pe-c0", ns=CLIENT)
+    sh("ip", "link", "set", "pe-t-n0", "name", "pe-n0", ns=NODE)
+    sh("ip", "addr", "add", "10.99.0.2/24", "dev", "pe-c0", ns=CLIENT)
+    sh("ip", "addr", "add", "fd00:99::2/64", "dev", "pe-c0", "nodad", ns=CLIENT)
+    for ns, dev in ((CLIENT, "pe-c0"), (NODE, "pe-n0"), (CLIENT, "lo"), (NODE, "lo")):
+        sh("ip", "link", "set", dev, "up", ns=ns)
+    # Known traps (see the issue): the client's veth would hand af_packet partial
+    # checksums; the node's kernel must not answer what arrives on the DPDK-owned end.
+    sh("ethtool", "-K", "pe-c0", "tx", "off", ns=CLIENT)
+    sh("nft", "-f", "-", ns=NODE, input=(
+        'table netdev pooledge { chain wire { type filter hook ingress device "pe-n0" '
+        'priority 0; policy drop; }; }\n'))
+
+
+def teardown_netns():
+    for ns in (NODE, CLIENT):
+        subprocess.run(["ip", "netns", "del", ns], capture_output=True)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    for opt in ("dataplane", "control", "gen", "geoip"):
+        ap.add_argument("--" + opt, required=True)
+    a = ap.parse_args()
+    if not os.path.exists(a.geoip):
+        print(f"no GeoIP database at {a.geoip} (run scripts/setup.sh)")
+        return 1
+    work = tempfile.mkdtemp(prefix="pooledge-e2e-dp-")
+    os.chmod(work, 0o755)
+    procs = []
+    teardown_netns()
+    try:
+        setup_netns()
+        run = lambda *x: subprocess.run(list(x), check=True, capture_output=True, text=True)
+        run(a.control, "keygen", "--out", f"{work}/control")
+        run(sys.executable, a.gen, "--seed", "5", "--generated", str(int(time.time())),
+            "--out", f"{work}/pool.json")
+        with open(f"{work}/pool.json") as f:
+            pool = json.load(f)
+        de = {s["ip"] for s in pool["servers"] if "de" in s["zones"] and ":" not in s["ip"]}
+        os.makedirs(f"{work}/images")
+        metrics_port = 9199
+        with open(f"{work}/dataplane.yaml", "w") as f:
+            f.write(f"""ports:
+  - device: net_af_packet0
+    exception_interface: pe0
+service_addresses: [{SVC4}/24, "{SVC6}/64"]
+identity: {{nsid: node-t1, server_id: node-t1.example.net, version: pooledge-test}}
+images: {{dir: {work}/images, trusted_keys: [{work}/control.pub]}}
+management: {{listen: ["unix:{work}/push.sock"]}}
+metrics: {{listen: "127.0.0.1:{metrics_port}"}}
+workers: 1
+""")
+        dp = Dataplane(a.dataplane, f"{work}/dataplane.yaml", f"{work}/dataplane.log")
+        procs.append(dp)
+        check(wait_for(lambda: http_get("/health", metrics_port)[0] != 0, 30),
+              "dataplane up (health endpoint answers)")
+
+        # 1. No image yet: not ready, and pool names get SERVFAIL.
+        code, body = http_get("/health", metrics_port)
+        check(code == 503 and "image: none" in body, "/health is 503 before the first image")
+        check("SERVFAIL" in kdig("0.pool.ntp.org"), "no image: SERVFAIL for pool names")
+
+        # 2. The control plane pushes the first image.
+        with open(f"{work}/control.yaml", "w") as f:
+            f.write(f"""registry:
+  pool_data: {work}/pool.json
+  interval: 1s
+geoip:
+  path: {a.geoip}
+  overrides:
+    10.99.0.0/24: de
+    fd00:99::/64: de
+signing:
+  key: {work}/control.key
+state_dir: {work}/control-state
+push:
+  targets: ["unix:{work}/push.sock"]
+""")
+        ctl_log = open(f"{work}/control.log", "w")
+        ctl = subprocess.Popen([a.control, "run", "--config", f"{work}/control.yaml"],
+                               stdout=ctl_log, stderr=subprocess.STDOUT)
+        check(wait_for(lambda: http_get("/health", metrics_port)[0] == 200, 60),
+              "/health is 200 once a pushed image serves")
+        ctl.send_signal(signal.SIGTERM)
+        ctl.wait(20)
+        ctl_log.close()
+
+        # 3. Answers over UDP and TCP.
+        for tcp in (False, True):
+            t = "TCP" if tcp else "UDP"
+            out = kdig("0.pool.ntp.org", "+nsid", tcp=tcp)
+            got = answers(out)
+            check("NOERROR" in out and got and got <= de,
+                  f"{t}: client in DE (override) gets German servers {sorted(got)}")
+            check('"node-t1"' in out or "node-t1" in out, f"{t}: NSID names the node")
+            check("node-t1.example.net" in kdig("-c", "CH", "id.server", "TXT", tcp=tcp),
+                  f"{t}: CH TXT id.server")
+            check("NXDOMAIN" in kdig("nope.pool.ntp.org", tcp=tcp), f"{t}: NXDOMAIN")
+            got6 = answers(kdig("2.pool.ntp.org", "AAAA", tcp=tcp, family=6))
+            check(got6 and all(":" in x for x in got6), f"{t} over IPv6: AAAA under 2.")
+
+        # 4. The exception path: ping, ARP, ND.
+        check(sh("ping", "-c", "2", "-W", "2", SVC4, ns=CLIENT, check_rc=False).returncode == 0,
+              "ping through the exception path")
+        check(sh("ping", "-6", "-c", "2", "-W", "2", SVC6, ns=CLIENT,
+                 check_rc=False).returncode == 0, "ping -6 through the exception path")
+        neigh = sh("ip", "neigh", "show", "dev", "pe-c0", ns=CLIENT).stdout
+        mac = sh("cat", "/sys/class/net/pe0/address", ns=NODE).stdout.strip()
+        check(re.search(rf"{re.escape(SVC4)} lladdr {mac}", neigh) is not None,
+              f"ARP resolved the service address to the port's MAC {mac}")
+        check(re.search(rf"{re.escape(SVC6)} lladdr {mac}", neigh) is not None,
+              "ND resolved the IPv6 service address")
+
+        # 5. Metrics.
+        code, text = http_get("/metrics", metrics_port)
+        pt = subprocess.run(["promtool", "check", "metrics"], input=text, capture_output=True,
+                            text=True)
+        check(code == 200 and pt.returncode == 0,
+              "promtool check metrics" + ("" if pt.returncode == 0 else ": " + pt.stderr))
+        m = re.search(r"^pooledge_image_serial (\S+)", text, re.M)
+        serial = int(float(m.group(1))) if m else 0
+        check(serial > 0, f"image serial metric {serial}")
+        check(re.search(r'pooledge_dns_responses_total\{rcode="NOERROR",qtype="A",'
+                        r'zone="pool.ntp.org."\} [1-9]', text) is not None,
+              "responses counted by zone, qtype and rcode")
+
+        # 6. Forged and truncated images change nothing.
+        with open(f"{work}/images/current.img", "rb") as f:
+            good = f.read()
+        forged = bytearray(good)
+        forged[-100] ^= 0xFF
+        st, sr = push_raw(f"{work}/push.sock", bytes(forged))
+        check(st == 2 and sr == serial, "a forged image is refused; the serial stays")
+        st, sr = push_raw(f"{work}/push.sock", good[: len(good) // 2])
+        check(st == 2 and sr == serial, "a truncated image is refused")
+        st, sr = push_raw(f"{work}/push.sock", good)
+        check(st == 1, "the serving image pushed again is 'current'")
+        got = answers(kdig("0.pool.ntp.org"))
+        check(got and got <= de, "still answering from the good image")
+
+        # 7. Swap under load: dnsperf for a bounded time while images arrive many times a
+        #    second; every query answered, memory flat.
+        images = []
+        for i in range(8):
+            path = f"{work}/swap-{i}.img"
+            run(a.control, "compile", "--pool-data", f"{work}/pool.json", "--geoip", a.geoip,
+                "--key", f"{work}/control.key", "--out", path, "--now", str(serial + 10 + i),
+                "--override", "10.99.0.0/24=de", "--seed", str(i))
+            images.append(path)
+        with open(f"{work}/queries", "w") as f:
+            for name in ("0.pool.ntp.org A", "1.pool.ntp.org A", "2.pool.ntp.org AAAA",
+                         "pool.ntp.org SOA", "de.pool.ntp.org A", "nope.pool.ntp.org A"):
+                f.write(name + "\n")
+        rss_before = rss_kb(dp.pid())
+        perf = subprocess.Popen(["ip", "netns", "exec", CLIENT, "dnsperf", "-s", SVC4, "-d",
+                                 f"{work}/queries", "-l", "8", "-Q", "3000", "-c", "4",
+                                 "-t", "2"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                text=True)
+        pushed = accepted = 0
+        t_end = time.monotonic() + 7
+        i = 0
+        while time.monotonic() < t_end:
+            with open(images[i % len(images)], "rb") as f:
+                st, _ = push_raw(f"{work}/push.sock", f.read())
+            pushed += 1
+            accepted += st == 0
+            i += 1
+            if i == len(images):  # each image once: serials only go up
+                break
+            time.sleep(0.1)
+        out, _ = perf.communicate(timeout=60)
+        lost = re.search(r"Queries lost:\s+(\d+)", out)
+        sent = re.search(r"Queries sent:\s+(\d+)", out)
+        print(out)
+        check(accepted == len(images), f"{accepted} of {pushed} pushed images swapped in")
+        check(sent and int(sent.group(1)) > 1000 and lost and int(lost.group(1)) == 0,
+              f"dnsperf: {sent.group(1) if sent else '?'} queries, "
+              f"{lost.group(1) if lost else '?'} lost during the swaps")
+        rss_after = rss_kb(dp.pid())
+        check(rss_after < rss_before + 64 * 1024,
+              f"memory flat across swaps ({rss_before} -> {rss_after} kB)")
+        code, text = http_get("/metrics", metrics_port)
+        sw = re.search(r"^pooledge_image_swaps_total (\S+)", text, re.M)
+        check(sw and float(sw.group(1)) >= len(images) + 1, "swaps counted")
+
+        # 8. Restart under load: kill -9, start again, answers from the last good image
+        #    before any control plane connects.
+        last_serial = serial + 10 + len(images) - 1
+        perf = subprocess.Popen(["ip", "netns", "exec", CLIENT, "dnsperf", "-s", SVC4, "-d",
+                                 f"{work}/queries", "-l", "6", "-Q", "1000"],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(1)
+        dp.stop(signal.SIGKILL)
+        dp = Dataplane(a.dataplane, f"{work}/dataplane.yaml", f"{work}/dataplane.log")
+        procs.append(dp)
+        check(wait_for(lambda: http_get("/health", metrics_port)[0] == 200, 30),
+              "restarted dataplane is ready from the image on disk")
+        code, body = http_get("/health", metrics_port)
+        check(f"serial {last_serial}" in body, f"it serves the last pushed serial {last_serial}")
+        got = answers(kdig("0.pool.ntp.org"))
+        check(got and got <= de, "and answers from it")
+        perf.wait(30)
+        check(dp.stop() == 0, "SIGTERM: exit 0")
+    finally:
+        for p in procs:
+            p.stop()
+        teardown_netns()
+        if checks["failed"]:
+            for name in ("dataplane.log", "control.log"):
+                path = os.path.join(work, name)
+                if os.path.exists(path):
+                    print(f"--- {name}")
+                    print(open(path).read()[-4000:])
+        shutil.rmtree(work, ignore_errors=True)
+    print(f"{checks['passed']} passed, {checks['failed']} failed")
+    return 0 if checks["failed"] == 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
