@@ -132,9 +132,17 @@ ControlConfig load_config(const std::string& path) {
             const auto list = r.strings(p["targets"], "push.targets");
             for (size_t i = 0; i < list.size(); ++i) {
                 std::string why;
-                const auto e = zones::push::Endpoint::parse(list[i], &why);
+                auto e = zones::push::Endpoint::parse(list[i], &why);
                 if (!e) {
                     r.fail(p["targets"][i], "push.targets[" + std::to_string(i) + "]", why);
+                }
+                if (e->kind == zones::push::Endpoint::Kind::Unix && !e->path.starts_with("/")) {
+                    // Relative to the configuration, like every other path in it.
+                    e = zones::push::Endpoint::parse(
+                        "unix:" + r.path(YAML::Node(e->path), "push.targets"), &why);
+                    if (!e) {
+                        r.fail(p["targets"][i], "push.targets[" + std::to_string(i) + "]", why);
+                    }
                 }
                 c.push.targets.push_back(*e);
             }

@@ -87,6 +87,17 @@ std::string Controller::summary_path() const {
 
 void Controller::restore() {
     std::string why;
+    // The summary first: the guard rails hold across a restart even when the image cannot
+    // be restored (a rotated key, say).
+    if (const auto text = zones::read_file(summary_path(), 64 << 20, &why)) {
+        last_summary_ = ServerSummary::from_json(
+            std::string_view(reinterpret_cast<const char*>(text->data()), text->size()));
+    }
+    if (last_summary_) {
+        metrics_.eligible(bounded(last_summary_->per_zone));
+    } else {
+        log::warn("no server summary in state_dir: guard rails start with the next update");
+    }
     auto bytes = zones::read_file(image_path(), uint64_t{4} << 30, &why);
     if (!bytes) {
         log::info("no last good image to restore (" + why + ")");
@@ -101,17 +112,6 @@ void Controller::restore() {
         return;
     }
     last_serial_ = view->header().serial;
-    if (const auto text = zones::read_file(summary_path(), 64 << 20, &why)) {
-        last_summary_ = ServerSummary::from_json(
-            std::string_view(reinterpret_cast<const char*>(text->data()), text->size()));
-    }
-    if (!last_summary_) {
-        log::warn(
-            "no server summary next to the last good image: guard rails start with the next "
-            "update");
-    } else {
-        metrics_.eligible(bounded(last_summary_->per_zone));
-    }
     metrics_.image(last_serial_, bytes->size(), -1);
     log::info("restored last good image, serial " + std::to_string(last_serial_) + ", " +
               std::to_string(bytes->size()) + " bytes");
@@ -119,6 +119,25 @@ void Controller::restore() {
 }
 
 void Controller::reconfigure(ControlConfig config) {
+    auto targets = [](const ControlConfig& c) {
+        std::string t;
+        for (const auto& e : c.push.targets) {
+            t += e.to_string() + " ";
+        }
+        return t;
+    };
+    if (targets(config) != targets(config_) || config.metrics_listen != config_.metrics_listen) {
+        log::warn(
+            "SIGHUP: push and metrics settings are read at start only; restart "
+            "pooledge-control to apply them");
+    }
+    std::error_code ec;
+    std::filesystem::create_directories(config.state_dir, ec);
+    if (ec) {
+        log::error("SIGHUP: state_dir " + config.state_dir + ": " + ec.message() +
+                   "; keeping the running configuration");
+        return;
+    }
     config_ = std::move(config);
     std::string why;
     if (auto key = zones::SigningKey::load(config_.key_file, &why)) {
@@ -211,18 +230,33 @@ bool Controller::cycle() {
     }
     const std::string fp = fingerprint({&pool_body_, &scores_body_, &geodns_body_, &geo_stamp_});
     if (!force_next_ && (fp == last_fingerprint_ || fp == refused_fingerprint_)) {
-        return false;  // nothing new since the last image (or the last refusal)
+        // Nothing new since the last image (or the last refusal). A registry that keeps
+        // serving the same export still ages: say so once it is older than max_age.
+        const int64_t now = static_cast<int64_t>(unix_now());
+        if (pool_input && last_generated_ > 0 && now > last_generated_ + reg.max_age.count()) {
+            if (!stale_reported_) {
+                metrics_.ingest_failure("pool_data", "stale");
+                log::error(reg.pool_data + ": unchanged since it was generated " +
+                           std::to_string(now - last_generated_) +
+                           " s ago, more than registry.max_age (registry export stuck?); "
+                           "the last good image keeps serving");
+                stale_reported_ = true;
+            }
+        }
+        return false;
     }
 
     const auto t0 = std::chrono::steady_clock::now();
     const int64_t now = static_cast<int64_t>(unix_now());
     const std::string main_source = pool_input ? "pool_data" : "geodns_json";
+    int64_t generated = 0;
     try {
         ImageInputs in;
         ServerSummary summary;
         if (pool_input) {
             PoolData data = parse_pool_data(pool_body_, reg.pool_data);
             check_freshness(data.generated, now, reg.max_age.count(), reg.pool_data);
+            generated = data.generated;
             if (!scores_body_.empty()) {
                 try {
                     const ScoreFeed feed = parse_score_feed(scores_body_, reg.scores);
@@ -303,6 +337,8 @@ bool Controller::cycle() {
         last_summary_ = std::move(summary);
         last_serial_ = serial;
         last_fingerprint_ = fp;
+        last_generated_ = generated;
+        stale_reported_ = false;
         refused_fingerprint_.clear();
         force_next_ = false;
         pusher_.publish(std::move(image), serial);

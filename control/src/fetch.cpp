@@ -131,7 +131,9 @@ Fetched Fetcher::fetch(const std::string& location) {
         CURL* c = curl.get();
         curl_easy_setopt(c, CURLOPT_URL, location.c_str());
         curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-        curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+        // An https source may only redirect to https: no silent downgrade to plain http.
+        curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR,
+                         location.starts_with("https://") ? "https" : "http,https");
         curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
         curl_easy_setopt(c, CURLOPT_MAXREDIRS, 5L);
         curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);  // threads: no SIGALRM for DNS timeouts

@@ -4,6 +4,7 @@
 #include <cctype>
 
 #include "json_fields.hpp"
+#include "pooledge/zones/image_format.hpp"
 
 namespace pooledge::control {
 namespace {
@@ -151,7 +152,8 @@ void parse_label(const json& v, const std::string& path, const std::string& orig
         } else if (key == "ttl") {
             l.ttl = static_cast<uint32_t>(lenient_int(value, p, 0, 86400 * 7));
         } else if (key == "max_hosts") {
-            l.max_hosts = static_cast<uint16_t>(lenient_int(value, p, 0, 1000));
+            l.max_hosts =
+                static_cast<uint16_t>(lenient_int(value, p, 1, zones::format::kMaxHostsLimit));
         } else if (key == "closest") {
             if (expect_bool(value, p)) {
                 fail("value", p, "\"closest\" targeting (by distance) is not supported");
@@ -195,7 +197,8 @@ GeodnsZone parse_geodns_zone(std::string_view json_text, const std::string& orig
             } else if (key == "contact") {
                 contact = contact_to_rname(value, key);
             } else if (key == "max_hosts") {
-                z.max_hosts = static_cast<uint16_t>(lenient_int(value, key, 1, 1000));
+                z.max_hosts = static_cast<uint16_t>(
+                    lenient_int(value, key, 1, zones::format::kMaxHostsLimit));
             } else if (key == "targeting") {
                 const std::string t = expect_string(value, key);
                 size_t start = 0;

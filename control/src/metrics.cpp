@@ -77,6 +77,10 @@ ControlMetrics::ControlMetrics(const std::string& listen) : impl_(std::make_uniq
     // that appears only with its first failure misses that failure.
     for (const char* source : {"pool_data", "scores", "geodns_json", "geoip"}) {
         impl_->attempts.Add({{"source", source}});
+        for (const char* reason : {"fetch", "json", "schema", "value", "duplicate", "empty",
+                                   "stale", "geoip", "compile", "config", "state"}) {
+            impl_->failures.Add({{"source", source}, {"reason", reason}});
+        }
     }
     for (const char* rule : {"drop_share", "empty_zone"}) {
         impl_->refusals.Add({{"rule", rule}});

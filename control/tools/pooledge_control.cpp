@@ -9,7 +9,9 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cerrno>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -124,11 +126,25 @@ int64_t number_arg(const Args& a, const std::string& name, int64_t fallback) {
         return fallback;
     }
     char* end = nullptr;
+    errno = 0;
     const long long n = std::strtoll(v.c_str(), &end, 10);
-    if (*end != '\0') {
-        usage_error(name + ": '" + v + "' is not a number");
+    if (*end != '\0' || errno != 0 || n < 0) {
+        usage_error(name + ": '" + v + "' is not a non-negative integer");
     }
     return n;
+}
+
+double decimal_arg(const Args& a, const std::string& name, double fallback) {
+    const std::string v = a.get(name);
+    if (v.empty()) {
+        return fallback;
+    }
+    char* end = nullptr;
+    const double d = std::strtod(v.c_str(), &end);
+    if (*end != '\0' || !std::isfinite(d)) {
+        usage_error(name + ": '" + v + "' is not a number");
+    }
+    return d;
 }
 
 int keygen(const Args& a) {
@@ -181,6 +197,9 @@ int compile(const Args& a) {
             }
             if (const std::string scores = a.get("--scores"); !scores.empty()) {
                 const auto feed = pc::parse_score_feed(fetcher.fetch(scores).body, scores);
+                if (max_age > 0) {
+                    pc::check_freshness(feed.generated, now, max_age, scores);
+                }
                 const auto m = pc::apply_scores(data, feed);
                 std::fprintf(stderr, "scores: %zu applied, %zu older, %zu unknown servers\n",
                              m.applied, m.older, m.unknown_server);
@@ -188,9 +207,7 @@ int compile(const Args& a) {
             pc::PoolCompileOptions opts;
             opts.now = now;
             opts.seed = static_cast<uint64_t>(number_arg(a, "--seed", 0));
-            if (const std::string ms = a.get("--min-score"); !ms.empty()) {
-                opts.min_score = std::strtod(ms.c_str(), nullptr);
-            }
+            opts.min_score = decimal_arg(a, "--min-score", opts.min_score);
             auto r = pc::compile_pool(data, opts);
             servers = r.eligible;
             std::fprintf(stderr,

@@ -396,9 +396,27 @@ void serve_connection(int fd, const ServeLimits& limits, const Handler& handler)
         if (early) {
             reply = std::move(*early);
         } else {
-            body.resize(static_cast<size_t>(req->length));
-            if (!read_exact(fd, body.data(), body.size(), limits.io_timeout)) {
-                return;  // truncated transfer: nothing to answer, nothing changes
+            // The buffer grows with the bytes that actually arrive (a peer announcing a
+            // gigabyte and sending nothing costs nothing), and the whole transfer has a
+            // deadline (a peer dripping a byte per timeout cannot hold the receiver).
+            const auto deadline = std::chrono::steady_clock::now() + limits.transfer_timeout;
+            body.clear();
+            bool complete = true;
+            while (body.size() < req->length) {
+                if (std::chrono::steady_clock::now() > deadline) {
+                    complete = false;
+                    break;
+                }
+                const size_t chunk = std::min<uint64_t>(req->length - body.size(), size_t{1} << 20);
+                const size_t at = body.size();
+                body.resize(at + chunk);
+                if (!read_exact(fd, body.data() + at, chunk, limits.io_timeout)) {
+                    complete = false;
+                    break;
+                }
+            }
+            if (!complete) {
+                return;  // truncated or too slow: nothing to answer, nothing changes
             }
             reply = handler(req->type, body);
             body.clear();

@@ -62,6 +62,8 @@ class Controller {
     std::string last_fingerprint_;     // inputs of the serving image
     std::string refused_fingerprint_;  // inputs refused last time: not recompiled until changed
     std::optional<ServerSummary> last_summary_;
+    int64_t last_generated_ = 0;  // pool data "generated" of the serving image
+    bool stale_reported_ = false;
     uint64_t last_serial_ = 0;
 };
 

@@ -12,7 +12,8 @@ namespace pooledge::control {
 
 class InputError : public std::runtime_error {
   public:
-    // reason: fetch, json, schema, value, duplicate, empty, stale, geoip, compile, config
+    // reason: fetch, json, schema, value, duplicate, empty, stale, geoip, compile, config,
+    // state (the state directory could not be written)
     InputError(std::string reason, const std::string& message)
         : std::runtime_error(message), reason_(std::move(reason)) {}
     [[nodiscard]] const std::string& reason() const noexcept { return reason_; }

@@ -74,6 +74,9 @@ using Timeout = std::chrono::milliseconds;
 struct ServeLimits {
     uint64_t max_image_size = uint64_t{1} << 30;
     Timeout io_timeout{30000};  // per read or write: a stalled peer cannot pin the receiver
+    // The whole image transfer: a peer sending a byte just inside each io_timeout cannot
+    // either. 10 minutes is a gigabyte at 14 Mbit/s.
+    std::chrono::seconds transfer_timeout{600};
 };
 
 // Decides on one request; the body is empty for Status. Runs on the serving thread.
