@@ -1,14 +1,19 @@
 #!/usr/bin/env bash
 # The README's first command: pooledge on its embedded defaults, answering real queries.
 #
-# What runs: the control plane's compiler (pooledge-control compile) turns generated,
-# pool-sized sample registry data and the embedded GeoIP database into a signed zone image;
-# pooledgectl inspects it; the zones answer engine serves it through the zones-serve test
-# harness on a loopback UDP socket, and kdig shows the answers. The DPDK dataplane does not
-# exist yet (its own issue); the demo says so as it runs.
+# What runs, all of it the real thing:
+#   1. scripts/gen-pool-data.py: sample registry data sized like the live pool;
+#   2. pooledge-control run: compiles it with the embedded GeoIP database, signs and pushes;
+#   3. pooledge-dataplane: DPDK (net_af_packet on a veth, no hugepages) in a network
+#      namespace, its exception path a TAP interface for ARP, ping and TCP;
+#   4. kdig from a client namespace: clients in three countries (EDNS Client Subnet, located
+#      by the GeoIP database), a fallback to the continent, AAAA, NXDOMAIN, NSID, id.server,
+#      TCP, a metrics excerpt, then a zone change pushed live.
 #
-#   scripts/demo.sh          run the queries, then keep serving until Ctrl-C
-#   scripts/demo.sh --once   run the queries and exit
+#   scripts/demo.sh          run the demo, then keep serving until Ctrl-C
+#   scripts/demo.sh --once   run the demo and exit
+#
+# It makes two network namespaces (pe-demo-node, pe-demo-client) and removes them on exit.
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -17,61 +22,34 @@ once=0
 
 "$root/scripts/setup.sh"
 cmake -S "$root" -B "$root/build" -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
-cmake --build "$root/build" --target zones-serve pooledge-control pooledgectl -j "$(nproc)"
+cmake --build "$root/build" --target pooledge-dataplane pooledge-control pooledgectl \
+    -j "$(nproc)"
 
-port=${POOLEDGE_DEMO_PORT:-5353}
-work=$(mktemp -d)
-log="$work/serve.log"
-serve_pid=""
+node=pe-demo-node
+client=pe-demo-client
+svc4=10.53.0.1
+svc6=fd00:53::1
+bin="$root/build"
+work=$(mktemp -d /tmp/pooledge-demo.XXXXXX)
+chmod 755 "$work"
+dp_pid=""
+ctl_pid=""
+
 cleanup() {
-    [ -n "$serve_pid" ] && kill "$serve_pid" 2>/dev/null && wait "$serve_pid" 2>/dev/null
+    set +e
+    [ -n "$ctl_pid" ] && kill "$ctl_pid" 2>/dev/null && wait "$ctl_pid" 2>/dev/null
+    [ -n "$dp_pid" ] && kill "$dp_pid" 2>/dev/null && wait "$dp_pid" 2>/dev/null
+    ip netns del "$node" 2>/dev/null
+    ip netns del "$client" 2>/dev/null
     rm -rf "$work"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-cat <<TXT
-
-pooledge demo — what runs here
-  1. scripts/gen-pool-data.py: sample registry data sized like the live pool (6,104
-     servers, 5,382 eligible, real country codes, IPv4 and IPv6, vendor zones)
-  2. pooledge-control compile: the real compiler, with the embedded GeoIP database
-     (ip-location-db, $(cat "$root/.cache/geoip/VERSION" 2>/dev/null || echo "?")), signs the image with a fresh key
-  3. zones-serve: the zones answer engine (the code the DPDK dataplane will run per
-     packet) on 127.0.0.1:$port/udp — a test harness, NOT the DPDK dataplane, which
-     does not exist yet
-  Clients are placed by EDNS Client Subnet, located by the GeoIP database:
-     85.214.0.0/16 and 2a01:4f8::/32 = Germany, 24.0.0.0/16 = USA, 133.0.0.0/16 = Japan;
-     41.0.0.0/16 is overridden to Chad, which has no servers (falls back to Africa)
-
-TXT
-
-bin="$root/build"
-python3 "$root/scripts/gen-pool-data.py" --seed 1 --out "$work/pool.json" \
-    --scores-out "$work/scores.json"
-"$bin/control/pooledge-control" keygen --out "$work/demo" >/dev/null
-echo
-echo "\$ pooledge-control compile --pool-data pool.json --scores scores.json --geoip ... --override 41.0.0.0/16=td"
-"$bin/control/pooledge-control" compile --pool-data "$work/pool.json" --scores "$work/scores.json" \
-    --geoip "$root/.cache/geoip/geo-whois-asn-country.mmdb" --key "$work/demo.key" \
-    --override 41.0.0.0/16=td --out "$work/pool.img"
-echo
-echo "\$ pooledgectl inspect pool.img --key demo.pub"
-"$bin/control/pooledgectl" inspect "$work/pool.img" --key "$work/demo.pub"
-
-"$bin/tests/zones-serve" --image "$work/pool.img" --port "$port" --max-seconds 3600 \
-    >"$log" 2>&1 &
-serve_pid=$!
-for _ in $(seq 1 600); do
-    grep -q "serving image" "$log" && break
-    kill -0 "$serve_pid" 2>/dev/null || { cat "$log"; exit 1; }
-    sleep 0.1
-done
-echo
-cat "$log"
+say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 
 # Each answered server, annotated with the countries the registry lists it in: the sample
-# servers' addresses are random, so this is how to see who got whom.
+# servers' addresses are made up, so this is how to see who got whom.
 annotate() {
     python3 -c '
 import json, sys
@@ -84,24 +62,160 @@ for line in sys.stdin:
 }
 q() {
     echo
-    echo "\$ kdig @127.0.0.1 -p $port $*"
-    kdig @127.0.0.1 -p "$port" +notcp +retry=0 +timeout=2 "$@" |
-        grep -vE '^;; (Received|Time|From)|^$' | annotate
+    echo "\$ kdig @$svc4 $*"
+    ip netns exec "$client" kdig @"$svc4" +retry=0 +timeout=2 "$@" |
+        grep -vE '^;; (Received|Time)|^$' | annotate
 }
-q 0.pool.ntp.org +subnet=85.214.0.0/24 +nsid    # a client in Germany
-q 0.pool.ntp.org +subnet=24.0.0.0/24            # in the USA
-q 0.pool.ntp.org +subnet=133.0.0.0/24           # in Japan
-q 0.pool.ntp.org +subnet=41.0.0.0/24            # in Chad: Africa answers
-q 2.debian.pool.ntp.org AAAA +subnet=2a01:4f8::/32  # vendor zone, IPv6 only under 2.
-q no-such-name.pool.ntp.org                     # NXDOMAIN with SOA
-q -c CH id.server TXT                           # which node answered
-q pool.ntp.org ANY                              # RFC 8482
+
+cat <<TXT
+
+pooledge demo — everything here is the real software:
+  * sample registry data sized like the live pool (scripts/gen-pool-data.py),
+  * pooledge-control compiling it with the embedded GeoIP database
+    ($(cat "$root/.cache/geoip/VERSION" 2>/dev/null || echo "ip-location-db")), signing and pushing,
+  * pooledge-dataplane (DPDK, net_af_packet on a veth, no hugepages) in namespace $node,
+  * kdig in namespace $client. Clients are placed by EDNS Client Subnet, located by the
+    GeoIP database: 85.214.0.0/16 Germany, 24.0.0.0/16 USA, 133.0.0.0/16 Japan;
+    41.0.0.0/16 is overridden to Chad, which has no servers (falls back to Africa).
+TXT
+
+say "network namespaces"
+ip netns del "$node" 2>/dev/null || true
+ip netns del "$client" 2>/dev/null || true
+ip netns add "$node"
+ip netns add "$client"
+ip link add pe-demo-c type veth peer name pe-demo-n
+ip link set pe-demo-c netns "$client"
+ip link set pe-demo-n netns "$node"
+ip -n "$client" addr add 10.53.0.2/24 dev pe-demo-c
+ip -n "$client" addr add fd00:53::2/64 dev pe-demo-c nodad
+for ns_dev in "$client pe-demo-c" "$client lo" "$node pe-demo-n" "$node lo"; do
+    set -- $ns_dev
+    ip -n "$1" link set "$2" up
+done
+# Two traps of veth ports: the client's end would hand af_packet partial checksums, and the
+# node's kernel would answer frames on the DPDK-owned end too (duplicate replies).
+ip netns exec "$client" ethtool -K pe-demo-c tx off >/dev/null
+ip netns exec "$node" nft -f - <<'NFT'
+table netdev pooledge { chain wire { type filter hook ingress device "pe-demo-n" priority 0; policy drop; }; }
+NFT
+echo "$client: pe-demo-c 10.53.0.2/24 fd00:53::2/64  <--veth-->  $node: pe-demo-n (DPDK)"
+
+say "sample registry data and keys"
+python3 "$root/scripts/gen-pool-data.py" --seed 1 --out "$work/pool.json" \
+    --scores-out "$work/scores.json"
+"$bin/control/pooledge-control" keygen --out "$work/control"
+mkdir -p "$work/images"
+
+cat >"$work/dataplane.yaml" <<YAML
+ports:
+  - device: net_af_packet0
+    exception_interface: pe0
+service_addresses: [$svc4/24, "$svc6/64"]
+identity: {nsid: demo-node-1, server_id: demo-node-1.pooledge.example, version: pooledge-demo}
+images: {dir: $work/images, trusted_keys: [$work/control.pub]}
+management: {listen: ["unix:$work/push.sock"]}
+metrics: {listen: "127.0.0.1:9121"}
+workers: 1
+YAML
+cat >"$work/control.yaml" <<YAML
+registry:
+  pool_data: $work/pool.json
+  scores: $work/scores.json
+  interval: 1s
+geoip:
+  path: $root/.cache/geoip/geo-whois-asn-country.mmdb
+  overrides:
+    41.0.0.0/16: td
+signing:
+  key: $work/control.key
+state_dir: $work/control-state
+push:
+  targets: ["unix:$work/push.sock"]
+  retry_min: 1s
+  retry_max: 2s
+metrics:
+  listen: 127.0.0.1:9120
+YAML
+
+say "pooledge-dataplane"
+ip netns exec "$node" "$bin/dataplane/pooledge-dataplane" -l 0-1 --no-huge -m 512 --no-pci \
+    --file-prefix pooledge-demo --vdev net_af_packet0,iface=pe-demo-n \
+    -- --config "$work/dataplane.yaml" >"$work/dataplane.log" 2>&1 &
+dp_pid=$!
+health() { ip netns exec "$node" curl -s -m 2 http://127.0.0.1:9121/health || true; }
+for _ in $(seq 1 100); do
+    health | grep -q image && break
+    kill -0 "$dp_pid" 2>/dev/null || { cat "$work/dataplane.log"; exit 1; }
+    sleep 0.2
+done
+grep -E ' (info|warn|error) ' "$work/dataplane.log" | cut -d' ' -f2- | head -12
+echo; echo "/health before any image:"; health | sed 's/^/  /'
+
+say "pooledge-control: compile, sign, push"
+"$bin/control/pooledge-control" run --config "$work/control.yaml" >"$work/control.log" 2>&1 &
+ctl_pid=$!
+for _ in $(seq 1 150); do
+    health | grep -q '^ready' && break
+    kill -0 "$ctl_pid" 2>/dev/null || { cat "$work/control.log"; exit 1; }
+    sleep 0.2
+done
+cut -d' ' -f2- "$work/control.log" | head -8
+echo; echo "/health:"; health | sed 's/^/  /'
+"$bin/control/pooledgectl" inspect "$work/images/current.img" --key "$work/control.pub" |
+    sed 's/^/  /' | head -9
+
+say "answers"
+q 0.pool.ntp.org +subnet=85.214.0.0/24 +nsid     # a client in Germany
+q 0.pool.ntp.org +subnet=24.0.0.0/24             # in the USA
+q 0.debian.pool.ntp.org +subnet=133.0.0.0/24     # a vendor zone, from Japan
+q 0.pool.ntp.org +subnet=41.0.0.0/24             # in Chad: no servers, Africa answers
+q 2.pool.ntp.org AAAA +subnet=2a01:4f8::/32      # IPv6 only under 2.
+q no-such-name.pool.ntp.org                      # NXDOMAIN with SOA
+q -c CH id.server TXT                            # which node answered
+q 1.pool.ntp.org +tcp +subnet=85.214.0.0/24      # TCP, through the kernel
+echo
+echo "\$ ping -c 2 $svc6"
+ip netns exec "$client" ping -6 -c 2 -W 2 "$svc6" | tail -2
+
+say "metrics excerpt (http://127.0.0.1:9121/metrics in $node)"
+ip netns exec "$node" curl -s http://127.0.0.1:9121/metrics |
+    grep -E '^pooledge_(dataplane_packets|dns_responses|image_serial|image_swaps|dns_tcp_conn.*total)' |
+    head -16
+
+say "a zone change, pushed live"
+before=$(health | sed -n 's/^image: serial //p')
+python3 - "$work/pool.json" <<'PY'
+import json, sys, time
+p = sys.argv[1]
+d = json.load(open(p))
+gone = [s for s in d["servers"] if s["zones"] == ["jp"]][:5]
+d["servers"] = [s for s in d["servers"] if s not in gone]
+d["generated"] = int(time.time())
+json.dump(d, open(p, "w"))
+print("removed %d Japanese servers from the registry data" % len(gone))
+PY
+for _ in $(seq 1 100); do
+    now=$(health | sed -n 's/^image: serial //p')
+    [ -n "$now" ] && [ "$now" != "$before" ] && break
+    sleep 0.2
+done
+echo "serving serial: $before -> $now"
+grep -E 'image serial' "$work/control.log" | tail -1 | cut -d' ' -f2-
+grep -E 'serving \(pushed\)' "$work/dataplane.log" | tail -1 | cut -d' ' -f2-
+q pool.ntp.org SOA +short
 
 if [ "$once" = 1 ]; then
-    echo; echo "demo: done (--once)."
+    echo; echo "demo: done (--once); cleaning up."
     exit 0
 fi
-echo
-echo "demo: serving on 127.0.0.1:$port; try: kdig @127.0.0.1 -p $port 1.pool.ntp.org +subnet=85.214.0.0/24"
-echo "demo: Ctrl-C to stop."
-wait "$serve_pid"
+cat <<TXT
+
+demo: serving. Try, from another shell:
+  ip netns exec $client kdig @$svc4 1.pool.ntp.org +subnet=85.214.0.0/24
+  ip netns exec $client dig @$svc6 2.pool.ntp.org AAAA
+  ip netns exec $node curl -s http://127.0.0.1:9121/metrics
+Edit $work/pool.json and the change is compiled and pushed within a second or two.
+Ctrl-C stops everything and removes the namespaces.
+TXT
+wait "$dp_pid"
