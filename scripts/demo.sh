@@ -41,7 +41,7 @@ cleanup() {
     [ -n "$dp_pid" ] && kill "$dp_pid" 2>/dev/null && wait "$dp_pid" 2>/dev/null
     ip netns del "$node" 2>/dev/null
     ip netns del "$client" 2>/dev/null
-    rm -rf "$work"
+    rm -rf "$work" /var/run/dpdk/pooledge-demo
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM

@@ -346,6 +346,7 @@ push:
         for p in procs:
             p.stop()
         teardown_netns()
+        shutil.rmtree(f"/var/run/dpdk/pe-t-{os.getpid()}", ignore_errors=True)
         if checks["failed"]:
             for name in ("dataplane.log", "control.log"):
                 path = os.path.join(work, name)
