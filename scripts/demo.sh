@@ -4,8 +4,9 @@
 # What runs, all of it the real thing:
 #   1. scripts/gen-pool-data.py: sample registry data sized like the live pool;
 #   2. pooledge-control run: compiles it with the embedded GeoIP database, signs and pushes;
-#   3. pooledge-dataplane: DPDK (net_af_packet on a veth, no hugepages) in a network
-#      namespace, its exception path a TAP interface for ARP, ping and TCP;
+#   3. pooledge-dataplane: DPDK (net_af_xdp on a veth, or net_af_packet where XDP cannot
+#      run; no hugepages) in a network namespace, its exception path a TAP interface for
+#      ARP, ping and TCP;
 #   4. kdig from a client namespace: clients in three countries (EDNS Client Subnet, located
 #      by the GeoIP database), a fallback to the continent, AAAA, NXDOMAIN, NSID, id.server,
 #      TCP, a metrics excerpt, then a zone change pushed live.
@@ -73,7 +74,7 @@ pooledge demo — everything here is the real software:
   * sample registry data sized like the live pool (scripts/gen-pool-data.py),
   * pooledge-control compiling it with the embedded GeoIP database
     ($(cat "$root/.cache/geoip/VERSION" 2>/dev/null || echo "ip-location-db")), signing and pushing,
-  * pooledge-dataplane (DPDK, net_af_packet on a veth, no hugepages) in namespace $node,
+  * pooledge-dataplane (DPDK, net_af_xdp on a veth, no hugepages) in namespace $node,
   * kdig in namespace $client. Clients are placed by EDNS Client Subnet, located by the
     GeoIP database: 85.214.0.0/16 Germany, 24.0.0.0/16 USA, 133.0.0.0/16 Japan;
     41.0.0.0/16 is overridden to Chad, which has no servers (falls back to Africa).
@@ -93,12 +94,8 @@ for ns_dev in "$client pe-demo-c" "$client lo" "$node pe-demo-n" "$node lo"; do
     set -- $ns_dev
     ip -n "$1" link set "$2" up
 done
-# Two traps of veth ports: the client's end would hand af_packet partial checksums, and the
-# node's kernel would answer frames on the DPDK-owned end too (duplicate replies).
+# A trap of veth ports: the client's end would hand DPDK partial checksums.
 ip netns exec "$client" ethtool -K pe-demo-c tx off >/dev/null
-ip netns exec "$node" nft -f - <<'NFT'
-table netdev pooledge { chain wire { type filter hook ingress device "pe-demo-n" priority 0; policy drop; }; }
-NFT
 echo "$client: pe-demo-c 10.53.0.2/24 fd00:53::2/64  <--veth-->  $node: pe-demo-n (DPDK)"
 
 say "sample registry data and keys"
@@ -139,16 +136,35 @@ metrics:
 YAML
 
 say "pooledge-dataplane"
-ip netns exec "$node" "$bin/dataplane/pooledge-dataplane" -l 0-1 --no-huge -m 512 --no-pci \
-    --file-prefix pooledge-demo --vdev net_af_packet0,iface=pe-demo-n \
-    -- --config "$work/dataplane.yaml" >"$work/dataplane.log" 2>&1 &
-dp_pid=$!
 health() { ip netns exec "$node" curl -s -m 2 http://127.0.0.1:9121/health || true; }
-for _ in $(seq 1 100); do
-    health | grep -q image && break
-    kill -0 "$dp_pid" 2>/dev/null || { cat "$work/dataplane.log"; exit 1; }
-    sleep 0.2
-done
+# af_xdp first: XDP hands the frames to DPDK and the node's kernel never sees them. Where it
+# cannot run (no XDP support), af_packet, with the kernel told to ignore the DPDK-owned end.
+start_dataplane() {  # $1: vdev
+    ip netns exec "$node" "$bin/dataplane/pooledge-dataplane" -l 0-1 --no-huge -m 512 \
+        --no-pci --file-prefix pooledge-demo --vdev "$1" \
+        -- --config "$work/dataplane.yaml" >"$work/dataplane.log" 2>&1 &
+    dp_pid=$!
+    for _ in $(seq 1 50); do
+        health | grep -q image && return 0
+        kill -0 "$dp_pid" 2>/dev/null || break
+        sleep 0.2
+    done
+    kill "$dp_pid" 2>/dev/null && wait "$dp_pid" 2>/dev/null
+    dp_pid=""
+    return 1
+}
+sed -i 's/device: net_af_packet0/device: net_af_xdp0/' "$work/dataplane.yaml"
+if start_dataplane net_af_xdp0,iface=pe-demo-n; then
+    echo "port: net_af_xdp on pe-demo-n"
+else
+    echo "af_xdp could not run here; using af_packet:"
+    tail -3 "$work/dataplane.log"
+    sed -i 's/device: net_af_xdp0/device: net_af_packet0/' "$work/dataplane.yaml"
+    ip netns exec "$node" nft -f - <<'NFT'
+table netdev pooledge { chain wire { type filter hook ingress device "pe-demo-n" priority 0; policy drop; }; }
+NFT
+    start_dataplane net_af_packet0,iface=pe-demo-n || { cat "$work/dataplane.log"; exit 1; }
+fi
 grep -E ' (info|warn|error) ' "$work/dataplane.log" | cut -d' ' -f2- | head -12
 echo; echo "/health before any image:"; health | sed 's/^/  /'
 
