@@ -187,6 +187,17 @@ void Management::run() {
                     } else {
                         log::warn(std::string("push ") + zones::push::to_string(reply.status) +
                                   ": " + reply.reason);
+                        if (reply.status == Status::Refused) {
+                            // A bounded label from the reader's reason text.
+                            const std::string& r = reply.reason;
+                            auto& counter = r.find("checksum") != std::string::npos
+                                                ? stats_.refused_checksum
+                                            : r.find("sign") != std::string::npos ||
+                                                    r.find("key") != std::string::npos
+                                                ? stats_.refused_signature
+                                                : stats_.refused_invalid;
+                            counter.fetch_add(1, std::memory_order_relaxed);
+                        }
                     }
                     stats_.pushes_by_status[static_cast<size_t>(reply.status)].fetch_add(
                         1, std::memory_order_relaxed);

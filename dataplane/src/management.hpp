@@ -28,8 +28,12 @@ struct ImageStats {
     std::atomic<uint64_t> swaps{0};
     std::atomic<uint64_t> last_swap_ns{0};
     std::atomic<uint64_t> swap_ns_total{0};
-    // Refusals by push::Status (refused, stale, too_large, bad_request, failed).
+    // Outcomes by push::Status (accepted, current, refused, stale, too_large, ...).
     std::array<std::atomic<uint64_t>, 8> pushes_by_status{};
+    // Refused images by what failed: checksum, signature, invalid (bounds, format).
+    std::atomic<uint64_t> refused_checksum{0};
+    std::atomic<uint64_t> refused_signature{0};
+    std::atomic<uint64_t> refused_invalid{0};
 };
 
 class Management {

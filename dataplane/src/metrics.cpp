@@ -212,6 +212,12 @@ std::string render_metrics(const MetricsSources& s) {
             static_cast<double>(im.pushes_by_status[static_cast<size_t>(st)].load()));
     }
     out.push_back(std::move(pushes));
+    auto refused = family("pooledge_image_refused_total",
+                          "Pushed images refused, by the check that failed", MetricType::Counter);
+    add(refused, {{"reason", "checksum"}}, static_cast<double>(im.refused_checksum.load()));
+    add(refused, {{"reason", "signature"}}, static_cast<double>(im.refused_signature.load()));
+    add(refused, {{"reason", "invalid"}}, static_cast<double>(im.refused_invalid.load()));
+    out.push_back(std::move(refused));
 
     std::ostringstream os;
     prometheus::TextSerializer().Serialize(os, out);

@@ -278,6 +278,14 @@ push:
         check(st == 1, "the serving image pushed again is 'current'")
         got = answers(kdig("0.pool.ntp.org"))
         check(got and got <= de, "still answering from the good image")
+        code, text = http_get("/metrics", metrics_port)
+        refused = sum(float(v) for v in re.findall(
+            r'^pooledge_image_refused_total\{reason="\w+"\} (\S+)', text, re.M))
+        check(refused == 2, f"refused images counted by reason ({refused})")
+        # SIGHUP rereads the trusted keys.
+        os.kill(dp.pid(), signal.SIGHUP)
+        check(wait_for(lambda: "trusted keys reloaded" in open(f"{work}/dataplane.log").read(),
+                       10), "SIGHUP rereads the trusted keys")
 
         # 7. Swap under load: dnsperf for a bounded time while images arrive many times a
         #    second; every query answered, memory flat.
