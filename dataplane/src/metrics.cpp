@@ -62,6 +62,15 @@ std::string render_metrics(const MetricsSources& s) {
             ws, [](auto& w) -> auto& { return w.from_kernel; }));
     out.push_back(std::move(rx));
 
+    auto per_worker =
+        family("pooledge_dataplane_worker_rx_packets_total",
+               "Packets received by each worker (how RSS spreads the load)", MetricType::Counter);
+    for (size_t i = 0; i < ws.size(); ++i) {
+        add(per_worker, {{"worker", std::to_string(i)}},
+            static_cast<double>(ws[i].rx_packets.load(std::memory_order_relaxed)));
+    }
+    out.push_back(std::move(per_worker));
+
     auto drops =
         family("pooledge_dataplane_drops_total", "Packets dropped, by reason", MetricType::Counter);
     for (size_t r = 1; r < static_cast<size_t>(DropReason::Count); ++r) {

@@ -102,9 +102,11 @@ class Dataplane:
     def __init__(self, binary, config, log):
         self.log = open(log, "a")
         self.p = subprocess.Popen(
-            ["ip", "netns", "exec", NODE, binary, "-l", "0-1", "--no-huge", "-m", "512",
-             "--no-pci", "--file-prefix", f"pe-t-{os.getpid()}",
-             "--vdev", "net_af_packet0,iface=pe-n0", "--", "--config", config],
+            # Two workers (lcores 1 and 2 share CPU 1 on a 2-core machine); af_packet's
+            # two queue pairs are a PACKET_FANOUT group spreading flows by hash.
+            ["ip", "netns", "exec", NODE, binary, "--lcores", "0@0,1@1,2@1", "--no-huge",
+             "-m", "512", "--no-pci", "--file-prefix", f"pe-t-{os.getpid()}",
+             "--vdev", "net_af_packet0,iface=pe-n0,qpairs=2", "--", "--config", config],
             stdout=self.log, stderr=subprocess.STDOUT)
 
     def stop(self, sig=signal.SIGTERM):
@@ -189,7 +191,8 @@ identity: {{nsid: node-t1, server_id: node-t1.example.net, version: pooledge-tes
 images: {{dir: {work}/images, trusted_keys: [{work}/control.pub]}}
 management: {{listen: ["unix:{work}/push.sock"]}}
 metrics: {{listen: "127.0.0.1:{metrics_port}"}}
-workers: 1
+workers: 2
+tcp: {{idle_timeout: 3s, max_connections: 4}}
 """)
         dp = Dataplane(a.dataplane, f"{work}/dataplane.yaml", f"{work}/dataplane.log")
         procs.append(dp)
@@ -331,6 +334,54 @@ push:
         code, text = http_get("/metrics", metrics_port)
         sw = re.search(r"^pooledge_image_swaps_total (\S+)", text, re.M)
         check(sw and float(sw.group(1)) >= len(images) + 1, "swaps counted")
+        per = [float(v) for v in re.findall(
+            r'^pooledge_dataplane_worker_rx_packets_total\{worker="\d"\} (\S+)', text, re.M)]
+        check(len(per) == 2 and min(per) > 1000, f"both workers carried the load ({per})")
+
+        # 7b. TCP: pipelined queries answered in order on one connection; an idle
+        #     connection is closed (tcp.idle_timeout 3 s); the limit (4) refuses a fifth.
+        def framed(qid, name):
+            q = struct.pack(">HHHHHH", qid, 0x0100, 1, 0, 0, 0)
+            for label in name.split("."):
+                q += bytes([len(label)]) + label.encode()
+            q += b"\x00\x00\x01\x00\x01"
+            return struct.pack(">H", len(q)) + q
+        pipelined = f"""
+import socket, struct, sys, time
+s = socket.create_connection(("{SVC4}", 53), timeout=8)
+s.sendall(bytes.fromhex(sys.argv[1]))
+ids, buf = [], b""
+while len(ids) < 3:
+    buf += s.recv(65535)
+    while len(buf) >= 2 and len(buf) >= 2 + struct.unpack(">H", buf[:2])[0]:
+        n = struct.unpack(">H", buf[:2])[0]
+        ids.append(struct.unpack(">H", buf[2:4])[0])
+        buf = buf[2 + n:]
+print(ids)
+t = time.time()
+print("closed after %.1f" % (time.time() - t) if s.recv(10) == b"" else "data")
+"""
+        payload = (framed(101, "0.pool.ntp.org") + framed(102, "1.pool.ntp.org") +
+                   framed(103, "nope.pool.ntp.org")).hex()
+        r = sh(sys.executable, "-c", pipelined, payload, ns=CLIENT, check_rc=False, timeout=30)
+        check("[101, 102, 103]" in r.stdout, f"TCP pipelining: three answers in order ({r.stdout.strip()} {r.stderr.strip()[-200:]})")
+        m = re.search(r"closed after (\S+)", r.stdout)
+        check(m is not None and 2.0 <= float(m.group(1)) <= 6.0, "TCP idle connection closed")
+        limit = f"""
+import socket, time
+ss = [socket.create_connection(("{SVC4}", 53), timeout=5) for _ in range(5)]
+time.sleep(0.5)
+closed = 0
+for s in ss:
+    s.settimeout(0.5)
+    try:
+        closed += s.recv(1) == b""
+    except socket.timeout:
+        pass
+print("closed", closed)
+"""
+        r = sh(sys.executable, "-c", limit, ns=CLIENT, check_rc=False, timeout=30)
+        check("closed 1" in r.stdout, f"TCP limit: the fifth connection is closed ({r.stdout.strip()})")
 
         # 8. Restart under load: kill -9, start again, answers from the last good image
         #    before any control plane connects.
