@@ -346,7 +346,17 @@ bool Controller::cycle() {
     } catch (const InputError& e) {
         metrics_.ingest_failure(main_source, e.reason());
         log::error(std::string(e.what()) + "; keeping the last good image");
-        refused_fingerprint_ = fp;
+        // Bad input stays bad until it changes; a full disk or a signing failure does not:
+        // those are retried on the next round.
+        if (e.reason() != "state" && e.reason() != "compile") {
+            refused_fingerprint_ = fp;
+        }
+        return false;
+    } catch (const std::exception& e) {
+        // Anything else (out of memory on a huge input, a builder invariant) must not end
+        // the process: the last good image keeps being served and pushed.
+        metrics_.ingest_failure(main_source, "compile");
+        log::error(std::string("compile failed: ") + e.what() + "; keeping the last good image");
         return false;
     }
 }

@@ -121,6 +121,14 @@ PoolCompileResult compile_pool(const PoolData& data, const PoolCompileOptions& o
     for (auto& [z, lists] : members) {
         add_zone(zone, z, std::move(lists.first), lists.second, opts.seed);
     }
+    // DESIGN.md: "gb aliases uk". The pool names Great Britain's zone "uk"; "gb" answers the
+    // same, for clients configured with the ISO code.
+    if (out.eligible_per_zone["uk"] > 0) {
+        zone.labels["gb"].alias = "uk";
+        for (int part = 0; part < 4; ++part) {
+            zone.labels[std::to_string(part) + ".gb"].alias = std::to_string(part) + ".uk";
+        }
+    }
     for (const Vendor& v : data.vendors) {
         if (v.client_type != ClientType::Sntp) {
             for (int part = 0; part < 4; ++part) {

@@ -128,9 +128,10 @@ TEST(PoolCompiler, MembershipAaaaAndWeights) {
     for (const auto& w : find(r, "us")->a) {
         EXPECT_EQ(w.weight, 25000u);
     }
-    // Great Britain's zone is "uk".
-    EXPECT_EQ(find(r, "gb"), nullptr);
+    // Great Britain's zone is "uk"; "gb" aliases it.
     EXPECT_EQ(addrs(find(r, "uk")->a), std::set<std::string>{"12.0.0.2"});
+    EXPECT_EQ(find(r, "gb")->alias, "uk");
+    EXPECT_EQ(find(r, "2.gb")->alias, "2.uk");
     // AAAA only under "2.": every IPv6 server of the zone; no AAAA anywhere else.
     EXPECT_EQ(addrs(find(r, "2.de")->aaaa), (std::set<std::string>{"2a00::10", "2a00::11"}));
     EXPECT_EQ(addrs(find(r, "2")->aaaa).size(), 2u);

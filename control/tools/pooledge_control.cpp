@@ -331,7 +331,7 @@ int run(const Args& a) {
                 try {
                     controller.reconfigure(pc::load_config(path));
                     pc::log::info("configuration reloaded from " + path);
-                } catch (const pc::InputError& e) {
+                } catch (const std::exception& e) {
                     pc::log::error(std::string("reload: ") + e.what() +
                                    "; keeping the running configuration");
                 }

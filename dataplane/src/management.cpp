@@ -34,6 +34,10 @@ Management::~Management() {
     if (thread_.joinable()) {
         const char b = 1;
         [[maybe_unused]] const ssize_t n = ::write(wake_[1], &b, 1);
+        // A push in progress would otherwise hold the stop for up to its transfer deadline.
+        if (const int fd = serving_fd_.load(); fd >= 0) {
+            ::shutdown(fd, SHUT_RDWR);
+        }
         thread_.join();
     }
     for (const int fd : listeners_) {
@@ -154,6 +158,7 @@ void Management::run() {
             if (c < 0) {
                 continue;
             }
+            serving_fd_ = c;
             // One connection at a time: pushes are rare, and images are judged in order.
             zones::push::serve_connection(
                 c, limits, [this](zones::push::RequestType type, std::span<const uint8_t> body) {
@@ -203,6 +208,7 @@ void Management::run() {
                         1, std::memory_order_relaxed);
                     return reply;
                 });
+            serving_fd_ = -1;
             ::close(c);
         }
     }

@@ -63,6 +63,7 @@ class Management {
     std::mutex keys_mu_;
     std::vector<zones::TrustedKey> keys_;
     std::vector<int> listeners_;
+    std::atomic<int> serving_fd_{-1};  // the connection being served, shut down on stop
     int wake_[2] = {-1, -1};
     std::thread thread_;
 };

@@ -167,6 +167,9 @@ Message decode(std::span<const uint8_t> msg) {
                 size_t p = rd_start;
                 rec.text = read_name(msg, p).value_or("?");
             } else if (rec.type == rrtype::MX) {
+                if (rdlen < 3) {
+                    return false;  // a preference and at least the root name
+                }
                 size_t p = rd_start + 2;
                 rec.text = std::to_string(msg[rd_start] << 8 | msg[rd_start + 1]) + " " +
                            read_name(msg, p).value_or("?");
@@ -182,6 +185,9 @@ Message decode(std::span<const uint8_t> msg) {
                     }
                 }
             } else if (rec.type == rrtype::TXT && rdlen > 0) {
+                if (1u + msg[rd_start] > rdlen) {
+                    return false;  // the string claims more than the rdata holds
+                }
                 rec.text.assign(reinterpret_cast<const char*>(msg.data() + rd_start + 1),
                                 msg[rd_start]);
             }

@@ -72,10 +72,21 @@ bool wait_for(int fd, short events, Timeout timeout) {
     }
 }
 
-// Reads or writes exactly `len` bytes, each step bounded by `timeout`.
-bool read_exact(int fd, uint8_t* buf, size_t len, Timeout timeout) {
+using Clock = std::chrono::steady_clock;
+
+// What is left of `timeout` before `deadline` (never negative).
+Timeout bounded(Timeout timeout, Clock::time_point deadline) {
+    const auto left = std::chrono::duration_cast<Timeout>(deadline - Clock::now());
+    return std::max(Timeout{0}, std::min(timeout, left));
+}
+
+// Reads or writes exactly `len` bytes, each step bounded by `timeout` and the whole by
+// `deadline`: a peer dripping a byte just inside each timeout still runs out of time.
+bool read_exact(int fd, uint8_t* buf, size_t len, Timeout timeout,
+                Clock::time_point deadline = Clock::time_point::max()) {
     while (len > 0) {
-        if (!wait_for(fd, POLLIN, timeout)) {
+        const Timeout t = bounded(timeout, deadline);
+        if (t.count() == 0 || !wait_for(fd, POLLIN, t)) {
             return false;
         }
         const ssize_t n = ::recv(fd, buf, len, 0);
@@ -379,6 +390,8 @@ void serve_connection(int fd, const ServeLimits& limits, const Handler& handler)
         if (!read_exact(fd, h.data(), h.size(), limits.io_timeout)) {
             return;  // peer closed or stalled between requests
         }
+        // From the header on, the whole request has one deadline.
+        const auto deadline = Clock::now() + limits.transfer_timeout;
         const auto req = decode_request(h);
         // Header problems are answered without reading a body.
         std::optional<Reply> early;
@@ -397,20 +410,14 @@ void serve_connection(int fd, const ServeLimits& limits, const Handler& handler)
             reply = std::move(*early);
         } else {
             // The buffer grows with the bytes that actually arrive (a peer announcing a
-            // gigabyte and sending nothing costs nothing), and the whole transfer has a
-            // deadline (a peer dripping a byte per timeout cannot hold the receiver).
-            const auto deadline = std::chrono::steady_clock::now() + limits.transfer_timeout;
+            // gigabyte and sending nothing costs nothing), under the request's deadline.
             body.clear();
             bool complete = true;
             while (body.size() < req->length) {
-                if (std::chrono::steady_clock::now() > deadline) {
-                    complete = false;
-                    break;
-                }
                 const size_t chunk = std::min<uint64_t>(req->length - body.size(), size_t{1} << 20);
                 const size_t at = body.size();
                 body.resize(at + chunk);
-                if (!read_exact(fd, body.data() + at, chunk, limits.io_timeout)) {
+                if (!read_exact(fd, body.data() + at, chunk, limits.io_timeout, deadline)) {
                     complete = false;
                     break;
                 }

@@ -172,6 +172,32 @@ TEST(Push, GarbageAndTruncatedTransfersChangeNothing) {
     EXPECT_EQ(rx.last_size_, 64u);
 }
 
+TEST(Push, ADrippingPeerRunsOutOfTime) {
+    // Each byte arrives inside io_timeout, but the request as a whole has a deadline.
+    const auto at = *Endpoint::parse("unix:" + socket_path());
+    ServeLimits limits{1 << 20, 500ms};
+    limits.transfer_timeout = std::chrono::seconds(1);
+    Receiver rx(at, limits);
+    const int fd = ::socket(AF_UNIX, SOCK_STREAM, 0);
+    sockaddr_un sa{};
+    sa.sun_family = AF_UNIX;
+    std::strcpy(sa.sun_path, at.path.c_str());
+    ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa), 0);
+    const auto h = encode_request(RequestType::Image, 100);
+    ASSERT_EQ(::write(fd, h.data(), h.size()), static_cast<ssize_t>(h.size()));
+    const auto t0 = std::chrono::steady_clock::now();
+    bool cut_off = false;
+    for (int i = 0; i < 20 && !cut_off; ++i) {
+        std::this_thread::sleep_for(300ms);
+        cut_off = ::send(fd, "x", 1, MSG_NOSIGNAL) != 1;
+    }
+    const auto took = std::chrono::steady_clock::now() - t0;
+    ::close(fd);
+    EXPECT_TRUE(cut_off);
+    EXPECT_LT(took, std::chrono::seconds(4));
+    EXPECT_EQ(rx.images_, 0);
+}
+
 TEST(Push, TcpAndUnreachableTargets) {
     // Any free port on loopback.
     const int probe = ::socket(AF_INET, SOCK_STREAM, 0);
