@@ -133,30 +133,6 @@ int main(int argc, char** argv) {
 
         std::atomic<bool> stop_workers{false};
         std::vector<pd::WorkerStats> worker_stats(config.workers);
-        std::vector<pd::WorkerContext> contexts(config.workers);
-        unsigned w = 0;
-        unsigned lcore = 0;
-        RTE_LCORE_FOREACH_WORKER(lcore) {
-            if (w == config.workers) {
-                break;
-            }
-            pd::WorkerContext& c = contexts[w];
-            c.queue = w;
-            c.ports = &ports;
-            c.image = &slot;
-            c.identity = &identity;
-            c.services = pd::ServiceAddresses{{}, config.service_v4, config.service_v6};
-            c.stats = &worker_stats[w];
-            c.stop = &stop_workers;
-            c.seed =
-                (static_cast<uint64_t>(lcore) << 32) ^ static_cast<uint64_t>(std::time(nullptr));
-            if (const int err = rte_eal_remote_launch(pd::worker_main, &c, lcore); err != 0) {
-                throw std::runtime_error("cannot launch worker on lcore " + std::to_string(lcore));
-            }
-            log::info("worker " + std::to_string(w) + " on lcore " + std::to_string(lcore) +
-                      ", queue " + std::to_string(w));
-            ++w;
-        }
 
         const pd::MetricsSources sources{&worker_stats, &ports, &image_stats, &tcp_stats};
         std::unique_ptr<pd::HttpServer> http;
@@ -182,6 +158,40 @@ int main(int argc, char** argv) {
                 });
             log::info("metrics and health on http://" + config.metrics_listen);
         }
+        // However this block is left (a signal, or an exception after some workers started),
+        // the workers stop and are waited for before what they use is destroyed.
+        struct StopWorkers {
+            std::atomic<bool>& stop;
+            ~StopWorkers() {
+                stop = true;
+                rte_eal_mp_wait_lcore();
+            }
+        } stop_guard{stop_workers};
+        std::vector<pd::WorkerContext> contexts(config.workers);
+        unsigned w = 0;
+        unsigned lcore = 0;
+        RTE_LCORE_FOREACH_WORKER(lcore) {
+            if (w == config.workers) {
+                break;
+            }
+            pd::WorkerContext& c = contexts[w];
+            c.queue = w;
+            c.ports = &ports;
+            c.image = &slot;
+            c.identity = &identity;
+            c.services = pd::ServiceAddresses{{}, config.service_v4, config.service_v6};
+            c.stats = &worker_stats[w];
+            c.stop = &stop_workers;
+            c.seed =
+                (static_cast<uint64_t>(lcore) << 32) ^ static_cast<uint64_t>(std::time(nullptr));
+            if (const int err = rte_eal_remote_launch(pd::worker_main, &c, lcore); err != 0) {
+                throw std::runtime_error("cannot launch worker on lcore " + std::to_string(lcore));
+            }
+            log::info("worker " + std::to_string(w) + " on lcore " + std::to_string(lcore) +
+                      ", queue " + std::to_string(w));
+            ++w;
+        }
+
         log::info("pooledge-dataplane running: " + std::to_string(ports.size()) + " ports, " +
                   std::to_string(config.workers) + " workers, image serial " +
                   std::to_string(image_stats.serial.load()));

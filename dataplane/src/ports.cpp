@@ -53,8 +53,10 @@ void setup_port(uint16_t id, const std::string& name, unsigned queues, rte_mempo
             conf.rx_adv_conf.rss_conf.rss_hf = hf;
             control::log::info(name + ": RSS over " + std::to_string(queues) + " queues");
         } else {
-            control::log::warn(name + ": no RSS: queries arrive on queue 0 only, the other " +
-                               std::to_string(queues - 1) + " workers serve the exception path");
+            control::log::warn(name +
+                               ": the port reports no RSS: unless its driver spreads "
+                               "flows itself (af_packet qpairs: a fanout group), queries "
+                               "arrive on queue 0 only");
         }
     }
     if (offloads != nullptr) {
@@ -194,7 +196,7 @@ void configure_kernel_interface(const std::string& name, const DataplaneConfig& 
         // The first address replaces the interface's primary address; further ones are
         // labelled aliases (name:N), the ioctl interface's way to add addresses.
         if (!first) {
-            std::snprintf(r.ifr_name, IFNAMSIZ, "%.10s:%zu", name.c_str(),
+            std::snprintf(r.ifr_name, IFNAMSIZ, "%.12s:%zu", name.c_str(),
                           static_cast<size_t>(&a - config.service_v4.data()));
         }
         if (::ioctl(fd4, SIOCSIFADDR, &r) != 0 && errno != EEXIST) {

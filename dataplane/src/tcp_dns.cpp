@@ -158,7 +158,10 @@ void TcpDns::run() {
             c.out_sent = 0;
         }
         epoll_event ev{};
-        ev.events = EPOLLIN | (c.out.empty() ? 0u : static_cast<uint32_t>(EPOLLOUT));
+        // A client that pipelines without reading has kMaxPending of answers waiting: stop
+        // watching it for input until it reads (else epoll reports it ready, forever).
+        ev.events = (c.out.size() < kMaxPending ? static_cast<uint32_t>(EPOLLIN) : 0u) |
+                    (c.out.empty() ? 0u : static_cast<uint32_t>(EPOLLOUT));
         ev.data.fd = fd;
         ::epoll_ctl(epoll_, EPOLL_CTL_MOD, fd, &ev);
         return true;

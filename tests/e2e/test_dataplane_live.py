@@ -305,7 +305,7 @@ push:
                 f.write(name + "\n")
         rss_before = rss_kb(dp.pid())
         perf = subprocess.Popen(["ip", "netns", "exec", CLIENT, "dnsperf", "-s", SVC4, "-d",
-                                 f"{work}/queries", "-l", "8", "-Q", "3000", "-c", "4",
+                                 f"{work}/queries", "-l", "8", "-Q", "3000", "-c", "16",
                                  "-t", "2"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                 text=True)
         pushed = accepted = 0
@@ -336,7 +336,8 @@ push:
         check(sw and float(sw.group(1)) >= len(images) + 1, "swaps counted")
         per = [float(v) for v in re.findall(
             r'^pooledge_dataplane_worker_rx_packets_total\{worker="\d"\} (\S+)', text, re.M)]
-        check(len(per) == 2 and min(per) > 1000, f"both workers carried the load ({per})")
+        # 16 dnsperf clients = 16 flows for the fanout hash: all on one queue has odds of 2^-15.
+        check(len(per) == 2 and min(per) > 100, f"both workers carried the load ({per})")
 
         # 7b. TCP: pipelined queries answered in order on one connection; an idle
         #     connection is closed (tcp.idle_timeout 3 s); the limit (4) refuses a fifth.
