@@ -33,6 +33,7 @@
 #include "pooledge/control/pool_compiler.hpp"
 #include "pooledge/control/pool_data.hpp"
 #include "pooledge/control/pusher.hpp"
+#include "pooledge/control/signals.hpp"
 #include "pooledge/zones/file_io.hpp"
 #include "pooledge/zones/signature.hpp"
 
@@ -274,13 +275,7 @@ int run(const Args& a) {
     }
     // Signals go to one thread that turns them into stop/poke; every other thread (pushers,
     // the metrics server) inherits the blocked mask.
-    sigset_t set;
-    sigemptyset(&set);
-    for (const int s : {SIGTERM, SIGINT, SIGHUP}) {
-        sigaddset(&set, s);
-    }
-    pthread_sigmask(SIG_BLOCK, &set, nullptr);
-    ::signal(SIGPIPE, SIG_IGN);
+    const sigset_t set = pc::block_control_signals();
 
     try {
         pc::ControlConfig config = pc::load_config(path);

@@ -25,6 +25,7 @@
 #include "metrics.hpp"
 #include "pooledge/control/input_error.hpp"
 #include "pooledge/control/log.hpp"
+#include "pooledge/control/signals.hpp"
 #include "pooledge/control/stopper.hpp"
 #include "pooledge/dataplane/config.hpp"
 #include "ports.hpp"
@@ -77,13 +78,7 @@ int main(int argc, char** argv) {
 
     // Signals are taken by one thread (sigwait); every thread EAL and we create inherits the
     // blocked mask, so do this before rte_eal_init.
-    sigset_t set;
-    sigemptyset(&set);
-    for (const int s : {SIGTERM, SIGINT, SIGHUP}) {
-        sigaddset(&set, s);
-    }
-    pthread_sigmask(SIG_BLOCK, &set, nullptr);
-    ::signal(SIGPIPE, SIG_IGN);
+    const sigset_t set = pooledge::control::block_control_signals();
 
     if (rte_eal_init(sep, argv) < 0) {
         std::fprintf(stderr, "pooledge-dataplane: EAL: %s\n", rte_strerror(rte_errno));
@@ -179,7 +174,6 @@ int main(int argc, char** argv) {
             c.ports = &ports;
             c.image = &slot;
             c.identity = &identity;
-            c.services = pd::ServiceAddresses{{}, config.service_v4, config.service_v6};
             c.stats = &worker_stats[w];
             c.stop = &stop_workers;
             c.seed =

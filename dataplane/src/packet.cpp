@@ -302,6 +302,7 @@ Answered answer_in_place(std::span<uint8_t> buffer, const FrameLayout& in_layout
         put16(udp + 6, fold(pseudo_sum(l, f, udp_len)));  // the NIC completes it
     }
     out.length = static_cast<uint16_t>(l.payload_offset + dns_len);
+    out.layout = l;
     return out;
 }
 

@@ -129,6 +129,7 @@ std::vector<Port> start_ports(const DataplaneConfig& config, unsigned queues, rt
             fail(pc.device, "MAC address", rc);
         }
         std::memcpy(p.mac.data(), mac.addr_bytes, 6);
+        p.services = ServiceAddresses{p.mac, config.service_v4, config.service_v6};
         setup_port(p.id, pc.device, queues, pool, &p);
 
         // The exception port: a TAP interface with the service port's MAC, so the kernel's

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "pooledge/dataplane/config.hpp"
+#include "pooledge/dataplane/packet.hpp"
 
 struct rte_mempool;
 
@@ -21,6 +22,7 @@ struct Port {
     bool rx_checksum = false;  // the NIC validates IP/L4 checksums on receive
     bool tx_udp_checksum = false;
     bool tx_ip_checksum = false;
+    ServiceAddresses services;  // this port's MAC and the node's addresses, for classify()
     std::string exception_name;
     uint16_t exception_id = 0;
 };

@@ -39,8 +39,6 @@ void service_port(const WorkerContext& w, const Port& port, const zones::AnswerC
     rte_mbuf* dropped[kBurst];
     const uint16_t n = rte_eth_rx_burst(port.id, q, rx, kBurst);
     uint16_t na = 0, nk = 0, nd = 0;
-    ServiceAddresses svc = w.services;
-    svc.mac = port.mac;
     if (n > 0) {
         bump(st.rx_packets, n);
     }
@@ -55,7 +53,7 @@ void service_port(const WorkerContext& w, const Port& port, const zones::AnswerC
         }
         auto* data = rte_pktmbuf_mtod(m, uint8_t*);
         const uint16_t len = rte_pktmbuf_data_len(m);
-        const Classified c = classify({data, len}, svc, rx_checks(m));
+        const Classified c = classify({data, len}, port.services, rx_checks(m));
         if (c.verdict == Verdict::Exception) {
             to_kernel[nk++] = m;
             continue;
@@ -77,13 +75,9 @@ void service_port(const WorkerContext& w, const Port& port, const zones::AnswerC
         m->data_len = a.length;
         m->pkt_len = a.length;
         if (port.tx_udp_checksum) {
-            m->l2_len = c.layout.l3_offset;
-            m->l3_len = static_cast<uint16_t>(c.layout.l4_offset - c.layout.l3_offset);
-            // answer_in_place moved the UDP header up when it stripped IPv4 options.
-            if (c.layout.ip_version == 4) {
-                m->l3_len = 20;
-            }
-            m->ol_flags = (c.layout.ip_version == 4 ? RTE_MBUF_F_TX_IPV4 : RTE_MBUF_F_TX_IPV6) |
+            m->l2_len = a.layout.l3_offset;
+            m->l3_len = static_cast<uint16_t>(a.layout.l4_offset - a.layout.l3_offset);
+            m->ol_flags = (a.layout.ip_version == 4 ? RTE_MBUF_F_TX_IPV4 : RTE_MBUF_F_TX_IPV6) |
                           RTE_MBUF_F_TX_UDP_CKSUM;
         } else {
             m->ol_flags = 0;

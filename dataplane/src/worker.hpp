@@ -26,7 +26,6 @@ struct WorkerContext {
     const std::vector<Port>* ports = nullptr;
     const ImageSlot* image = nullptr;
     const zones::Identity* identity = nullptr;
-    ServiceAddresses services;  // MAC filled per port
     WorkerStats* stats = nullptr;
     const std::atomic<bool>* stop = nullptr;
     uint64_t seed = 0;

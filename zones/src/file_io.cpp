@@ -6,33 +6,18 @@
 
 #include <cerrno>
 #include <cstring>
-#include <utility>
+
+#include "posix.hpp"
 
 namespace pooledge::zones {
 namespace {
 
-void set(std::string* why, const std::string& path, const char* what) {
-    if (why != nullptr) {
-        *why = path + ": " + what;
-    }
+using detail::Fd;
+
+// "path: what" as the reason.
+void set(std::string* why, const std::string& path, const std::string& what) {
+    detail::set_why(why, path + ": " + what);
 }
-
-class Fd {
-  public:
-    explicit Fd(int fd) : fd_(fd) {}
-    Fd(const Fd&) = delete;
-    Fd& operator=(const Fd&) = delete;
-    ~Fd() {
-        if (fd_ >= 0) {
-            ::close(fd_);
-        }
-    }
-    [[nodiscard]] int get() const noexcept { return fd_; }
-    int release() noexcept { return std::exchange(fd_, -1); }
-
-  private:
-    int fd_;
-};
 
 bool write_all(int fd, std::span<const uint8_t> bytes) {
     while (!bytes.empty()) {

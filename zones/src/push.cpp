@@ -15,14 +15,12 @@
 #include <charconv>
 #include <cstring>
 
+#include "posix.hpp"
+
 namespace pooledge::zones::push {
 namespace {
 
-void set(std::string* why, std::string text) {
-    if (why != nullptr) {
-        *why = std::move(text);
-    }
-}
+using detail::Fd;
 
 void put_be(uint8_t* p, uint64_t v, int bytes) {
     for (int i = bytes - 1; i >= 0; --i) {
@@ -38,27 +36,6 @@ uint64_t get_be(const uint8_t* p, int bytes) {
     }
     return v;
 }
-
-class Fd {
-  public:
-    explicit Fd(int fd = -1) : fd_(fd) {}
-    Fd(const Fd&) = delete;
-    Fd& operator=(const Fd&) = delete;
-    ~Fd() {
-        if (fd_ >= 0) {
-            ::close(fd_);
-        }
-    }
-    [[nodiscard]] int get() const noexcept { return fd_; }
-    int release() noexcept {
-        const int fd = fd_;
-        fd_ = -1;
-        return fd;
-    }
-
-  private:
-    int fd_;
-};
 
 // Waits for `events` on fd for at most `timeout`; false on timeout or error.
 bool wait_for(int fd, short events, Timeout timeout) {
@@ -80,44 +57,39 @@ Timeout bounded(Timeout timeout, Clock::time_point deadline) {
     return std::max(Timeout{0}, std::min(timeout, left));
 }
 
-// Reads or writes exactly `len` bytes, each step bounded by `timeout` and the whole by
-// `deadline`: a peer dripping a byte just inside each timeout still runs out of time.
-bool read_exact(int fd, uint8_t* buf, size_t len, Timeout timeout,
-                Clock::time_point deadline = Clock::time_point::max()) {
-    while (len > 0) {
+// Moves exactly `len` bytes with `step(offset, remaining)` (one recv or send), each wait
+// bounded by `timeout` and the whole by `deadline`: a peer dripping a byte just inside each
+// timeout still runs out of time.
+template <typename Step>
+bool move_exact(int fd, short events, size_t len, Timeout timeout, Clock::time_point deadline,
+                Step step) {
+    size_t done = 0;
+    while (done < len) {
         const Timeout t = bounded(timeout, deadline);
-        if (t.count() == 0 || !wait_for(fd, POLLIN, t)) {
+        if (t.count() == 0 || !wait_for(fd, events, t)) {
             return false;
         }
-        const ssize_t n = ::recv(fd, buf, len, 0);
+        const ssize_t n = step(done, len - done);
         if (n < 0 && (errno == EINTR || errno == EAGAIN)) {
             continue;
         }
         if (n <= 0) {
             return false;
         }
-        buf += n;
-        len -= static_cast<size_t>(n);
+        done += static_cast<size_t>(n);
     }
     return true;
 }
 
+bool read_exact(int fd, uint8_t* buf, size_t len, Timeout timeout,
+                Clock::time_point deadline = Clock::time_point::max()) {
+    return move_exact(fd, POLLIN, len, timeout, deadline,
+                      [&](size_t at, size_t n) { return ::recv(fd, buf + at, n, 0); });
+}
+
 bool write_exact(int fd, const uint8_t* buf, size_t len, Timeout timeout) {
-    while (len > 0) {
-        if (!wait_for(fd, POLLOUT, timeout)) {
-            return false;
-        }
-        const ssize_t n = ::send(fd, buf, len, MSG_NOSIGNAL);
-        if (n < 0 && (errno == EINTR || errno == EAGAIN)) {
-            continue;
-        }
-        if (n <= 0) {
-            return false;
-        }
-        buf += n;
-        len -= static_cast<size_t>(n);
-    }
-    return true;
+    return move_exact(fd, POLLOUT, len, timeout, Clock::time_point::max(),
+                      [&](size_t at, size_t n) { return ::send(fd, buf + at, n, MSG_NOSIGNAL); });
 }
 
 // A connected, non-blocking socket, or -1 with a reason. Non-blocking so that connect() and
@@ -129,7 +101,7 @@ int connect_to(const Endpoint& to, Timeout timeout, std::string* why) {
         std::memcpy(sa.sun_path, to.path.data(), to.path.size());
         Fd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
         if (fd.get() < 0 || ::connect(fd.get(), reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0) {
-            set(why, to.to_string() + ": " + std::strerror(errno));
+            detail::set_why(why, to.to_string() + ": " + std::strerror(errno));
             return -1;
         }
         return fd.release();
@@ -140,7 +112,7 @@ int connect_to(const Endpoint& to, Timeout timeout, std::string* why) {
     addrinfo* res = nullptr;
     const std::string port = std::to_string(to.port);
     if (const int rc = ::getaddrinfo(to.host.c_str(), port.c_str(), &hints, &res); rc != 0) {
-        set(why, to.to_string() + ": " + ::gai_strerror(rc));
+        detail::set_why(why, to.to_string() + ": " + ::gai_strerror(rc));
         return -1;
     }
     std::string last = "no address";
@@ -171,7 +143,7 @@ int connect_to(const Endpoint& to, Timeout timeout, std::string* why) {
     }
     ::freeaddrinfo(res);
     if (result < 0) {
-        set(why, to.to_string() + ": " + last);
+        detail::set_why(why, to.to_string() + ": " + last);
     }
     return result;
 }
@@ -188,29 +160,29 @@ std::optional<Reply> exchange(const Endpoint& to, RequestType type, std::span<co
         // The receiver may have refused early (TooLarge) and closed; its reply still counts.
         std::array<uint8_t, kHeaderSize> rh{};
         if (!read_exact(fd.get(), rh.data(), rh.size(), timeout)) {
-            set(why, to.to_string() + ": sending failed: " + std::strerror(errno));
+            detail::set_why(why, to.to_string() + ": sending failed: " + std::strerror(errno));
             return std::nullopt;
         }
         const auto d = decode_reply(rh);
         if (!d) {
-            set(why, to.to_string() + ": sending failed");
+            detail::set_why(why, to.to_string() + ": sending failed");
             return std::nullopt;
         }
         return Reply{d->status, d->serial, "(reason lost: connection closed)"};
     }
     std::array<uint8_t, kHeaderSize> rh{};
     if (!read_exact(fd.get(), rh.data(), rh.size(), timeout)) {
-        set(why, to.to_string() + ": no reply (timeout or connection closed)");
+        detail::set_why(why, to.to_string() + ": no reply (timeout or connection closed)");
         return std::nullopt;
     }
     const auto d = decode_reply(rh);
     if (!d) {
-        set(why, to.to_string() + ": malformed reply header");
+        detail::set_why(why, to.to_string() + ": malformed reply header");
         return std::nullopt;
     }
     std::string reason(d->reason_length, '\0');
     if (!read_exact(fd.get(), reinterpret_cast<uint8_t*>(reason.data()), reason.size(), timeout)) {
-        set(why, to.to_string() + ": truncated reply");
+        detail::set_why(why, to.to_string() + ": truncated reply");
         return std::nullopt;
     }
     return Reply{d->status, d->serial, std::move(reason)};
@@ -244,21 +216,22 @@ std::optional<Endpoint> Endpoint::parse(std::string_view text, std::string* why)
         e.kind = Kind::Unix;
         e.path = std::string(text.substr(5));
         if (e.path.empty() || e.path.size() >= sizeof(sockaddr_un::sun_path)) {
-            set(why, "unix socket path is empty or longer than " +
-                         std::to_string(sizeof(sockaddr_un::sun_path) - 1) + " bytes");
+            detail::set_why(why, "unix socket path is empty or longer than " +
+                                     std::to_string(sizeof(sockaddr_un::sun_path) - 1) + " bytes");
             return std::nullopt;
         }
         return e;
     }
     if (!text.starts_with("tcp:")) {
-        set(why, "expected unix:PATH or tcp:HOST:PORT, got '" + std::string(text) + "'");
+        detail::set_why(why,
+                        "expected unix:PATH or tcp:HOST:PORT, got '" + std::string(text) + "'");
         return std::nullopt;
     }
     e.kind = Kind::Tcp;
     std::string_view rest = text.substr(4);
     const auto colon = rest.rfind(':');
     if (colon == std::string_view::npos) {
-        set(why, "'" + std::string(text) + "' has no port");
+        detail::set_why(why, "'" + std::string(text) + "' has no port");
         return std::nullopt;
     }
     std::string_view host = rest.substr(0, colon);
@@ -270,7 +243,7 @@ std::optional<Endpoint> Endpoint::parse(std::string_view text, std::string* why)
     const auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), value);
     if (host.empty() || ec != std::errc{} || end != port.data() + port.size() || value == 0 ||
         value > 65535) {
-        set(why, "'" + std::string(text) + "' needs a host and a port in 1..65535");
+        detail::set_why(why, "'" + std::string(text) + "' needs a host and a port in 1..65535");
         return std::nullopt;
     }
     e.host = std::string(host);
@@ -352,7 +325,7 @@ int listen_on(const Endpoint& at, std::string* why) {
         Fd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
         if (fd.get() < 0 || ::bind(fd.get(), reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0 ||
             ::listen(fd.get(), 16) != 0) {
-            set(why, at.to_string() + ": " + std::strerror(errno));
+            detail::set_why(why, at.to_string() + ": " + std::strerror(errno));
             return -1;
         }
         // Only root (or the socket's group) may push to a local dataplane.
@@ -366,7 +339,8 @@ int listen_on(const Endpoint& at, std::string* why) {
     addrinfo* res = nullptr;
     const std::string port = std::to_string(at.port);
     if (const int rc = ::getaddrinfo(at.host.c_str(), port.c_str(), &hints, &res); rc != 0) {
-        set(why, at.to_string() + ": " + ::gai_strerror(rc) + " (listen needs a numeric address)");
+        detail::set_why(
+            why, at.to_string() + ": " + ::gai_strerror(rc) + " (listen needs a numeric address)");
         return -1;
     }
     Fd fd(::socket(res->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0));
@@ -377,7 +351,7 @@ int listen_on(const Endpoint& at, std::string* why) {
     const int err = errno;
     ::freeaddrinfo(res);
     if (!ok) {
-        set(why, at.to_string() + ": " + std::strerror(err));
+        detail::set_why(why, at.to_string() + ": " + std::strerror(err));
         return -1;
     }
     return fd.release();

@@ -12,6 +12,8 @@
 #include <cstdio>
 #include <cstring>
 
+#include "posix.hpp"
+
 namespace pooledge::zones {
 namespace {
 
@@ -27,12 +29,6 @@ struct FileClose {
 using PkeyPtr = std::unique_ptr<EVP_PKEY, PkeyFree>;
 using MdCtxPtr = std::unique_ptr<EVP_MD_CTX, MdCtxFree>;
 using FilePtr = std::unique_ptr<FILE, FileClose>;
-
-void set(std::string* why, std::string text) {
-    if (why != nullptr) {
-        *why = std::move(text);
-    }
-}
 
 // OpenSSL's own reason for the last failure, so an operator sees "bad decrypt", not "failed".
 std::string openssl_error() {
@@ -60,20 +56,20 @@ bool write_pem(const std::string& path, mode_t mode, bool is_private, EVP_PKEY* 
     // O_EXCL: keygen must never silently replace a key that dataplanes already trust.
     const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
     if (fd < 0) {
-        set(why, path + ": " + std::strerror(errno));
+        detail::set_why(why, path + ": " + std::strerror(errno));
         return false;
     }
     FilePtr f(::fdopen(fd, "w"));
     if (!f) {
         ::close(fd);
-        set(why, path + ": " + std::strerror(errno));
+        detail::set_why(why, path + ": " + std::strerror(errno));
         return false;
     }
     const int ok = is_private
                        ? PEM_write_PrivateKey(f.get(), key, nullptr, nullptr, 0, nullptr, nullptr)
                        : PEM_write_PUBKEY(f.get(), key);
     if (ok != 1 || std::fflush(f.get()) != 0 || ::fsync(::fileno(f.get())) != 0) {
-        set(why, path + ": cannot write key: " + openssl_error());
+        detail::set_why(why, path + ": cannot write key: " + openssl_error());
         return false;
     }
     return true;
@@ -114,7 +110,7 @@ std::string to_hex(std::span<const uint8_t> bytes) {
 std::optional<SigningKey> SigningKey::generate(std::string* why) {
     PkeyPtr key(EVP_PKEY_Q_keygen(nullptr, nullptr, "ED25519"));
     if (!key) {
-        set(why, "cannot generate an Ed25519 key: " + openssl_error());
+        detail::set_why(why, "cannot generate an Ed25519 key: " + openssl_error());
         return std::nullopt;
     }
     return SigningKey(std::make_unique<Impl>(Impl{std::move(key)}));
@@ -123,25 +119,25 @@ std::optional<SigningKey> SigningKey::generate(std::string* why) {
 std::optional<SigningKey> SigningKey::load(const std::string& path, std::string* why) {
     FilePtr f(std::fopen(path.c_str(), "re"));
     if (!f) {
-        set(why, path + ": " + std::strerror(errno));
+        detail::set_why(why, path + ": " + std::strerror(errno));
         return std::nullopt;
     }
     struct stat st {};
     if (::fstat(::fileno(f.get()), &st) != 0) {
-        set(why, path + ": " + std::strerror(errno));
+        detail::set_why(why, path + ": " + std::strerror(errno));
         return std::nullopt;
     }
     if ((st.st_mode & 077) != 0) {
-        set(why, path + ": private key is readable by group or others (chmod 600 it)");
+        detail::set_why(why, path + ": private key is readable by group or others (chmod 600 it)");
         return std::nullopt;
     }
     PkeyPtr key(PEM_read_PrivateKey(f.get(), nullptr, nullptr, nullptr));
     if (!key) {
-        set(why, path + ": not a PEM private key: " + openssl_error());
+        detail::set_why(why, path + ": not a PEM private key: " + openssl_error());
         return std::nullopt;
     }
     if (EVP_PKEY_get_id(key.get()) != EVP_PKEY_ED25519) {
-        set(why, path + ": not an Ed25519 key");
+        detail::set_why(why, path + ": not an Ed25519 key");
         return std::nullopt;
     }
     return SigningKey(std::make_unique<Impl>(Impl{std::move(key)}));
@@ -170,21 +166,21 @@ std::optional<std::array<uint8_t, 64>> SigningKey::sign(std::span<const uint8_t>
 std::optional<TrustedKey> TrustedKey::load(const std::string& path, std::string* why) {
     FilePtr f(std::fopen(path.c_str(), "re"));
     if (!f) {
-        set(why, path + ": " + std::strerror(errno));
+        detail::set_why(why, path + ": " + std::strerror(errno));
         return std::nullopt;
     }
     PkeyPtr key(PEM_read_PUBKEY(f.get(), nullptr, nullptr, nullptr));
     if (!key) {
-        set(why, path + ": not a PEM public key: " + openssl_error());
+        detail::set_why(why, path + ": not a PEM public key: " + openssl_error());
         return std::nullopt;
     }
     if (EVP_PKEY_get_id(key.get()) != EVP_PKEY_ED25519) {
-        set(why, path + ": not an Ed25519 key");
+        detail::set_why(why, path + ": not an Ed25519 key");
         return std::nullopt;
     }
     const auto raw = raw_public(key.get());
     if (!raw) {
-        set(why, path + ": cannot read the raw public key: " + openssl_error());
+        detail::set_why(why, path + ": cannot read the raw public key: " + openssl_error());
         return std::nullopt;
     }
     return TrustedKey{*raw, key_id_of(*raw), path};
@@ -192,18 +188,18 @@ std::optional<TrustedKey> TrustedKey::load(const std::string& path, std::string*
 
 bool sign_image(std::span<uint8_t> image, const SigningKey& key, std::string* why) {
     if (image.size() < sizeof(format::Header)) {
-        set(why, "image is shorter than its header");
+        detail::set_why(why, "image is shorter than its header");
         return false;
     }
     if (!seal_image_checksum(image)) {
-        set(why, "cannot compute the image checksum");
+        detail::set_why(why, "cannot compute the image checksum");
         return false;
     }
     format::Header h;
     std::memcpy(&h, image.data(), sizeof h);
     const auto sig = key.sign(h.checksum);
     if (!sig) {
-        set(why, "Ed25519 signing failed");
+        detail::set_why(why, "Ed25519 signing failed");
         return false;
     }
     h.sig_alg = format::SigAlg::Ed25519;
@@ -270,15 +266,15 @@ std::optional<ImageView> load_trusted(std::span<const uint8_t> bytes,
         case SignatureStatus::Valid:
             return view;
         case SignatureStatus::Unsigned:
-            set(why, "image is not signed");
+            detail::set_why(why, "image is not signed");
             break;
         case SignatureStatus::UnknownKey:
-            set(why, "image is signed by key " + to_hex(view->header().key_id) +
-                         ", which is not trusted");
+            detail::set_why(why, "image is signed by key " + to_hex(view->header().key_id) +
+                                     ", which is not trusted");
             break;
         case SignatureStatus::Forged:
-            set(why, "signature does not verify with key " + to_hex(view->header().key_id) +
-                         " (forged or altered image)");
+            detail::set_why(why, "signature does not verify with key " +
+                                     to_hex(view->header().key_id) + " (forged or altered image)");
             break;
     }
     return std::nullopt;

@@ -74,6 +74,7 @@ struct Answered {
     uint16_t length = 0;  // of the reply frame; 0 = drop (reason says why)
     DropReason reason = DropReason::None;
     zones::Response response;
+    FrameLayout layout;  // of the reply (IPv4 options stripped): for TX offload lengths
 };
 
 // Rewrites `buffer` (holding a FastPath frame, `layout` from classify) into the reply.
