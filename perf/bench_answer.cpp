@@ -10,14 +10,18 @@
 #include <memory>
 #include <vector>
 
-#include "pooledge/zones/answer.hpp"
-#include "pooledge/zones/image.hpp"
-#include "pooledge/zones/query.hpp"
-#include "pooledge/zones/weighted.hpp"
+#include "pooledge/dns/query.hpp"
+#include "pooledge/engine/answer.hpp"
+#include "pooledge/image/reader.hpp"
+#include "pooledge/image/weighted.hpp"
 #include "synthetic_pool.hpp"
 #include "test_util.hpp"
 
-using namespace pooledge::zones;
+using namespace pooledge::base;
+using namespace pooledge::dns;
+using namespace pooledge::image;
+using namespace pooledge::engine;
+namespace testkit = pooledge::testkit;
 
 namespace {
 
@@ -32,12 +36,12 @@ struct Workload {
 // The mix: mostly A for N.pool and country names from many clients, some AAAA under 2.,
 // some NXDOMAIN, some EDNS with ECS (as resolvers send it).
 Workload make_workload(bool full_size) {
-    testing::SyntheticOptions opts;
+    testkit::SyntheticOptions opts;
     if (!full_size) {
         opts.geo4_prefixes = 5000;
         opts.geo6_prefixes = 1000;
     }
-    auto pool = testing::synthetic_pool(opts);
+    auto pool = testkit::synthetic_pool(opts);
     Workload w;
     w.servers = pool.servers;
     w.bytes = compile_image(pool.model, 1, 1);
@@ -46,7 +50,7 @@ Workload make_workload(bool full_size) {
     const auto& cc = pool.populated_countries;
     for (size_t i = 0; i < 8192; ++i) {
         const uint64_t kind = rng.below(100);
-        test::QueryOptions o;
+        testkit::QueryOptions o;
         std::string name;
         if (kind < 35) {
             name = std::to_string(rng.below(4)) + ".pool.ntp.org";
@@ -67,13 +71,13 @@ Workload make_workload(bool full_size) {
         } else {
             name = std::to_string(rng.below(4)) + ".pool.ntp.org";
             o.edns = true;
-            const auto c = testing::random_public_v4(rng);
+            const auto c = testkit::random_public_v4(rng);
             o.ecs = IpAddress::v4(c.v4_host() & 0xFFFFFF00u).to_string() + "/24";
         }
-        w.queries.push_back(test::make_query(name, o));
+        w.queries.push_back(testkit::make_query(name, o));
         const bool v6 = rng.below(10) == 0;
         w.clients.push_back(Client{
-            v6 ? testing::random_public_v6(rng) : testing::random_public_v4(rng), Transport::Udp});
+            v6 ? testkit::random_public_v6(rng) : testkit::random_public_v4(rng), Transport::Udp});
     }
     return w;
 }
@@ -135,7 +139,7 @@ BENCHMARK(BM_GeoLookup);
 void BM_DrawGlobal(benchmark::State& state) {
     const Workload& w = workload(true);
     Query q;
-    const auto pkt = test::make_query("pool.ntp.org");
+    const auto pkt = testkit::make_query("pool.ntp.org");
     (void)parse_query(pkt, q);
     const auto* node = w.image->find_node(q);
     const auto& e = w.image->entries(*node)[0];

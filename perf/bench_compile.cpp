@@ -3,9 +3,9 @@
 //
 // Each stage is its own benchmark, so a regression points at its stage:
 //   BM_ParsePoolData   JSON text -> validated PoolData
-//   BM_CompilePool     PoolData -> ZoneModel (eligibility, splits, vendors)
+//   BM_CompilePool     PoolData -> image::ZoneModel (eligibility, splits, vendors)
 //   BM_ReadGeoIp       walk of the whole .mmdb into the prefix table
-//   BM_BuildImage      ZoneModel + prefix table -> compiled, self-validated, signed image
+//   BM_BuildImage      image::ZoneModel + prefix table -> compiled, self-validated, signed image
 //   BM_FullCompile     all of the above, as `pooledge-control compile` runs them
 // Counters: servers, image bytes, geo prefixes.
 //
@@ -50,8 +50,8 @@ const pc::GeoTable& geo() {
     return table;
 }
 
-const pooledge::zones::SigningKey& key() {
-    static const auto k = pooledge::zones::SigningKey::generate();
+const pooledge::image::SigningKey& key() {
+    static const auto k = pooledge::image::SigningKey::generate();
     return *k;
 }
 

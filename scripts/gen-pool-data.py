@@ -98,7 +98,7 @@ DUAL_PAIRS = {
 }
 
 # Relative server counts per country, biggest first, roughly like the pool.
-# Continents follow the project's table (zones/src/countries.cpp): Turkey,
+# Continents follow the project's table (zones/image/src/countries.cpp): Turkey,
 # Cyprus and the Caucasus in Asia, Russia in Europe. Countries left out on
 # purpose have no servers at all; tests rely on "td" (Chad) being one of them.
 COUNTRY_WEIGHTS = {

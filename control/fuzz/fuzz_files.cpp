@@ -7,9 +7,9 @@
 #include <cstdio>
 #include <string>
 
+#include "pooledge/base/input_error.hpp"
 #include "pooledge/control/config.hpp"
 #include "pooledge/control/geoip.hpp"
-#include "pooledge/control/input_error.hpp"
 
 using namespace pooledge::control;
 
@@ -30,7 +30,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         } else {
             (void)load_config(path);
         }
-    } catch (const InputError&) {
+    } catch (const base::InputError&) {
     }
     return 0;
 }

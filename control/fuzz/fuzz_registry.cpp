@@ -1,13 +1,13 @@
 // libFuzzer target: the registry parsers and what runs on their output. The first byte picks
 // the input kind, the rest is the document: pool data (then the pool compiler, and the image
 // compiler behind it), a score feed (merged into a fixed pool), or geodns zone JSON (then the
-// image compiler). Bad input may only ever end in InputError.
+// image compiler). Bad input may only ever end in base::InputError.
 #include <cstdint>
 #include <string_view>
 
+#include "pooledge/base/input_error.hpp"
 #include "pooledge/control/geodns_json.hpp"
 #include "pooledge/control/image_build.hpp"
-#include "pooledge/control/input_error.hpp"
 #include "pooledge/control/pool_compiler.hpp"
 #include "pooledge/control/pool_data.hpp"
 
@@ -15,12 +15,12 @@ using namespace pooledge::control;
 
 namespace {
 
-const pooledge::zones::SigningKey& key() {
-    static const auto k = pooledge::zones::SigningKey::generate();
+const pooledge::image::SigningKey& key() {
+    static const auto k = pooledge::image::SigningKey::generate();
     return *k;
 }
 
-void build(pooledge::zones::ZoneModel zone) {
+void build(pooledge::image::ZoneModel zone) {
     ImageInputs in;
     in.zones.push_back(std::move(zone));
     in.serial = 1;
@@ -58,7 +58,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
                 build(parse_geodns_zone(text, "pool.ntp.org", "fuzz").zone);
                 break;
         }
-    } catch (const InputError&) {
+    } catch (const base::InputError&) {
     }
     return 0;
 }

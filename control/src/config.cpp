@@ -5,13 +5,13 @@
 #include <charconv>
 #include <filesystem>
 
-#include "pooledge/control/input_error.hpp"
-#include "pooledge/control/yaml_reader.hpp"
+#include "pooledge/base/input_error.hpp"
+#include "pooledge/base/yaml_reader.hpp"
 
 namespace pooledge::control {
 namespace {
 
-void read_registry(const YamlReader& r, const YAML::Node& n, RegistryConfig& c) {
+void read_registry(const base::YamlReader& r, const YAML::Node& n, RegistryConfig& c) {
     r.only(n, "registry",
            {"pool_data", "scores", "geodns_json", "origin", "token_file", "interval", "timeout",
             "retries", "max_age", "max_bytes"});
@@ -57,7 +57,7 @@ void read_registry(const YamlReader& r, const YAML::Node& n, RegistryConfig& c) 
 }  // namespace
 
 ControlConfig load_config(const std::string& path) {
-    const YamlReader r(path);
+    const base::YamlReader r(path);
     const YAML::Node root = r.load();
     ControlConfig c;
     c.file = path;
@@ -105,7 +105,7 @@ ControlConfig load_config(const std::string& path) {
             try {
                 c.overrides.push_back(
                     parse_override(prefix, r.str(kv.second, "geoip.overrides." + prefix)));
-            } catch (const InputError& e) {
+            } catch (const base::InputError& e) {
                 r.fail(kv.first, "geoip.overrides", e.what());
             }
         }
@@ -132,13 +132,13 @@ ControlConfig load_config(const std::string& path) {
             const auto list = r.strings(p["targets"], "push.targets");
             for (size_t i = 0; i < list.size(); ++i) {
                 std::string why;
-                auto e = zones::push::Endpoint::parse(list[i], &why);
+                auto e = image::push::Endpoint::parse(list[i], &why);
                 if (!e) {
                     r.fail(p["targets"][i], "push.targets[" + std::to_string(i) + "]", why);
                 }
-                if (e->kind == zones::push::Endpoint::Kind::Unix && !e->path.starts_with("/")) {
+                if (e->kind == image::push::Endpoint::Kind::Unix && !e->path.starts_with("/")) {
                     // Relative to the configuration, like every other path in it.
-                    e = zones::push::Endpoint::parse(
+                    e = image::push::Endpoint::parse(
                         "unix:" + r.path(YAML::Node(e->path), "push.targets"), &why);
                     if (!e) {
                         r.fail(p["targets"][i], "push.targets[" + std::to_string(i) + "]", why);

@@ -6,14 +6,14 @@
 #include <chrono>
 #include <filesystem>
 
+#include "pooledge/base/file_io.hpp"
+#include "pooledge/base/input_error.hpp"
+#include "pooledge/base/log.hpp"
 #include "pooledge/control/geodns_json.hpp"
 #include "pooledge/control/image_build.hpp"
-#include "pooledge/control/input_error.hpp"
-#include "pooledge/control/log.hpp"
 #include "pooledge/control/pool_compiler.hpp"
 #include "pooledge/control/pool_data.hpp"
 #include "pooledge/control/regions.hpp"
-#include "pooledge/zones/file_io.hpp"
 
 namespace pooledge::control {
 namespace {
@@ -59,7 +59,7 @@ std::map<std::string, uint64_t> bounded(const std::map<std::string, uint64_t>& p
 }  // namespace
 
 Controller::Controller(ControlConfig config, ControlMetrics& metrics, Pusher& pusher,
-                       Stopper& stopper, bool force_first)
+                       base::Stopper& stopper, bool force_first)
     : config_(std::move(config)),
       metrics_(metrics),
       pusher_(pusher),
@@ -67,14 +67,14 @@ Controller::Controller(ControlConfig config, ControlMetrics& metrics, Pusher& pu
       fetcher_(std::make_unique<Fetcher>(fetch_options(config_.registry), &stopper)),
       force_next_(force_first) {
     std::string why;
-    key_ = zones::SigningKey::load(config_.key_file, &why);
+    key_ = image::SigningKey::load(config_.key_file, &why);
     if (!key_) {
-        throw InputError("config", "signing.key: " + why);
+        throw base::InputError("config", "signing.key: " + why);
     }
     std::error_code ec;
     std::filesystem::create_directories(config_.state_dir, ec);
     if (ec) {
-        throw InputError("config", "state_dir: " + config_.state_dir + ": " + ec.message());
+        throw base::InputError("config", "state_dir: " + config_.state_dir + ": " + ec.message());
     }
 }
 
@@ -89,32 +89,32 @@ void Controller::restore() {
     std::string why;
     // The summary first: the guard rails hold across a restart even when the image cannot
     // be restored (a rotated key, say).
-    if (const auto text = zones::read_file(summary_path(), 64 << 20, &why)) {
+    if (const auto text = base::read_file(summary_path(), 64 << 20, &why)) {
         last_summary_ = ServerSummary::from_json(
             std::string_view(reinterpret_cast<const char*>(text->data()), text->size()));
     }
     if (last_summary_) {
         metrics_.eligible(bounded(last_summary_->per_zone));
     } else {
-        log::warn("no server summary in state_dir: guard rails start with the next update");
+        base::log::warn("no server summary in state_dir: guard rails start with the next update");
     }
-    auto bytes = zones::read_file(image_path(), uint64_t{4} << 30, &why);
+    auto bytes = base::read_file(image_path(), uint64_t{4} << 30, &why);
     if (!bytes) {
-        log::info("no last good image to restore (" + why + ")");
+        base::log::info("no last good image to restore (" + why + ")");
         return;
     }
     // Checked like any receiver checks it: a damaged or foreign file is not pushed.
-    zones::TrustedKey own{key_->public_key(), key_->key_id(), config_.key_file};
-    const std::vector<zones::TrustedKey> keys = {own};
-    const auto view = zones::load_trusted(*bytes, keys, &why);
+    image::TrustedKey own{key_->public_key(), key_->key_id(), config_.key_file};
+    const std::vector<image::TrustedKey> keys = {own};
+    const auto view = image::load_trusted(*bytes, keys, &why);
     if (!view) {
-        log::warn("last good image " + image_path() + " not restored: " + why);
+        base::log::warn("last good image " + image_path() + " not restored: " + why);
         return;
     }
     last_serial_ = view->header().serial;
     metrics_.image(last_serial_, bytes->size(), -1);
-    log::info("restored last good image, serial " + std::to_string(last_serial_) + ", " +
-              std::to_string(bytes->size()) + " bytes");
+    base::log::info("restored last good image, serial " + std::to_string(last_serial_) + ", " +
+                    std::to_string(bytes->size()) + " bytes");
     pusher_.publish(std::make_shared<const std::vector<uint8_t>>(std::move(*bytes)), last_serial_);
 }
 
@@ -127,23 +127,23 @@ void Controller::reconfigure(ControlConfig config) {
         return t;
     };
     if (targets(config) != targets(config_) || config.metrics_listen != config_.metrics_listen) {
-        log::warn(
+        base::log::warn(
             "SIGHUP: push and metrics settings are read at start only; restart "
             "pooledge-control to apply them");
     }
     std::error_code ec;
     std::filesystem::create_directories(config.state_dir, ec);
     if (ec) {
-        log::error("SIGHUP: state_dir " + config.state_dir + ": " + ec.message() +
-                   "; keeping the running configuration");
+        base::log::error("SIGHUP: state_dir " + config.state_dir + ": " + ec.message() +
+                         "; keeping the running configuration");
         return;
     }
     config_ = std::move(config);
     std::string why;
-    if (auto key = zones::SigningKey::load(config_.key_file, &why)) {
+    if (auto key = image::SigningKey::load(config_.key_file, &why)) {
         key_ = std::move(key);
     } else {
-        log::error("signing.key: " + why + "; keeping the previous key");
+        base::log::error("signing.key: " + why + "; keeping the previous key");
     }
     fetcher_ = std::make_unique<Fetcher>(fetch_options(config_.registry), &stopper_);
     pool_body_.clear();
@@ -164,12 +164,12 @@ std::optional<std::string> Controller::fetch_source(const std::string& source,
             cache = std::move(f.body);
         }
         if (cache.empty()) {
-            throw InputError("empty", location + ": empty response");
+            throw base::InputError("empty", location + ": empty response");
         }
         return cache;
-    } catch (const InputError& e) {
+    } catch (const base::InputError& e) {
         metrics_.ingest_failure(source, e.reason());
-        log::error(e.what());
+        base::log::error(e.what());
         return std::nullopt;
     }
 }
@@ -178,8 +178,8 @@ void Controller::refresh_geoip() {
     struct stat st {};
     if (::stat(config_.geoip.path.c_str(), &st) != 0) {
         metrics_.ingest_failure("geoip", "geoip");
-        log::error("geoip.path " + config_.geoip.path + ": cannot stat" +
-                   (geo_ ? "; keeping the table read before" : ""));
+        base::log::error("geoip.path " + config_.geoip.path + ": cannot stat" +
+                         (geo_ ? "; keeping the table read before" : ""));
         return;
     }
     const std::string stamp = std::to_string(st.st_mtim.tv_sec) + "." +
@@ -194,18 +194,19 @@ void Controller::refresh_geoip() {
         GeoTable table = read_geoip(config_.geoip);
         const double secs =
             std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-        log::info("geoip " + config_.geoip.path + ": " + std::to_string(table.prefixes.size()) +
-                  " prefixes (" + std::to_string(table.stats.mapped_country) + " by country, " +
-                  std::to_string(table.stats.mapped_continent) + " by continent, " +
-                  std::to_string(table.stats.unknown_country + table.stats.no_location) +
-                  " unmapped) in " + std::to_string(secs) + " s");
+        base::log::info("geoip " + config_.geoip.path + ": " +
+                        std::to_string(table.prefixes.size()) + " prefixes (" +
+                        std::to_string(table.stats.mapped_country) + " by country, " +
+                        std::to_string(table.stats.mapped_continent) + " by continent, " +
+                        std::to_string(table.stats.unknown_country + table.stats.no_location) +
+                        " unmapped) in " + std::to_string(secs) + " s");
         metrics_.geoip(table.stats);
         metrics_.ingest_success("geoip", unix_now());
         geo_ = std::move(table);
         geo_stamp_ = stamp;
-    } catch (const InputError& e) {
+    } catch (const base::InputError& e) {
         metrics_.ingest_failure("geoip", e.reason());
-        log::error(std::string(e.what()) + (geo_ ? "; keeping the table read before" : ""));
+        base::log::error(std::string(e.what()) + (geo_ ? "; keeping the table read before" : ""));
     }
 }
 
@@ -236,10 +237,10 @@ bool Controller::cycle() {
         if (pool_input && last_generated_ > 0 && now > last_generated_ + reg.max_age.count()) {
             if (!stale_reported_) {
                 metrics_.ingest_failure("pool_data", "stale");
-                log::error(reg.pool_data + ": unchanged since it was generated " +
-                           std::to_string(now - last_generated_) +
-                           " s ago, more than registry.max_age (registry export stuck?); "
-                           "the last good image keeps serving");
+                base::log::error(reg.pool_data + ": unchanged since it was generated " +
+                                 std::to_string(now - last_generated_) +
+                                 " s ago, more than registry.max_age (registry export stuck?); "
+                                 "the last good image keeps serving");
                 stale_reported_ = true;
             }
         }
@@ -264,12 +265,13 @@ bool Controller::cycle() {
                     const ScoreMerge m = apply_scores(data, feed);
                     metrics_.ingest_success("scores", unix_now());
                     if (m.unknown_server > 0) {
-                        log::info("score feed: " + std::to_string(m.unknown_server) +
-                                  " scores for servers not in the pool data, ignored");
+                        base::log::info("score feed: " + std::to_string(m.unknown_server) +
+                                        " scores for servers not in the pool data, ignored");
                     }
-                } catch (const InputError& e) {
+                } catch (const base::InputError& e) {
                     metrics_.ingest_failure("scores", e.reason());
-                    log::error(std::string(e.what()) + "; compiling with the pool data's scores");
+                    base::log::error(std::string(e.what()) +
+                                     "; compiling with the pool data's scores");
                 }
             }
             PoolCompileOptions opts;
@@ -284,22 +286,22 @@ bool Controller::cycle() {
             const std::string origin =
                 !reg.origin.empty() ? reg.origin : origin_from_file_name(reg.geodns_json);
             if (origin.empty()) {
-                throw InputError("config", "registry.origin is needed: '" + reg.geodns_json +
-                                               "' does not end in <zone>.json");
+                throw base::InputError("config", "registry.origin is needed: '" + reg.geodns_json +
+                                                     "' does not end in <zone>.json");
             }
             GeodnsZone z = parse_geodns_zone(geodns_body_, origin, reg.geodns_json);
             summary = summarize_zone(z.zone);
             in.zones.push_back(std::move(z.zone));
         }
         if (summary.total == 0) {
-            throw InputError("empty", main_source + ": no eligible server at all");
+            throw base::InputError("empty", main_source + ": no eligible server at all");
         }
         if (last_summary_ && !force_next_) {
             if (const auto refusal =
                     check_guard_rails(*last_summary_, summary, config_.compile.max_drop_share)) {
                 metrics_.guard_refusal(refusal->rule);
-                log::error("guard rail " + refusal->rule + ": " + refusal->message +
-                           "; keeping the last good image (restart with --force to accept)");
+                base::log::error("guard rail " + refusal->rule + ": " + refusal->message +
+                                 "; keeping the last good image (restart with --force to accept)");
                 refused_fingerprint_ = fp;
                 return false;
             }
@@ -317,23 +319,24 @@ bool Controller::cycle() {
         in.build_time = static_cast<uint64_t>(now);
         auto image = std::make_shared<std::vector<uint8_t>>(build_signed_image(in, *key_));
         std::string why;
-        if (!zones::write_file_atomic(image_path(), *image, &why)) {
-            throw InputError("state", "cannot store the image: " + why);
+        if (!base::write_file_atomic(image_path(), *image, &why)) {
+            throw base::InputError("state", "cannot store the image: " + why);
         }
         const std::string text = summary.to_json();
-        if (!zones::write_file_atomic(
+        if (!base::write_file_atomic(
                 summary_path(),
                 std::span(reinterpret_cast<const uint8_t*>(text.data()), text.size()), &why)) {
-            log::warn("cannot store the server summary: " + why);
+            base::log::warn("cannot store the server summary: " + why);
         }
         const double secs =
             std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
         metrics_.ingest_success(main_source, unix_now());
         metrics_.eligible(bounded(summary.per_zone));
         metrics_.image(serial, image->size(), secs);
-        log::info("image serial " + std::to_string(serial) + ": " + std::to_string(summary.total) +
-                  " servers, " + std::to_string(image->size()) + " bytes, compiled in " +
-                  std::to_string(secs) + " s");
+        base::log::info("image serial " + std::to_string(serial) + ": " +
+                        std::to_string(summary.total) + " servers, " +
+                        std::to_string(image->size()) + " bytes, compiled in " +
+                        std::to_string(secs) + " s");
         last_summary_ = std::move(summary);
         last_serial_ = serial;
         last_fingerprint_ = fp;
@@ -343,9 +346,9 @@ bool Controller::cycle() {
         force_next_ = false;
         pusher_.publish(std::move(image), serial);
         return true;
-    } catch (const InputError& e) {
+    } catch (const base::InputError& e) {
         metrics_.ingest_failure(main_source, e.reason());
-        log::error(std::string(e.what()) + "; keeping the last good image");
+        base::log::error(std::string(e.what()) + "; keeping the last good image");
         // Bad input stays bad until it changes; a full disk or a signing failure does not:
         // those are retried on the next round.
         if (e.reason() != "state" && e.reason() != "compile") {
@@ -356,7 +359,8 @@ bool Controller::cycle() {
         // Anything else (out of memory on a huge input, a builder invariant) must not end
         // the process: the last good image keeps being served and pushed.
         metrics_.ingest_failure(main_source, "compile");
-        log::error(std::string("compile failed: ") + e.what() + "; keeping the last good image");
+        base::log::error(std::string("compile failed: ") + e.what() +
+                         "; keeping the last good image");
         return false;
     }
 }

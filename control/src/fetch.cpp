@@ -11,14 +11,14 @@
 
 #include <strings.h>
 
-#include "pooledge/control/input_error.hpp"
-#include "pooledge/zones/file_io.hpp"
+#include "pooledge/base/file_io.hpp"
+#include "pooledge/base/input_error.hpp"
 
 namespace pooledge::control {
 namespace {
 
 [[noreturn]] void fail(const std::string& location, const std::string& what) {
-    throw InputError("fetch", location + ": " + what);
+    throw base::InputError("fetch", location + ": " + what);
 }
 
 std::string trim(std::string s) {
@@ -72,7 +72,8 @@ enum class Outcome { Ok, NotModified, Retry, Fatal };
 
 }  // namespace
 
-Fetcher::Fetcher(FetchOptions opts, Stopper* stopper) : opts_(std::move(opts)), stopper_(stopper) {
+Fetcher::Fetcher(FetchOptions opts, base::Stopper* stopper)
+    : opts_(std::move(opts)), stopper_(stopper) {
     static std::once_flag once;
     std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
 }
@@ -82,7 +83,7 @@ Fetcher::~Fetcher() = default;
 Fetched Fetcher::fetch(const std::string& location) {
     if (!location.starts_with("http://") && !location.starts_with("https://")) {
         std::string why;
-        auto bytes = zones::read_file(location, opts_.max_bytes, &why);
+        auto bytes = base::read_file(location, opts_.max_bytes, &why);
         if (!bytes) {
             fail(location, why);
         }

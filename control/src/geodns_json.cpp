@@ -4,7 +4,7 @@
 #include <cctype>
 
 #include "json_fields.hpp"
-#include "pooledge/zones/image_format.hpp"
+#include "pooledge/image/format.hpp"
 
 namespace pooledge::control {
 namespace {
@@ -25,9 +25,9 @@ int64_t weight_of(const json& v, const std::string& path) {
     return lenient_int(v, path, 0, UINT32_MAX);
 }
 
-std::vector<zones::WeightedAddress> parse_addresses(const json& v, const std::string& path,
+std::vector<image::WeightedAddress> parse_addresses(const json& v, const std::string& path,
                                                     uint8_t family) {
-    std::vector<zones::WeightedAddress> out;
+    std::vector<image::WeightedAddress> out;
     expect_array(v, path);
     for (size_t i = 0; i < v.size(); ++i) {
         const std::string p = at(path, i);
@@ -57,7 +57,7 @@ std::vector<zones::WeightedAddress> parse_addresses(const json& v, const std::st
             fail("schema", p,
                  "expected \"address\", [address, weight] or {\"ip\": ..}, found " + type_name(e));
         }
-        const auto addr = zones::IpAddress::parse(text);
+        const auto addr = base::IpAddress::parse(text);
         if (!addr) {
             fail("value", p, "'" + text + "' is not an IP address");
         }
@@ -89,7 +89,7 @@ std::string single_name(const json& v, const std::string& path, const char* key)
 }
 
 void parse_label(const json& v, const std::string& path, const std::string& origin,
-                 zones::ModelLabel& l) {
+                 image::ModelLabel& l) {
     expect_object(v, path);
     for (const auto& [key, value] : v.items()) {
         const std::string p = path + "." + key;
@@ -126,7 +126,7 @@ void parse_label(const json& v, const std::string& path, const std::string& orig
             for (size_t i = 0; i < value.size(); ++i) {
                 const std::string pi = at(p, i);
                 const json& e = expect_object(value[i], pi);
-                zones::MxRecord mx;
+                image::MxRecord mx;
                 const std::string target = expect_string(require(e, "mx", pi), pi + ".mx");
                 mx.exchange = target == "." ? "." : expect_dns_name(json(target), pi + ".mx");
                 if (const json* pref = optional(e, "preference")) {
@@ -153,7 +153,7 @@ void parse_label(const json& v, const std::string& path, const std::string& orig
             l.ttl = static_cast<uint32_t>(lenient_int(value, p, 0, 86400 * 7));
         } else if (key == "max_hosts") {
             l.max_hosts =
-                static_cast<uint16_t>(lenient_int(value, p, 1, zones::format::kMaxHostsLimit));
+                static_cast<uint16_t>(lenient_int(value, p, 1, image::format::kMaxHostsLimit));
         } else if (key == "closest") {
             if (expect_bool(value, p)) {
                 fail("value", p, "\"closest\" targeting (by distance) is not supported");
@@ -183,7 +183,7 @@ GeodnsZone parse_geodns_zone(std::string_view json_text, const std::string& orig
     try {
         expect_object(doc, "(top level)");
         GeodnsZone out;
-        zones::ZoneModel& z = out.zone;
+        image::ZoneModel& z = out.zone;
         z.origin = expect_dns_name(json(origin), "origin");
         // geodns's defaults for a zone file that leaves them out.
         z.ttl = 120;
@@ -198,7 +198,7 @@ GeodnsZone parse_geodns_zone(std::string_view json_text, const std::string& orig
                 contact = contact_to_rname(value, key);
             } else if (key == "max_hosts") {
                 z.max_hosts = static_cast<uint16_t>(
-                    lenient_int(value, key, 1, zones::format::kMaxHostsLimit));
+                    lenient_int(value, key, 1, image::format::kMaxHostsLimit));
             } else if (key == "targeting") {
                 const std::string t = expect_string(value, key);
                 size_t start = 0;
@@ -236,8 +236,8 @@ GeodnsZone parse_geodns_zone(std::string_view json_text, const std::string& orig
         z.soa.ttl = std::min<uint32_t>(z.ttl * 10, 3600);
         z.soa.serial = out.serial.value_or(0);
         return out;
-    } catch (const InputError& e) {
-        throw InputError(e.reason(), source + ": " + e.what());
+    } catch (const base::InputError& e) {
+        throw base::InputError(e.reason(), source + ": " + e.what());
     }
 }
 

@@ -7,15 +7,15 @@
 #include <memory>
 #include <unordered_map>
 
-#include "pooledge/control/input_error.hpp"
+#include "pooledge/base/input_error.hpp"
 #include "pooledge/control/regions.hpp"
-#include "pooledge/zones/countries.hpp"
+#include "pooledge/image/countries.hpp"
 
 namespace pooledge::control {
 namespace {
 
 [[noreturn]] void fail(const std::string& path, const std::string& what) {
-    throw InputError("geoip", path + ": " + what);
+    throw base::InputError("geoip", path + ": " + what);
 }
 
 struct MmdbCloser {
@@ -209,13 +209,13 @@ class Walker {
             return;
         }
         ++(m.kind == Kind::Country ? out_.stats.mapped_country : out_.stats.mapped_continent);
-        zones::GeoPrefixModel p;
+        image::GeoPrefixModel p;
         p.prefix.len = static_cast<uint8_t>(len);
         p.prefix.addr.family = static_cast<uint8_t>(family);
         if (family == 4) {
             // IPv4 walks put the address in the top 32 bits of `hi`.
             const uint32_t v4 = static_cast<uint32_t>(bits.hi >> 32);
-            p.prefix.addr = zones::IpAddress::v4(v4);
+            p.prefix.addr = base::IpAddress::v4(v4);
         } else {
             for (int i = 0; i < 8; ++i) {
                 p.prefix.addr.bytes[i] = static_cast<uint8_t>(bits.hi >> (56 - 8 * i));
@@ -259,15 +259,15 @@ GeoTable read_geoip(const GeoIpOptions& opts) {
     return out;
 }
 
-zones::GeoPrefixModel parse_override(std::string_view prefix, std::string_view region) {
-    const auto p = zones::IpPrefix::parse(prefix);
+image::GeoPrefixModel parse_override(std::string_view prefix, std::string_view region) {
+    const auto p = base::IpPrefix::parse(prefix);
     if (!p) {
-        throw InputError("config", "override '" + std::string(prefix) +
-                                       "': not a prefix (bits past the length must be zero)");
+        throw base::InputError("config", "override '" + std::string(prefix) +
+                                             "': not a prefix (bits past the length must be zero)");
     }
     std::string r = country_zone(region);
     if (r.empty()) {
-        for (const auto c : zones::continents()) {
+        for (const auto c : image::continents()) {
             if (c == region) {
                 r = std::string(c);
             }
@@ -277,11 +277,11 @@ zones::GeoPrefixModel parse_override(std::string_view prefix, std::string_view r
         r = "uk";
     }
     if (r.empty()) {
-        throw InputError("config", "override '" + std::string(prefix) + "': '" +
-                                       std::string(region) +
-                                       "' is not a country code or continent name");
+        throw base::InputError("config", "override '" + std::string(prefix) + "': '" +
+                                             std::string(region) +
+                                             "' is not a country code or continent name");
     }
-    return zones::GeoPrefixModel{*p, r, true};
+    return image::GeoPrefixModel{*p, r, true};
 }
 
 }  // namespace pooledge::control

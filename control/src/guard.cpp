@@ -24,7 +24,7 @@ std::optional<ServerSummary> ServerSummary::from_json(std::string_view text) {
     }
 }
 
-ServerSummary summarize_zone(const zones::ZoneModel& zone) {
+ServerSummary summarize_zone(const image::ZoneModel& zone) {
     ServerSummary s;
     std::set<std::string> distinct;
     for (const auto& [name, label] : zone.labels) {

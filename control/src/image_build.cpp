@@ -2,13 +2,13 @@
 
 #include <stdexcept>
 
-#include "pooledge/control/input_error.hpp"
+#include "pooledge/base/input_error.hpp"
 #include "pooledge/control/regions.hpp"
 
 namespace pooledge::control {
 
-std::vector<uint8_t> build_signed_image(const ImageInputs& in, const zones::SigningKey& key) {
-    zones::ImageModel model;
+std::vector<uint8_t> build_signed_image(const ImageInputs& in, const image::SigningKey& key) {
+    image::ImageModel model;
     model.zones = in.zones;
     model.regions = pool_regions();
     if (in.geo != nullptr) {
@@ -18,13 +18,13 @@ std::vector<uint8_t> build_signed_image(const ImageInputs& in, const zones::Sign
     model.prefixes.insert(model.prefixes.end(), in.overrides.begin(), in.overrides.end());
     std::vector<uint8_t> image;
     try {
-        image = zones::compile_image(model, in.serial, in.build_time);
+        image = image::compile_image(model, in.serial, in.build_time);
     } catch (const std::invalid_argument& e) {
-        throw InputError("compile", std::string("compile: ") + e.what());
+        throw base::InputError("compile", std::string("compile: ") + e.what());
     }
     std::string why;
-    if (!zones::sign_image(image, key, &why)) {
-        throw InputError("compile", "signing: " + why);
+    if (!image::sign_image(image, key, &why)) {
+        throw base::InputError("compile", "signing: " + why);
     }
     return image;
 }

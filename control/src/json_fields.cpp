@@ -5,7 +5,7 @@
 #include <charconv>
 #include <cmath>
 
-#include "pooledge/zones/dname.hpp"
+#include "pooledge/dns/dname.hpp"
 
 namespace pooledge::control::json_fields {
 
@@ -25,9 +25,9 @@ json parse_document(std::string_view text, const std::string& source) {
             }
         }
         const bool truncated = e.byte >= text.size();
-        throw InputError("json", source + ":" + std::to_string(line) + ":" + std::to_string(col) +
-                                     ": " + (truncated ? "truncated JSON" : "invalid JSON") + " (" +
-                                     e.what() + ")");
+        throw base::InputError(
+            "json", source + ":" + std::to_string(line) + ":" + std::to_string(col) + ": " +
+                        (truncated ? "truncated JSON" : "invalid JSON") + " (" + e.what() + ")");
     }
 }
 
@@ -51,7 +51,7 @@ std::string type_name(const json& v) {
 }
 
 void fail(const std::string& reason, const std::string& path, const std::string& what) {
-    throw InputError(reason, path + ": " + what);
+    throw base::InputError(reason, path + ": " + what);
 }
 
 const json& require(const json& obj, const char* key, const std::string& path) {
@@ -150,7 +150,7 @@ std::string expect_dns_name(const json& v, const std::string& path) {
     while (!text.empty() && text.back() == '.') {
         text.pop_back();
     }
-    if (text.empty() || !zones::name_from_text(text)) {
+    if (text.empty() || !dns::name_from_text(text)) {
         fail("value", path, "'" + v.get<std::string>() + "' is not a valid domain name");
     }
     std::transform(text.begin(), text.end(), text.begin(),

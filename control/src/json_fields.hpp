@@ -1,5 +1,5 @@
 // Typed, path-naming access to JSON documents (nlohmann::json), shared by the registry
-// parsers. Every failure throws InputError naming the JSON path of the offending value.
+// parsers. Every failure throws base::InputError naming the JSON path of the offending value.
 #pragma once
 
 #include <cstdint>
@@ -8,7 +8,7 @@
 #include <string>
 #include <string_view>
 
-#include "pooledge/control/input_error.hpp"
+#include "pooledge/base/input_error.hpp"
 
 namespace pooledge::control::json_fields {
 

@@ -2,15 +2,15 @@
 
 #include <algorithm>
 
+#include "pooledge/base/rng.hpp"
 #include "pooledge/control/regions.hpp"
-#include "pooledge/zones/countries.hpp"
-#include "pooledge/zones/rng.hpp"
+#include "pooledge/image/countries.hpp"
 
 namespace pooledge::control {
 namespace {
 
 struct Member {
-    zones::IpAddress ip;
+    base::IpAddress ip;
     uint64_t weight;
 };
 
@@ -27,9 +27,9 @@ std::string label(const std::string& prefix, const std::string& zone) {
     return zone == "@" ? prefix : prefix + "." + zone;
 }
 
-std::vector<zones::WeightedAddress> weighted(const std::vector<Member>& members, size_t from,
+std::vector<image::WeightedAddress> weighted(const std::vector<Member>& members, size_t from,
                                              size_t to) {
-    std::vector<zones::WeightedAddress> out;
+    std::vector<image::WeightedAddress> out;
     out.reserve(to - from);
     for (size_t i = from; i < to; ++i) {
         out.push_back({members[i].ip, members[i].weight});
@@ -38,14 +38,14 @@ std::vector<zones::WeightedAddress> weighted(const std::vector<Member>& members,
 }
 
 // "<z>", "0-3.<z>" and AAAA at "2.<z>" for one zone's members (already in id order).
-void add_zone(zones::ZoneModel& zone, const std::string& z, std::vector<Member> v4,
+void add_zone(image::ZoneModel& zone, const std::string& z, std::vector<Member> v4,
               const std::vector<Member>& v6, uint64_t seed) {
     const std::string top = z == "@" ? "" : z;
     if (!v4.empty()) {
         zone.labels[top].a = weighted(v4, 0, v4.size());
     }
     // Fisher-Yates with a per-zone seed: reproducible, and independent of other zones.
-    zones::Rng rng(name_seed(seed, z));
+    base::Rng rng(name_seed(seed, z));
     for (size_t i = v4.size(); i > 1; --i) {
         std::swap(v4[i - 1], v4[rng.below(i)]);
     }
@@ -94,7 +94,7 @@ PoolCompileResult compile_pool(const PoolData& data, const PoolCompileOptions& o
         std::vector<std::string> zs = {"@"};
         for (const std::string& c : s.countries) {
             zs.push_back(country_zone(c));
-            zs.emplace_back(zones::continent_of(c));
+            zs.emplace_back(image::continent_of(c));
         }
         std::sort(zs.begin(), zs.end());
         zs.erase(std::unique(zs.begin(), zs.end()), zs.end());
@@ -105,7 +105,7 @@ PoolCompileResult compile_pool(const PoolData& data, const PoolCompileOptions& o
         }
     }
 
-    zones::ZoneModel& zone = out.zone;
+    image::ZoneModel& zone = out.zone;
     const PoolSettings& st = data.settings;
     zone.origin = st.origin;
     zone.ttl = st.ttl;
@@ -117,7 +117,7 @@ PoolCompileResult compile_pool(const PoolData& data, const PoolCompileOptions& o
     zone.soa.ttl = std::min<uint32_t>(st.ttl * 10, 3600);
     auto& apex = zone.labels[""];
     apex.ns = st.ns;
-    apex.mx = {zones::MxRecord{0, "."}};  // RFC 7505: this domain takes no mail
+    apex.mx = {image::MxRecord{0, "."}};  // RFC 7505: this domain takes no mail
     for (auto& [z, lists] : members) {
         add_zone(zone, z, std::move(lists.first), lists.second, opts.seed);
     }

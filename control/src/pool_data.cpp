@@ -7,8 +7,8 @@
 #include <unordered_set>
 
 #include "json_fields.hpp"
-#include "pooledge/zones/countries.hpp"
-#include "pooledge/zones/dname.hpp"
+#include "pooledge/dns/dname.hpp"
+#include "pooledge/image/countries.hpp"
 
 namespace pooledge::control {
 namespace {
@@ -79,10 +79,10 @@ std::vector<Vendor> parse_vendors(const json* v) {
         // a vendor named like one of them would shadow a real zone.
         const bool digits = std::all_of(vendor.name.begin(), vendor.name.end(),
                                         [](char c) { return c >= '0' && c <= '9'; });
-        const bool continent = std::find(zones::continents().begin(), zones::continents().end(),
-                                         vendor.name) != zones::continents().end();
+        const bool continent = std::find(image::continents().begin(), image::continents().end(),
+                                         vendor.name) != image::continents().end();
         if (!is_label(vendor.name) || digits || continent ||
-            !zones::continent_of(vendor.name).empty() || vendor.name == "uk") {
+            !image::continent_of(vendor.name).empty() || vendor.name == "uk") {
             fail("value", path + ".name",
                  "'" + vendor.name +
                      "' must be a lower-case DNS label that is not a number, country or "
@@ -115,11 +115,11 @@ PoolServer parse_server(const json& e, const std::string& index_path) {
     // From here on, messages name the server by id too: that is what an operator looks up.
     const std::string path = index_path + " (id " + std::to_string(s.id) + ")";
     const std::string ip = expect_string(require(e, "ip", path), path + ".ip");
-    const auto addr = zones::IpAddress::parse(ip);
+    const auto addr = base::IpAddress::parse(ip);
     if (!addr) {
         fail("value", path + ".ip", "'" + ip + "' is not an IP address");
     }
-    if (!zones::is_public_unicast(*addr)) {
+    if (!base::is_public_unicast(*addr)) {
         fail("value", path + ".ip", "'" + ip + "' is not a public unicast address");
     }
     s.ip = *addr;
@@ -134,7 +134,7 @@ PoolServer parse_server(const json& e, const std::string& index_path) {
         if (code == "uk") {
             code = "gb";  // the pool's zone name for Great Britain; the ISO code is gb
         }
-        if (zones::continent_of(code).empty()) {
+        if (image::continent_of(code).empty()) {
             fail("value", at(path + ".zones", i), "'" + code + "' is not a known country code");
         }
         if (std::find(s.countries.begin(), s.countries.end(), code) == s.countries.end()) {
@@ -213,8 +213,8 @@ PoolData parse_pool_data(std::string_view json_text, const std::string& source) 
         std::sort(d.servers.begin(), d.servers.end(),
                   [](const PoolServer& a, const PoolServer& b) { return a.id < b.id; });
         return d;
-    } catch (const InputError& e) {
-        throw InputError(e.reason(), source + ": " + e.what());
+    } catch (const base::InputError& e) {
+        throw base::InputError(e.reason(), source + ": " + e.what());
     }
 }
 
@@ -244,20 +244,21 @@ ScoreFeed parse_score_feed(std::string_view json_text, const std::string& source
             f.scores.push_back(s);
         }
         return f;
-    } catch (const InputError& e) {
-        throw InputError(e.reason(), source + ": " + e.what());
+    } catch (const base::InputError& e) {
+        throw base::InputError(e.reason(), source + ": " + e.what());
     }
 }
 
 void check_freshness(int64_t generated, int64_t now, int64_t max_age, const std::string& source) {
     if (generated + max_age < now) {
-        throw InputError("stale", source + ": generated " + std::to_string(now - generated) +
-                                      " s ago, more than the allowed " + std::to_string(max_age) +
-                                      " s (registry export stuck?)");
+        throw base::InputError("stale", source + ": generated " + std::to_string(now - generated) +
+                                            " s ago, more than the allowed " +
+                                            std::to_string(max_age) +
+                                            " s (registry export stuck?)");
     }
     if (generated > now + 300) {
-        throw InputError("stale", source + ": generated " + std::to_string(generated - now) +
-                                      " s in the future (clock skew?)");
+        throw base::InputError("stale", source + ": generated " + std::to_string(generated - now) +
+                                            " s in the future (clock skew?)");
     }
 }
 

@@ -2,12 +2,12 @@
 
 #include <chrono>
 
-#include "pooledge/control/log.hpp"
+#include "pooledge/base/log.hpp"
 
 namespace pooledge::control {
 
 struct Pusher::Target {
-    zones::push::Endpoint endpoint;
+    image::push::Endpoint endpoint;
     std::string name;
     std::thread thread;
 };
@@ -81,22 +81,23 @@ void Pusher::run(Target& t) {
             generation = generation_;
         }
         std::string why;
-        const auto reply = zones::push::send_image(
-            t.endpoint, *image, std::chrono::duration_cast<zones::push::Timeout>(config_.timeout),
+        const auto reply = image::push::send_image(
+            t.endpoint, *image, std::chrono::duration_cast<image::push::Timeout>(config_.timeout),
             &why);
-        const std::string result = reply ? zones::push::to_string(reply->status) : "error";
+        const std::string result = reply ? image::push::to_string(reply->status) : "error";
         metrics_.push_result(t.name, result);
-        using zones::push::Status;
+        using image::push::Status;
         const bool confirmed =
             reply && (reply->status == Status::Accepted || reply->status == Status::Current ||
                       (reply->status == Status::Stale && reply->serial > serial));
         if (confirmed) {
             if (reply->status == Status::Stale) {
-                log::warn("push " + t.name + ": target serves serial " +
-                          std::to_string(reply->serial) + ", newer than ours (" +
-                          std::to_string(serial) + "); another control plane?");
+                base::log::warn("push " + t.name + ": target serves serial " +
+                                std::to_string(reply->serial) + ", newer than ours (" +
+                                std::to_string(serial) + "); another control plane?");
             } else {
-                log::info("push " + t.name + ": serial " + std::to_string(serial) + " " + result);
+                base::log::info("push " + t.name + ": serial " + std::to_string(serial) + " " +
+                                result);
             }
             metrics_.push_acked(
                 t.name, reply->serial,
@@ -111,9 +112,9 @@ void Pusher::run(Target& t) {
         if (failed_generation != generation) {
             backoff = config_.retry_min;  // a new image starts a new back-off
         }
-        log::warn("push " + t.name + ": serial " + std::to_string(serial) + " " + result + ": " +
-                  (reply ? reply->reason : why) + "; retrying in " +
-                  std::to_string(backoff.count()) + " s");
+        base::log::warn("push " + t.name + ": serial " + std::to_string(serial) + " " + result +
+                        ": " + (reply ? reply->reason : why) + "; retrying in " +
+                        std::to_string(backoff.count()) + " s");
         failed_generation = generation;
         retry_at = Clock::now() + backoff;
         backoff = std::min(backoff * 2, config_.retry_max);

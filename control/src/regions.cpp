@@ -2,16 +2,16 @@
 
 #include <cctype>
 
-#include "pooledge/zones/countries.hpp"
+#include "pooledge/image/countries.hpp"
 
 namespace pooledge::control {
 
-std::vector<zones::RegionModel> pool_regions() {
-    std::vector<zones::RegionModel> out;
-    for (const auto c : zones::continents()) {
+std::vector<image::RegionModel> pool_regions() {
+    std::vector<image::RegionModel> out;
+    for (const auto c : image::continents()) {
         out.push_back({std::string(c), ""});
     }
-    for (const auto& c : zones::countries()) {
+    for (const auto& c : image::countries()) {
         out.push_back({country_zone(c.code), std::string(c.continent)});
     }
     return out;
@@ -25,7 +25,7 @@ std::string country_zone(std::string_view iso_code) {
     for (const char c : iso_code) {
         code.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
     }
-    if (zones::continent_of(code).empty()) {
+    if (image::continent_of(code).empty()) {
         return {};
     }
     return code == "gb" ? "uk" : code;

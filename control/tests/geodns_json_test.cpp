@@ -2,7 +2,7 @@
 
 #include <gtest/gtest.h>
 
-#include "pooledge/control/input_error.hpp"
+#include "pooledge/base/input_error.hpp"
 
 namespace pooledge::control {
 namespace {
@@ -61,7 +61,7 @@ void expect_refused(const std::string& text, const std::string& fragment) {
     try {
         (void)parse_geodns_zone(text, "pool.ntp.org", "z.json");
         ADD_FAILURE() << "accepted " << text;
-    } catch (const InputError& e) {
+    } catch (const base::InputError& e) {
         EXPECT_NE(std::string(e.what()).find(fragment), std::string::npos)
             << "'" << e.what() << "' lacks '" << fragment << "'";
     }

@@ -6,7 +6,7 @@
 #include <fstream>
 #include <map>
 
-#include "pooledge/control/input_error.hpp"
+#include "pooledge/base/input_error.hpp"
 
 namespace pooledge::control {
 namespace {
@@ -80,14 +80,14 @@ TEST(GeoIp, FieldPathsAreConfigurable) {
     try {
         (void)read_geoip(o);
         ADD_FAILURE();
-    } catch (const InputError& e) {
+    } catch (const base::InputError& e) {
         EXPECT_EQ(e.reason(), "geoip");
         EXPECT_NE(std::string(e.what()).find("country_fields"), std::string::npos) << e.what();
     }
 }
 
 TEST(GeoIp, BrokenDatabasesAreRefused) {
-    EXPECT_THROW((void)read_geoip({.path = kDir + "/missing.mmdb"}), InputError);
+    EXPECT_THROW((void)read_geoip({.path = kDir + "/missing.mmdb"}), base::InputError);
     // A truncated copy of a real database.
     std::ifstream in(kDir + "/maxmind-layout.mmdb", std::ios::binary);
     std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
@@ -98,7 +98,7 @@ TEST(GeoIp, BrokenDatabasesAreRefused) {
         try {
             (void)read_geoip({.path = path});
             ADD_FAILURE() << "accepted a database cut to " << keep << " bytes";
-        } catch (const InputError& e) {
+        } catch (const base::InputError& e) {
             EXPECT_EQ(e.reason(), "geoip");
         }
         std::remove(path.c_str());
@@ -111,9 +111,9 @@ TEST(GeoIp, OverridesParse) {
     EXPECT_TRUE(o.override_db);
     EXPECT_EQ(parse_override("2001:db8::/32", "gb").region, "uk");
     EXPECT_EQ(parse_override("192.0.2.0/24", "europe").region, "europe");
-    EXPECT_THROW((void)parse_override("10.1.0.1/16", "de"), InputError);  // host bits set
-    EXPECT_THROW((void)parse_override("10.1.0.0/16", "xx"), InputError);
-    EXPECT_THROW((void)parse_override("ten", "de"), InputError);
+    EXPECT_THROW((void)parse_override("10.1.0.1/16", "de"), base::InputError);  // host bits set
+    EXPECT_THROW((void)parse_override("10.1.0.0/16", "xx"), base::InputError);
+    EXPECT_THROW((void)parse_override("ten", "de"), base::InputError);
 }
 
 }  // namespace

@@ -4,9 +4,9 @@
 #include <filesystem>
 #include <fstream>
 
+#include "pooledge/base/input_error.hpp"
 #include "pooledge/control/config.hpp"
 #include "pooledge/control/guard.hpp"
-#include "pooledge/control/input_error.hpp"
 
 namespace pooledge::control {
 namespace {
@@ -71,7 +71,7 @@ class ConfigTest : public ::testing::Test {
         try {
             (void)load_config(write(yaml));
             ADD_FAILURE() << "accepted:\n" << yaml;
-        } catch (const InputError& e) {
+        } catch (const base::InputError& e) {
             EXPECT_EQ(e.reason(), "config");
             EXPECT_NE(std::string(e.what()).find(fragment), std::string::npos)
                 << "'" << e.what() << "' lacks '" << fragment << "'";
@@ -141,13 +141,13 @@ TEST_F(ConfigTest, ErrorsNameTheLineAndKey) {
 }
 
 TEST(Config, Durations) {
-    EXPECT_EQ(parse_duration("90"), std::chrono::seconds(90));
-    EXPECT_EQ(parse_duration("90s"), std::chrono::seconds(90));
-    EXPECT_EQ(parse_duration("15m"), std::chrono::seconds(900));
-    EXPECT_EQ(parse_duration("2h"), std::chrono::seconds(7200));
-    EXPECT_FALSE(parse_duration("1d"));
-    EXPECT_FALSE(parse_duration("-1"));
-    EXPECT_FALSE(parse_duration("m"));
+    EXPECT_EQ(base::parse_duration("90"), std::chrono::seconds(90));
+    EXPECT_EQ(base::parse_duration("90s"), std::chrono::seconds(90));
+    EXPECT_EQ(base::parse_duration("15m"), std::chrono::seconds(900));
+    EXPECT_EQ(base::parse_duration("2h"), std::chrono::seconds(7200));
+    EXPECT_FALSE(base::parse_duration("1d"));
+    EXPECT_FALSE(base::parse_duration("-1"));
+    EXPECT_FALSE(base::parse_duration("m"));
 }
 
 }  // namespace

@@ -7,9 +7,9 @@
 #include "control_test_util.hpp"
 #include "pooledge/control/geoip.hpp"
 #include "pooledge/control/image_build.hpp"
-#include "pooledge/zones/answer.hpp"
-#include "pooledge/zones/image.hpp"
-#include "pooledge/zones/message.hpp"
+#include "pooledge/dns/message.hpp"
+#include "pooledge/engine/answer.hpp"
+#include "pooledge/image/reader.hpp"
 
 namespace pooledge::control {
 namespace {
@@ -26,7 +26,7 @@ PoolCompileResult compile(const json& doc, uint64_t seed = 0, double min_score =
     return compile_pool(parse_pool_data(doc.dump(), "pool.json"), o);
 }
 
-std::set<std::string> addrs(const std::vector<zones::WeightedAddress>& list) {
+std::set<std::string> addrs(const std::vector<image::WeightedAddress>& list) {
     std::set<std::string> out;
     for (const auto& w : list) {
         out.insert(w.addr.to_string());
@@ -34,7 +34,7 @@ std::set<std::string> addrs(const std::vector<zones::WeightedAddress>& list) {
     return out;
 }
 
-const zones::ModelLabel* find(const PoolCompileResult& r, const std::string& name) {
+const image::ModelLabel* find(const PoolCompileResult& r, const std::string& name) {
     const auto it = r.zone.labels.find(name);
     return it == r.zone.labels.end() ? nullptr : &it->second;
 }
@@ -185,21 +185,21 @@ TEST(PoolCompiler, AnswersFollowTheClient) {
     in.overrides = {parse_override("10.1.0.0/16", "de"), parse_override("41.0.0.0/16", "td")};
     in.serial = 5;
     in.build_time = kNow;
-    const auto key = zones::SigningKey::generate();
+    const auto key = image::SigningKey::generate();
     ASSERT_TRUE(key);
     const auto image = build_signed_image(in, *key);
-    const auto view = zones::ImageView::load(image);
+    const auto view = image::ImageView::load(image);
     ASSERT_TRUE(view);
-    const zones::Identity id;
-    zones::Rng rng(1);
-    const zones::AnswerContext ctx{&*view, &id, &rng, 0};
+    const engine::Identity id;
+    base::Rng rng(1);
+    const engine::AnswerContext ctx{&*view, &id, &rng, 0};
     auto ask = [&](const std::string& client, const std::string& name) {
         std::vector<uint8_t> out(1500);
-        const auto q = *zones::build_query(name);
-        const auto resp = zones::answer(ctx, {*zones::IpAddress::parse(client)}, q, out);
+        const auto q = *dns::build_query(name);
+        const auto resp = engine::answer(ctx, {*base::IpAddress::parse(client)}, q, out);
         out.resize(resp.size);
         std::set<std::string> got;
-        for (const auto& rec : zones::decode(out).answer) {
+        for (const auto& rec : dns::decode(out).answer) {
             got.insert(rec.text);
         }
         return got;

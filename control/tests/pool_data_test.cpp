@@ -3,26 +3,26 @@
 #include <gtest/gtest.h>
 
 #include "control_test_util.hpp"
-#include "pooledge/control/input_error.hpp"
+#include "pooledge/base/input_error.hpp"
 
 namespace pooledge::control {
 namespace {
 
 using test::json;
 
-// Parses `doc` expecting an InputError; returns it for the caller to inspect.
-InputError parse_error(const std::string& text) {
+// Parses `doc` expecting an base::InputError; returns it for the caller to inspect.
+base::InputError parse_error(const std::string& text) {
     try {
         (void)parse_pool_data(text, "pool.json");
-    } catch (const InputError& e) {
+    } catch (const base::InputError& e) {
         return e;
     }
     ADD_FAILURE() << "accepted: " << text.substr(0, 200);
-    return InputError("none", "");
+    return base::InputError("none", "");
 }
 
 void expect_error(const json& doc, const std::string& reason, const std::string& fragment) {
-    const InputError e = parse_error(doc.dump());
+    const base::InputError e = parse_error(doc.dump());
     EXPECT_EQ(e.reason(), reason) << e.what();
     EXPECT_NE(std::string(e.what()).find(fragment), std::string::npos)
         << "'" << e.what() << "' lacks '" << fragment << "'";
@@ -47,11 +47,11 @@ TEST(PoolData, ParsesAWellFormedDocument) {
 }
 
 TEST(PoolData, SyntaxErrorsNameLineAndColumn) {
-    const InputError e = parse_error("{\n  \"schema\": 1,\n  \"generated\": ,\n}");
+    const base::InputError e = parse_error("{\n  \"schema\": 1,\n  \"generated\": ,\n}");
     EXPECT_EQ(e.reason(), "json");
     EXPECT_NE(std::string(e.what()).find("pool.json:3:"), std::string::npos) << e.what();
     const std::string full = test::pool(test::servers_in("de", 3, 1)).dump();
-    const InputError t = parse_error(full.substr(0, full.size() / 2));
+    const base::InputError t = parse_error(full.substr(0, full.size() / 2));
     EXPECT_EQ(t.reason(), "json");
     EXPECT_NE(std::string(t.what()).find("truncated"), std::string::npos) << t.what();
     EXPECT_EQ(parse_error("").reason(), "json");
@@ -129,11 +129,11 @@ TEST(PoolData, FreshnessIsChecked) {
     try {
         check_freshness(1000, 2000, 600, "pool.json");
         ADD_FAILURE();
-    } catch (const InputError& e) {
+    } catch (const base::InputError& e) {
         EXPECT_EQ(e.reason(), "stale");
         EXPECT_NE(std::string(e.what()).find("1000 s ago"), std::string::npos) << e.what();
     }
-    EXPECT_THROW(check_freshness(5000, 1000, 600, "x"), InputError);  // from the future
+    EXPECT_THROW(check_freshness(5000, 1000, 600, "x"), base::InputError);  // from the future
 }
 
 TEST(PoolData, ScoreFeedAppliesOnlyNewerScoresOfKnownServers) {
@@ -156,12 +156,12 @@ TEST(PoolData, ScoreFeedAppliesOnlyNewerScoresOfKnownServers) {
     try {
         (void)parse_score_feed(bad.dump(), "scores.json");
         ADD_FAILURE();
-    } catch (const InputError& e) {
+    } catch (const base::InputError& e) {
         EXPECT_EQ(e.reason(), "duplicate");
     }
     bad = feed;
     bad["scores"] = json::array();
-    EXPECT_THROW((void)parse_score_feed(bad.dump(), "scores.json"), InputError);
+    EXPECT_THROW((void)parse_score_feed(bad.dump(), "scores.json"), base::InputError);
 }
 
 TEST(PoolData, DatesParse) {

@@ -21,24 +21,25 @@
 #include <thread>
 #include <vector>
 
+#include "pooledge/base/file_io.hpp"
+#include "pooledge/base/input_error.hpp"
+#include "pooledge/base/log.hpp"
+#include "pooledge/base/signals.hpp"
 #include "pooledge/control/config.hpp"
 #include "pooledge/control/controller.hpp"
 #include "pooledge/control/fetch.hpp"
 #include "pooledge/control/geodns_json.hpp"
 #include "pooledge/control/geoip.hpp"
 #include "pooledge/control/image_build.hpp"
-#include "pooledge/control/input_error.hpp"
-#include "pooledge/control/log.hpp"
 #include "pooledge/control/metrics.hpp"
 #include "pooledge/control/pool_compiler.hpp"
 #include "pooledge/control/pool_data.hpp"
 #include "pooledge/control/pusher.hpp"
-#include "pooledge/control/signals.hpp"
-#include "pooledge/zones/file_io.hpp"
-#include "pooledge/zones/signature.hpp"
+#include "pooledge/image/signature.hpp"
 
 namespace pc = pooledge::control;
-namespace pz = pooledge::zones;
+namespace base = pooledge::base;
+namespace image = pooledge::image;
 
 namespace {
 
@@ -155,13 +156,13 @@ int keygen(const Args& a) {
         usage_error("keygen needs --out PREFIX");
     }
     std::string why;
-    const auto key = pz::SigningKey::generate(&why);
+    const auto key = image::SigningKey::generate(&why);
     if (!key || !key->save(prefix + ".key", prefix + ".pub", &why)) {
         std::fprintf(stderr, "pooledge-control keygen: %s\n", why.c_str());
         return 1;
     }
     std::printf("wrote %s.key and %s.pub, key id %s\n", prefix.c_str(), prefix.c_str(),
-                pz::to_hex(key->key_id()).c_str());
+                image::to_hex(key->key_id()).c_str());
     return 0;
 }
 
@@ -180,9 +181,9 @@ int compile(const Args& a) {
     try {
         const auto t0 = std::chrono::steady_clock::now();
         std::string why;
-        const auto key = pz::SigningKey::load(a.get("--key"), &why);
+        const auto key = image::SigningKey::load(a.get("--key"), &why);
         if (!key) {
-            throw pc::InputError("config", why);
+            throw base::InputError("config", why);
         }
         pc::FetchOptions fo;
         fo.token_file = a.get("--token-file");
@@ -252,8 +253,8 @@ int compile(const Args& a) {
         in.serial = static_cast<uint64_t>(now);
         in.build_time = static_cast<uint64_t>(now);
         const auto image = pc::build_signed_image(in, *key);
-        if (!pz::write_file_atomic(a.get("--out"), image, &why)) {
-            throw pc::InputError("state", why);
+        if (!base::write_file_atomic(a.get("--out"), image, &why)) {
+            throw base::InputError("state", why);
         }
         const double secs =
             std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -261,7 +262,7 @@ int compile(const Args& a) {
                      a.get("--out").c_str(), static_cast<long long>(now), image.size(),
                      static_cast<unsigned long long>(servers), secs);
         return 0;
-    } catch (const pc::InputError& e) {
+    } catch (const base::InputError& e) {
         std::fprintf(stderr, "pooledge-control compile: %s (%s)\n", e.what(), e.reason().c_str());
         return 1;
     }
@@ -275,13 +276,13 @@ int run(const Args& a) {
     }
     // Signals go to one thread that turns them into stop/poke; every other thread (pushers,
     // the metrics server) inherits the blocked mask.
-    const sigset_t set = pc::block_control_signals();
+    const sigset_t set = base::block_control_signals();
 
     try {
         pc::ControlConfig config = pc::load_config(path);
         pc::ControlMetrics metrics(config.metrics_listen);
         pc::Pusher pusher(config.push, metrics);
-        pc::Stopper stopper;
+        base::Stopper stopper;
         pc::Controller controller(config, metrics, pusher, stopper, a.has("--force"));
         std::atomic<bool> reload{false};
         std::thread signals([&] {
@@ -295,8 +296,8 @@ int run(const Args& a) {
                     stopper.poke();
                     continue;
                 }
-                pc::log::info(std::string("received ") + (sig == SIGINT ? "SIGINT" : "SIGTERM") +
-                              ", stopping");
+                base::log::info(std::string("received ") + (sig == SIGINT ? "SIGINT" : "SIGTERM") +
+                                ", stopping");
                 stopper.stop();
                 return;
             }
@@ -311,7 +312,7 @@ int run(const Args& a) {
                 }
             }
         } join_signals{signals};
-        pc::log::info(
+        base::log::info(
             "pooledge-control running: " +
             std::string(config.registry.pool_data.empty() ? "geodns JSON " : "pool data ") +
             (config.registry.pool_data.empty() ? config.registry.geodns_json
@@ -325,16 +326,16 @@ int run(const Args& a) {
             if (stopper.take_poke() && reload.exchange(false)) {
                 try {
                     controller.reconfigure(pc::load_config(path));
-                    pc::log::info("configuration reloaded from " + path);
+                    base::log::info("configuration reloaded from " + path);
                 } catch (const std::exception& e) {
-                    pc::log::error(std::string("reload: ") + e.what() +
-                                   "; keeping the running configuration");
+                    base::log::error(std::string("reload: ") + e.what() +
+                                     "; keeping the running configuration");
                 }
             }
         }
-        pc::log::info("stopped");
+        base::log::info("stopped");
         return 0;
-    } catch (const pc::InputError& e) {
+    } catch (const base::InputError& e) {
         std::fprintf(stderr, "pooledge-control: %s\n", e.what());
         return 1;
     } catch (const std::exception& e) {

@@ -10,15 +10,18 @@
 #include <string>
 #include <vector>
 
-#include "pooledge/zones/answer.hpp"
-#include "pooledge/zones/dname.hpp"
-#include "pooledge/zones/dns.hpp"
-#include "pooledge/zones/file_io.hpp"
-#include "pooledge/zones/image.hpp"
-#include "pooledge/zones/message.hpp"
-#include "pooledge/zones/signature.hpp"
+#include "pooledge/base/file_io.hpp"
+#include "pooledge/dns/dname.hpp"
+#include "pooledge/dns/message.hpp"
+#include "pooledge/dns/protocol.hpp"
+#include "pooledge/engine/answer.hpp"
+#include "pooledge/image/reader.hpp"
+#include "pooledge/image/signature.hpp"
 
-namespace pz = pooledge::zones;
+namespace base = pooledge::base;
+namespace dns = pooledge::dns;
+namespace engine = pooledge::engine;
+namespace image = pooledge::image;
 
 namespace {
 
@@ -40,7 +43,7 @@ constexpr uint64_t kMaxImage = uint64_t{4} << 30;
 
 std::vector<uint8_t> read_image(const std::string& path) {
     std::string why;
-    auto bytes = pz::read_file(path, kMaxImage, &why);
+    auto bytes = base::read_file(path, kMaxImage, &why);
     if (!bytes) {
         std::fprintf(stderr, "pooledgectl: %s\n", why.c_str());
         std::exit(1);
@@ -59,12 +62,12 @@ std::string iso_time(uint64_t t) {
 
 int inspect(int argc, char** argv) {
     std::string path;
-    std::vector<pz::TrustedKey> keys;
+    std::vector<image::TrustedKey> keys;
     for (int i = 2; i < argc; ++i) {
         const std::string a = argv[i];
         if (a == "--key" && i + 1 < argc) {
             std::string why;
-            auto k = pz::TrustedKey::load(argv[++i], &why);
+            auto k = image::TrustedKey::load(argv[++i], &why);
             if (!k) {
                 std::fprintf(stderr, "pooledgectl: %s\n", why.c_str());
                 return 1;
@@ -81,7 +84,7 @@ int inspect(int argc, char** argv) {
     }
     const auto bytes = read_image(path);
     std::string why;
-    const auto view = pz::ImageView::load(bytes, &why);
+    const auto view = image::ImageView::load(bytes, &why);
     if (!view) {
         std::printf("image:       %s\nvalid:       no: %s\n", path.c_str(), why.c_str());
         return 1;
@@ -94,15 +97,15 @@ int inspect(int argc, char** argv) {
     std::printf("build time:  %s (%llu)\n", iso_time(h.build_time).c_str(),
                 static_cast<unsigned long long>(h.build_time));
     std::printf("size:        %llu bytes\n", static_cast<unsigned long long>(h.total_size));
-    std::printf("checksum:    %s\n", pz::to_hex(h.checksum).c_str());
-    if (h.sig_alg != pz::format::SigAlg::Ed25519) {
+    std::printf("checksum:    %s\n", image::to_hex(h.checksum).c_str());
+    if (h.sig_alg != image::format::SigAlg::Ed25519) {
         std::printf("signature:   none (unsigned: dataplanes refuse it)\n");
     } else if (keys.empty()) {
         std::printf("signature:   Ed25519, key id %s (not checked: no --key given)\n",
-                    pz::to_hex(h.key_id).c_str());
+                    image::to_hex(h.key_id).c_str());
     } else {
-        std::printf("signature:   Ed25519, key id %s: %s\n", pz::to_hex(h.key_id).c_str(),
-                    pz::to_string(pz::check_signature(*view, keys)));
+        std::printf("signature:   Ed25519, key id %s: %s\n", image::to_hex(h.key_id).c_str(),
+                    image::to_string(image::check_signature(*view, keys)));
     }
     std::printf("regions:     %zu\n", view->regions().size());
     std::printf("geo ranges:  %zu IPv4, %zu IPv6\n", view->geo4_ranges(), view->geo6_ranges());
@@ -115,7 +118,7 @@ int inspect(int argc, char** argv) {
         auto& [names, geo] = per_zone[n.zone];
         ++names;
         for (const auto& e : view->entries(n)) {
-            if (e.kind == pz::format::EntryKind::Geo) {
+            if (e.kind == image::format::EntryKind::Geo) {
                 ++geo;
                 break;
             }
@@ -126,9 +129,9 @@ int inspect(int argc, char** argv) {
         const auto& apex = view->nodes()[view->zones()[z].apex_node];
         const auto [names, geo] = per_zone[static_cast<int>(z)];
         std::printf("  %-30s %zu names, %zu answer by location\n",
-                    pz::name_to_text(view->node_name(apex)).c_str(), names, geo);
+                    dns::name_to_text(view->node_name(apex)).c_str(), names, geo);
     }
-    if (!keys.empty() && pz::check_signature(*view, keys) != pz::SignatureStatus::Valid) {
+    if (!keys.empty() && image::check_signature(*view, keys) != image::SignatureStatus::Valid) {
         return 1;
     }
     return 0;
@@ -136,9 +139,9 @@ int inspect(int argc, char** argv) {
 
 uint16_t type_from_text(const std::string& t) {
     static const std::map<std::string, uint16_t> kTypes = {
-        {"A", pz::rrtype::A},       {"NS", pz::rrtype::NS},   {"CNAME", pz::rrtype::CNAME},
-        {"SOA", pz::rrtype::SOA},   {"MX", pz::rrtype::MX},   {"TXT", pz::rrtype::TXT},
-        {"AAAA", pz::rrtype::AAAA}, {"ANY", pz::rrtype::ANY}, {"HINFO", pz::rrtype::HINFO}};
+        {"A", dns::rrtype::A},       {"NS", dns::rrtype::NS},   {"CNAME", dns::rrtype::CNAME},
+        {"SOA", dns::rrtype::SOA},   {"MX", dns::rrtype::MX},   {"TXT", dns::rrtype::TXT},
+        {"AAAA", dns::rrtype::AAAA}, {"ANY", dns::rrtype::ANY}, {"HINFO", dns::rrtype::HINFO}};
     std::string up;
     for (const char c : t) {
         up.push_back(static_cast<char>(std::toupper(static_cast<unsigned char>(c))));
@@ -177,49 +180,51 @@ int answer_cmd(int argc, char** argv) {
     if (image_path.empty() || client.empty() || positional.empty() || positional.size() > 3) {
         usage_error("answer needs --image, --client and a QNAME");
     }
-    const auto addr = pz::IpAddress::parse(client);
+    const auto addr = base::IpAddress::parse(client);
     if (!addr) {
         usage_error("--client: '" + client + "' is not an IP address");
     }
-    pz::QueryOptions q;
-    q.qtype = positional.size() > 1 ? type_from_text(positional[1]) : pz::rrtype::A;
+    dns::QueryOptions q;
+    q.qtype = positional.size() > 1 ? type_from_text(positional[1]) : dns::rrtype::A;
     if (positional.size() > 2) {
         q.qclass =
-            positional[2] == "CH" || positional[2] == "ch" ? pz::rrclass::CH : pz::rrclass::IN;
+            positional[2] == "CH" || positional[2] == "ch" ? dns::rrclass::CH : dns::rrclass::IN;
     }
     q.edns = true;  // as dig sends by default
     q.nsid = nsid;
     if (!ecs.empty()) {
         q.ecs = ecs;
     }
-    const auto query = pz::build_query(positional[0], q);
+    const auto query = dns::build_query(positional[0], q);
     if (!query) {
         usage_error("bad query name '" + positional[0] + "' or ECS prefix '" + ecs + "'");
     }
     const auto bytes = read_image(image_path);
     std::string why;
-    const auto view = pz::ImageView::load(bytes, &why);
+    const auto view = image::ImageView::load(bytes, &why);
     if (!view) {
         std::fprintf(stderr, "pooledgectl: %s: %s\n", image_path.c_str(), why.c_str());
         return 1;
     }
-    const pz::Identity identity{
+    const engine::Identity identity{
         .nsid = "pooledgectl", .server_id = "pooledgectl", .version = "pooledge"};
-    pz::Rng rng(static_cast<uint64_t>(std::time(nullptr)));
-    const pz::AnswerContext ctx{&*view, &identity, &rng, static_cast<uint32_t>(std::time(nullptr))};
+    base::Rng rng(static_cast<uint64_t>(std::time(nullptr)));
+    const engine::AnswerContext ctx{&*view, &identity, &rng,
+                                    static_cast<uint32_t>(std::time(nullptr))};
     std::vector<uint8_t> out(65535);
-    const auto r = pz::answer(ctx, pz::Client{*addr, tcp ? pz::Transport::Tcp : pz::Transport::Udp},
-                              *query, out);
+    const auto r = engine::answer(
+        ctx, engine::Client{*addr, tcp ? engine::Transport::Tcp : engine::Transport::Udp}, *query,
+        out);
     if (r.size == 0) {
         std::printf(";; no answer: the dataplane drops this query\n");
         return 0;
     }
     out.resize(r.size);
-    const auto m = pz::decode(out);
+    const auto m = dns::decode(out);
     std::printf("; pooledgectl answer: image serial %llu, client %s%s%s, %s\n",
                 static_cast<unsigned long long>(view->header().serial), client.c_str(),
                 ecs.empty() ? "" : ", ECS ", ecs.c_str(), tcp ? "TCP" : "UDP");
-    std::fputs(pz::to_dig_text(m).c_str(), stdout);
+    std::fputs(dns::to_dig_text(m).c_str(), stdout);
     std::printf("\n;; MSG SIZE  rcvd: %u\n", r.size);
     return m.ok ? 0 : 1;
 }

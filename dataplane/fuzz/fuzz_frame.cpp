@@ -6,8 +6,8 @@
 #include <vector>
 
 #include "pooledge/dataplane/packet.hpp"
-#include "pooledge/zones/image.hpp"
-#include "pooledge/zones/model.hpp"
+#include "pooledge/image/model.hpp"
+#include "pooledge/image/reader.hpp"
 
 using namespace pooledge;
 
@@ -15,29 +15,29 @@ namespace {
 
 struct Fixture {
     std::vector<uint8_t> bytes;
-    std::optional<zones::ImageView> view;
-    zones::Identity identity{.nsid = "fuzz", .server_id = "fuzz", .version = "fuzz"};
-    zones::Rng rng{7};
+    std::optional<image::ImageView> view;
+    engine::Identity identity{.nsid = "fuzz", .server_id = "fuzz", .version = "fuzz"};
+    base::Rng rng{7};
     std::array<uint8_t, 4> v4[1] = {{192, 0, 2, 53}};
     std::array<uint8_t, 16> v6[1] = {
         {0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x53}};
     dataplane::ServiceAddresses svc{{0x02, 0, 0, 0, 0, 0x53}, v4, v6};
 
     Fixture() {
-        zones::ImageModel m;
+        image::ImageModel m;
         m.regions = {{"europe", ""}, {"de", "europe"}};
-        m.prefixes = {{*zones::IpPrefix::parse("198.51.100.0/24"), "de", true}};
-        zones::ZoneModel z;
+        m.prefixes = {{*base::IpPrefix::parse("198.51.100.0/24"), "de", true}};
+        image::ZoneModel z;
         z.origin = "pool.ntp.org";
-        z.soa = zones::SoaRecord{"ns1.pool.ntp.org", "h.pool.ntp.org", 1, 1, 1, 1, 1, 1};
+        z.soa = image::SoaRecord{"ns1.pool.ntp.org", "h.pool.ntp.org", 1, 1, 1, 1, 1, 1};
         z.labels[""].ns = {"ns1.pool.ntp.org"};
-        z.labels["0"].a = {{*zones::IpAddress::parse("203.0.113.1"), 1},
-                           {*zones::IpAddress::parse("203.0.113.2"), 1}};
-        z.labels["0.de"].a = {{*zones::IpAddress::parse("203.0.113.49"), 1}};
-        z.labels["2"].aaaa = {{*zones::IpAddress::parse("2001:db8::123"), 1}};
+        z.labels["0"].a = {{*base::IpAddress::parse("203.0.113.1"), 1},
+                           {*base::IpAddress::parse("203.0.113.2"), 1}};
+        z.labels["0.de"].a = {{*base::IpAddress::parse("203.0.113.49"), 1}};
+        z.labels["2"].aaaa = {{*base::IpAddress::parse("2001:db8::123"), 1}};
         m.zones.push_back(z);
-        bytes = zones::compile_image(m, 1, 1);
-        view = zones::ImageView::load(bytes);
+        bytes = image::compile_image(m, 1, 1);
+        view = image::ImageView::load(bytes);
     }
 };
 
@@ -53,7 +53,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     std::memcpy(buf.data(), data + 1, size - 1);
     const auto c = dataplane::classify({buf.data(), size - 1}, f.svc);
     if (c.verdict == dataplane::Verdict::FastPath) {
-        const zones::AnswerContext ctx{&*f.view, &f.identity, &f.rng, 1};
+        const engine::AnswerContext ctx{&*f.view, &f.identity, &f.rng, 1};
         const auto a = dataplane::answer_in_place(buf, c.layout, ctx);
         if (a.length > buf.size()) {
             __builtin_trap();

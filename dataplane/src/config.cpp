@@ -3,17 +3,17 @@
 #include <cstdlib>
 #include <cstring>
 
-#include "pooledge/control/input_error.hpp"
-#include "pooledge/control/yaml_reader.hpp"
-#include "pooledge/zones/ip.hpp"
+#include "pooledge/base/input_error.hpp"
+#include "pooledge/base/ip.hpp"
+#include "pooledge/base/yaml_reader.hpp"
 
 namespace pooledge::dataplane {
 
-using control::InputError;
-using control::YamlReader;
+using base::InputError;
+using base::YamlReader;
 
 DataplaneConfig load_config(const std::string& path) {
-    const YamlReader r(path);
+    const base::YamlReader r(path);
     const YAML::Node root = r.load();
     DataplaneConfig c;
     c.file = path;
@@ -52,7 +52,7 @@ DataplaneConfig load_config(const std::string& path) {
     for (size_t i = 0; i < list.size(); ++i) {
         const std::string key = "service_addresses[" + std::to_string(i) + "]";
         const auto slash = list[i].find('/');
-        const auto a = zones::IpAddress::parse(list[i].substr(0, slash));
+        const auto a = base::IpAddress::parse(list[i].substr(0, slash));
         if (!a) {
             r.fail(svc[i], key, "'" + list[i] + "' is not an IP address");
         }
@@ -120,7 +120,7 @@ DataplaneConfig load_config(const std::string& path) {
         const std::string k =
             r.existing_file(keys[i], "images.trusted_keys[" + std::to_string(i) + "]");
         std::string why;
-        auto key = zones::TrustedKey::load(k, &why);
+        auto key = image::TrustedKey::load(k, &why);
         if (!key) {
             r.fail(keys[i], "images.trusted_keys[" + std::to_string(i) + "]", why);
         }
@@ -138,7 +138,7 @@ DataplaneConfig load_config(const std::string& path) {
             const auto eps = r.strings(m["listen"], "management.listen");
             for (size_t i = 0; i < eps.size(); ++i) {
                 std::string why;
-                const auto e = zones::push::Endpoint::parse(eps[i], &why);
+                const auto e = image::push::Endpoint::parse(eps[i], &why);
                 if (!e) {
                     r.fail(m["listen"][i], "management.listen[" + std::to_string(i) + "]", why);
                 }

@@ -14,13 +14,13 @@
 #include <string>
 #include <vector>
 
-#include "pooledge/zones/image.hpp"
+#include "pooledge/image/reader.hpp"
 
 namespace pooledge::dataplane {
 
 struct LoadedImage {
     std::vector<uint8_t> bytes;
-    std::optional<zones::ImageView> view;  // always set once published
+    std::optional<image::ImageView> view;  // always set once published
     uint64_t loaded_unix = 0;
 };
 

@@ -23,17 +23,18 @@
 #include "image_slot.hpp"
 #include "management.hpp"
 #include "metrics.hpp"
-#include "pooledge/control/input_error.hpp"
-#include "pooledge/control/log.hpp"
-#include "pooledge/control/signals.hpp"
-#include "pooledge/control/stopper.hpp"
+#include "pooledge/base/input_error.hpp"
+#include "pooledge/base/log.hpp"
+#include "pooledge/base/signals.hpp"
+#include "pooledge/base/stopper.hpp"
 #include "pooledge/dataplane/config.hpp"
 #include "ports.hpp"
 #include "tcp_dns.hpp"
 #include "worker.hpp"
 
 namespace pd = pooledge::dataplane;
-namespace log = pooledge::control::log;
+namespace base = pooledge::base;
+namespace log = pooledge::base::log;
 
 namespace {
 
@@ -71,14 +72,14 @@ int main(int argc, char** argv) {
     pd::DataplaneConfig config;
     try {
         config = pd::load_config(config_path);
-    } catch (const pooledge::control::InputError& e) {
+    } catch (const base::InputError& e) {
         std::fprintf(stderr, "pooledge-dataplane: %s\n", e.what());
         return 1;
     }
 
     // Signals are taken by one thread (sigwait); every thread EAL and we create inherits the
     // blocked mask, so do this before rte_eal_init.
-    const sigset_t set = pooledge::control::block_control_signals();
+    const sigset_t set = base::block_control_signals();
 
     if (rte_eal_init(sep, argv) < 0) {
         std::fprintf(stderr, "pooledge-dataplane: EAL: %s\n", rte_strerror(rte_errno));
@@ -110,7 +111,7 @@ int main(int argc, char** argv) {
         management.load_from_disk();
         management.start();
 
-        pooledge::zones::Identity identity;
+        pooledge::engine::Identity identity;
         identity.nsid = config.nsid;
         identity.server_id = config.server_id;
         identity.version = config.version;
@@ -151,7 +152,7 @@ int main(int argc, char** argv) {
                     }
                     return {404, "text/plain", "not found: try /metrics or /health\n"};
                 });
-            log::info("metrics and health on http://" + config.metrics_listen);
+            base::log::info("metrics and health on http://" + config.metrics_listen);
         }
         // However this block is left (a signal, or an exception after some workers started),
         // the workers stop and are waited for before what they use is destroyed.
@@ -181,14 +182,14 @@ int main(int argc, char** argv) {
             if (const int err = rte_eal_remote_launch(pd::worker_main, &c, lcore); err != 0) {
                 throw std::runtime_error("cannot launch worker on lcore " + std::to_string(lcore));
             }
-            log::info("worker " + std::to_string(w) + " on lcore " + std::to_string(lcore) +
-                      ", queue " + std::to_string(w));
+            base::log::info("worker " + std::to_string(w) + " on lcore " + std::to_string(lcore) +
+                            ", queue " + std::to_string(w));
             ++w;
         }
 
-        log::info("pooledge-dataplane running: " + std::to_string(ports.size()) + " ports, " +
-                  std::to_string(config.workers) + " workers, image serial " +
-                  std::to_string(image_stats.serial.load()));
+        base::log::info("pooledge-dataplane running: " + std::to_string(ports.size()) + " ports, " +
+                        std::to_string(config.workers) + " workers, image serial " +
+                        std::to_string(image_stats.serial.load()));
 
         // The main thread waits for signals.
         for (;;) {
@@ -200,17 +201,17 @@ int main(int argc, char** argv) {
                 management.reload_keys();
                 continue;
             }
-            log::info(std::string("received ") + (sig == SIGINT ? "SIGINT" : "SIGTERM") +
-                      ", stopping");
+            base::log::info(std::string("received ") + (sig == SIGINT ? "SIGINT" : "SIGTERM") +
+                            ", stopping");
             break;
         }
         stop_workers = true;
         rte_eal_mp_wait_lcore();
         http.reset();
         pd::stop_ports(ports);
-        log::info("stopped");
+        base::log::info("stopped");
     } catch (const std::exception& e) {
-        log::error(e.what());
+        base::log::error(e.what());
         rc = 1;
     }
     rte_eal_cleanup();

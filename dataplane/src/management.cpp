@@ -10,14 +10,14 @@
 #include <ctime>
 #include <stdexcept>
 
-#include "pooledge/control/log.hpp"
-#include "pooledge/zones/dname.hpp"
-#include "pooledge/zones/file_io.hpp"
-#include "pooledge/zones/receiver.hpp"
+#include "pooledge/base/file_io.hpp"
+#include "pooledge/base/log.hpp"
+#include "pooledge/dns/dname.hpp"
+#include "pooledge/image/receiver.hpp"
 
 namespace pooledge::dataplane {
 
-namespace log = control::log;
+namespace log = base::log;
 
 namespace {
 
@@ -55,9 +55,9 @@ bool Management::install(std::vector<uint8_t> bytes, const char* how) {
     auto img = std::make_unique<LoadedImage>();
     img->bytes = std::move(bytes);
     // The view points into img->bytes, whose buffer does not move from here on.
-    auto view = zones::ImageView::load(img->bytes, &why);
+    auto view = image::ImageView::load(img->bytes, &why);
     if (!view) {
-        log::error(std::string("image ") + how + ": " + why);
+        base::log::error(std::string("image ") + how + ": " + why);
         return false;
     }
     img->view = view;
@@ -66,7 +66,7 @@ bool Management::install(std::vector<uint8_t> bytes, const char* how) {
     {
         std::vector<std::string> names;
         for (const auto& z : view->zones()) {
-            names.push_back(zones::name_to_text(view->node_name(view->nodes()[z.apex_node])));
+            names.push_back(dns::name_to_text(view->node_name(view->nodes()[z.apex_node])));
         }
         std::lock_guard lock(stats_.zone_names_mu);
         stats_.zone_names = std::move(names);
@@ -79,44 +79,44 @@ bool Management::install(std::vector<uint8_t> bytes, const char* how) {
     stats_.swaps.fetch_add(1, std::memory_order_relaxed);
     stats_.last_swap_ns.store(static_cast<uint64_t>(took.count()), std::memory_order_relaxed);
     stats_.swap_ns_total.fetch_add(static_cast<uint64_t>(took.count()), std::memory_order_relaxed);
-    log::info(std::string("image serial ") + std::to_string(serial) + " serving (" + how +
-              "), swap took " + std::to_string(took.count() / 1000) + " us");
+    base::log::info(std::string("image serial ") + std::to_string(serial) + " serving (" + how +
+                    "), swap took " + std::to_string(took.count() / 1000) + " us");
     return true;
 }
 
 bool Management::load_from_disk() {
     std::string why;
-    auto bytes = zones::read_file(image_path(config_), config_.max_image_size, &why);
+    auto bytes = base::read_file(image_path(config_), config_.max_image_size, &why);
     if (!bytes) {
-        log::warn("no image on disk yet (" + why + "): not ready until one is pushed");
+        base::log::warn("no image on disk yet (" + why + "): not ready until one is pushed");
         return false;
     }
-    std::vector<zones::TrustedKey> keys;
+    std::vector<image::TrustedKey> keys;
     {
         std::lock_guard lock(keys_mu_);
         keys = keys_;
     }
-    if (!zones::load_trusted(*bytes, keys, &why)) {
-        log::error(image_path(config_) + " not served: " + why);
+    if (!image::load_trusted(*bytes, keys, &why)) {
+        base::log::error(image_path(config_) + " not served: " + why);
         return false;
     }
     return install(std::move(*bytes), "from disk");
 }
 
 void Management::reload_keys() {
-    std::vector<zones::TrustedKey> keys;
+    std::vector<image::TrustedKey> keys;
     for (const auto& f : config_.trusted_key_files) {
         std::string why;
-        auto k = zones::TrustedKey::load(f, &why);
+        auto k = image::TrustedKey::load(f, &why);
         if (!k) {
-            log::error("SIGHUP: " + why + "; keeping the trusted keys loaded before");
+            base::log::error("SIGHUP: " + why + "; keeping the trusted keys loaded before");
             return;
         }
         keys.push_back(*k);
     }
     std::lock_guard lock(keys_mu_);
     keys_ = std::move(keys);
-    log::info("SIGHUP: " + std::to_string(keys_.size()) + " trusted keys reloaded");
+    base::log::info("SIGHUP: " + std::to_string(keys_.size()) + " trusted keys reloaded");
 }
 
 void Management::start() {
@@ -125,18 +125,18 @@ void Management::start() {
     }
     for (const auto& e : config_.management) {
         std::string why;
-        const int fd = zones::push::listen_on(e, &why);
+        const int fd = image::push::listen_on(e, &why);
         if (fd < 0) {
             throw std::runtime_error("management.listen: " + why);
         }
         listeners_.push_back(fd);
-        log::info("accepting images on " + e.to_string());
+        base::log::info("accepting images on " + e.to_string());
     }
     thread_ = std::thread([this] { run(); });
 }
 
 void Management::run() {
-    zones::push::ServeLimits limits;
+    image::push::ServeLimits limits;
     limits.max_image_size = config_.max_image_size;
     for (;;) {
         std::vector<pollfd> fds;
@@ -160,29 +160,29 @@ void Management::run() {
             }
             serving_fd_ = c;
             // One connection at a time: pushes are rare, and images are judged in order.
-            zones::push::serve_connection(
-                c, limits, [this](zones::push::RequestType type, std::span<const uint8_t> body) {
-                    using zones::push::Status;
+            image::push::serve_connection(
+                c, limits, [this](image::push::RequestType type, std::span<const uint8_t> body) {
+                    using image::push::Status;
                     const LoadedImage* cur = slot_.writer_view();
-                    std::optional<zones::ServingImage> serving;
+                    std::optional<image::ServingImage> serving;
                     if (cur != nullptr) {
-                        serving = zones::ServingImage{cur->view->header().serial,
+                        serving = image::ServingImage{cur->view->header().serial,
                                                       cur->view->header().checksum};
                     }
-                    if (type == zones::push::RequestType::Status) {
-                        return zones::push::Reply{Status::Accepted, serving ? serving->serial : 0,
+                    if (type == image::push::RequestType::Status) {
+                        return image::push::Reply{Status::Accepted, serving ? serving->serial : 0,
                                                   cur != nullptr ? "serving" : "no image"};
                     }
-                    std::vector<zones::TrustedKey> keys;
+                    std::vector<image::TrustedKey> keys;
                     {
                         std::lock_guard lock(keys_mu_);
                         keys = keys_;
                     }
-                    auto reply = zones::judge_image(body, keys, serving);
+                    auto reply = image::judge_image(body, keys, serving);
                     if (reply.status == Status::Accepted) {
                         std::string why;
                         // On disk first: a restart serves what was last accepted.
-                        if (!zones::write_file_atomic(image_path(config_), body, &why)) {
+                        if (!base::write_file_atomic(image_path(config_), body, &why)) {
                             reply = {Status::Failed, serving ? serving->serial : 0,
                                      "cannot store the image: " + why};
                         } else if (!install(std::vector<uint8_t>(body.begin(), body.end()),
@@ -190,8 +190,8 @@ void Management::run() {
                             reply = {Status::Failed, serving ? serving->serial : 0, "cannot map"};
                         }
                     } else {
-                        log::warn(std::string("push ") + zones::push::to_string(reply.status) +
-                                  ": " + reply.reason);
+                        base::log::warn(std::string("push ") +
+                                        image::push::to_string(reply.status) + ": " + reply.reason);
                         if (reply.status == Status::Refused) {
                             // A bounded label from the reader's reason text.
                             const std::string& r = reply.reason;

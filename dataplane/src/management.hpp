@@ -28,7 +28,7 @@ struct ImageStats {
     std::atomic<uint64_t> swaps{0};
     std::atomic<uint64_t> last_swap_ns{0};
     std::atomic<uint64_t> swap_ns_total{0};
-    // Outcomes by push::Status (accepted, current, refused, stale, too_large, ...).
+    // Outcomes by image::push::Status (accepted, current, refused, stale, too_large, ...).
     std::array<std::atomic<uint64_t>, 8> pushes_by_status{};
     // Refused images by what failed: checksum, signature, invalid (bounds, format).
     std::atomic<uint64_t> refused_checksum{0};
@@ -61,7 +61,7 @@ class Management {
     ImageSlot& slot_;
     ImageStats& stats_;
     std::mutex keys_mu_;
-    std::vector<zones::TrustedKey> keys_;
+    std::vector<image::TrustedKey> keys_;
     std::vector<int> listeners_;
     std::atomic<int> serving_fd_{-1};  // the connection being served, shut down on stop
     int wake_[2] = {-1, -1};

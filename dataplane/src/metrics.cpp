@@ -214,10 +214,10 @@ std::string render_metrics(const MetricsSources& s) {
     auto pushes =
         family("pooledge_image_pushes_total", "Pushed images by outcome", MetricType::Counter);
     for (const auto st :
-         {zones::push::Status::Accepted, zones::push::Status::Current, zones::push::Status::Refused,
-          zones::push::Status::Stale, zones::push::Status::TooLarge,
-          zones::push::Status::BadRequest, zones::push::Status::Failed}) {
-        add(pushes, {{"outcome", zones::push::to_string(st)}},
+         {image::push::Status::Accepted, image::push::Status::Current, image::push::Status::Refused,
+          image::push::Status::Stale, image::push::Status::TooLarge,
+          image::push::Status::BadRequest, image::push::Status::Failed}) {
+        add(pushes, {{"outcome", image::push::to_string(st)}},
             static_cast<double>(im.pushes_by_status[static_cast<size_t>(st)].load()));
     }
     out.push_back(std::move(pushes));

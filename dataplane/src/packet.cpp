@@ -240,7 +240,7 @@ Classified classify(std::span<const uint8_t> frame, const ServiceAddresses& svc,
 }
 
 Answered answer_in_place(std::span<uint8_t> buffer, const FrameLayout& in_layout,
-                         const zones::AnswerContext& ctx, bool compute_l4_checksum) noexcept {
+                         const engine::AnswerContext& ctx, bool compute_l4_checksum) noexcept {
     Answered out;
     FrameLayout l = in_layout;
     uint8_t* f = buffer.data();
@@ -258,8 +258,8 @@ Answered answer_in_place(std::span<uint8_t> buffer, const FrameLayout& in_layout
     const size_t room = std::min<size_t>(buffer.size() - l.payload_offset,
                                          65535u - 8u - (l.ip_version == 4 ? 20u : 0u));
     const std::span<const uint8_t> query(f + l.payload_offset, l.payload_length);
-    out.response = zones::answer(ctx, zones::Client{l.source, zones::Transport::Udp}, query,
-                                 std::span<uint8_t>(f + l.payload_offset, room));
+    out.response = engine::answer(ctx, engine::Client{l.source, engine::Transport::Udp}, query,
+                                  std::span<uint8_t>(f + l.payload_offset, room));
     if (out.response.size == 0) {
         out.reason = DropReason::DnsNoAnswer;
         return out;

@@ -13,7 +13,7 @@
 #include <cstring>
 #include <stdexcept>
 
-#include "pooledge/control/log.hpp"
+#include "pooledge/base/log.hpp"
 
 namespace pooledge::dataplane {
 namespace {
@@ -51,12 +51,12 @@ void setup_port(uint16_t id, const std::string& name, unsigned queues, rte_mempo
         if (hf != 0) {
             conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
             conf.rx_adv_conf.rss_conf.rss_hf = hf;
-            control::log::info(name + ": RSS over " + std::to_string(queues) + " queues");
+            base::log::info(name + ": RSS over " + std::to_string(queues) + " queues");
         } else {
-            control::log::warn(name +
-                               ": the port reports no RSS: unless its driver spreads "
-                               "flows itself (af_packet qpairs: a fanout group), queries "
-                               "arrive on queue 0 only");
+            base::log::warn(name +
+                            ": the port reports no RSS: unless its driver spreads "
+                            "flows itself (af_packet qpairs: a fanout group), queries "
+                            "arrive on queue 0 only");
         }
     }
     if (offloads != nullptr) {
@@ -74,9 +74,9 @@ void setup_port(uint16_t id, const std::string& name, unsigned queues, rte_mempo
         if (offloads->rx_checksum) {
             conf.rxmode.offloads |= RTE_ETH_RX_OFFLOAD_CHECKSUM;
         }
-        control::log::info(name + ": checksum offload: rx " +
-                           (offloads->rx_checksum ? "yes" : "no (software)") + ", tx udp " +
-                           (offloads->tx_udp_checksum ? "yes" : "no (software)"));
+        base::log::info(name + ": checksum offload: rx " +
+                        (offloads->rx_checksum ? "yes" : "no (software)") + ", tx udp " +
+                        (offloads->tx_udp_checksum ? "yes" : "no (software)"));
     }
     if (const int rc = rte_eth_dev_configure(id, static_cast<uint16_t>(queues),
                                              static_cast<uint16_t>(queues), &conf);
@@ -144,9 +144,9 @@ std::vector<Port> start_ports(const DataplaneConfig& config, unsigned queues, rt
         }
         setup_port(p.exception_id, vdev, queues, pool, nullptr);
         configure_kernel_interface(pc.exception, config);
-        control::log::info(pc.device + ": port " + std::to_string(p.id) + ", MAC " +
-                           mac_text(p.mac) + ", " + std::to_string(queues) +
-                           " queue pairs; exception interface " + pc.exception);
+        base::log::info(pc.device + ": port " + std::to_string(p.id) + ", MAC " + mac_text(p.mac) +
+                        ", " + std::to_string(queues) + " queue pairs; exception interface " +
+                        pc.exception);
         ports.push_back(p);
     }
     return ports;

@@ -1,13 +1,13 @@
 #include "stats.hpp"
 
-#include "pooledge/zones/dns.hpp"
+#include "pooledge/dns/protocol.hpp"
 
 namespace pooledge::dataplane {
 
 namespace {
-constexpr uint16_t kQtypes[] = {zones::rrtype::A,   zones::rrtype::AAAA, zones::rrtype::NS,
-                                zones::rrtype::SOA, zones::rrtype::MX,   zones::rrtype::TXT,
-                                zones::rrtype::ANY, zones::rrtype::CNAME};
+constexpr uint16_t kQtypes[] = {dns::rrtype::A,   dns::rrtype::AAAA, dns::rrtype::NS,
+                                dns::rrtype::SOA, dns::rrtype::MX,   dns::rrtype::TXT,
+                                dns::rrtype::ANY, dns::rrtype::CNAME};
 constexpr const char* kQtypeNames[] = {"A",   "AAAA", "NS",    "SOA",  "MX",
                                        "TXT", "ANY",  "CNAME", "other"};
 constexpr const char* kRcodeNames[] = {"NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN",
@@ -27,12 +27,12 @@ const char* qtype_slot_name(size_t slot) noexcept {
     return kQtypeNames[slot];
 }
 
-size_t rcode_slot(zones::Rcode rcode) noexcept {
+size_t rcode_slot(dns::Rcode rcode) noexcept {
     const auto r = static_cast<uint16_t>(rcode);
     if (r <= 5) {
         return r;
     }
-    return rcode == zones::Rcode::BadVers ? 6 : 7;
+    return rcode == dns::Rcode::BadVers ? 6 : 7;
 }
 
 const char* rcode_slot_name(size_t slot) noexcept {

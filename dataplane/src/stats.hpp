@@ -8,7 +8,7 @@
 #include <cstdint>
 
 #include "pooledge/dataplane/packet.hpp"
-#include "pooledge/zones/answer.hpp"
+#include "pooledge/engine/answer.hpp"
 
 namespace pooledge::dataplane {
 
@@ -26,7 +26,7 @@ inline constexpr size_t kRcodeSlots = 8;
 
 [[nodiscard]] size_t qtype_slot(uint16_t qtype) noexcept;
 [[nodiscard]] const char* qtype_slot_name(size_t slot) noexcept;
-[[nodiscard]] size_t rcode_slot(zones::Rcode rcode) noexcept;
+[[nodiscard]] size_t rcode_slot(dns::Rcode rcode) noexcept;
 [[nodiscard]] const char* rcode_slot_name(size_t slot) noexcept;
 
 struct alignas(64) WorkerStats {
@@ -44,7 +44,7 @@ struct alignas(64) WorkerStats {
         responses{};
     Counter loops{0};  // main-loop iterations: shows a worker is alive
 
-    void count_response(const zones::Response& r) noexcept {
+    void count_response(const engine::Response& r) noexcept {
         const size_t zone =
             r.zone < 0 ? 0 : std::min<size_t>(static_cast<size_t>(r.zone), kZoneSlots - 1) + 1;
         bump(responses[zone][qtype_slot(r.qtype)][rcode_slot(r.rcode)]);

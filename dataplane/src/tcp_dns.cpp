@@ -16,7 +16,7 @@
 #include <map>
 #include <stdexcept>
 
-#include "pooledge/control/log.hpp"
+#include "pooledge/base/log.hpp"
 
 namespace pooledge::dataplane {
 namespace {
@@ -28,7 +28,7 @@ struct Conn {
     std::vector<uint8_t> out;
     size_t out_sent = 0;
     std::chrono::steady_clock::time_point last;
-    zones::IpAddress peer;
+    base::IpAddress peer;
 };
 
 int listen_tcp(const void* addr, int family) {
@@ -64,8 +64,8 @@ int listen_tcp(const void* addr, int family) {
     return fd;
 }
 
-zones::IpAddress peer_of(const sockaddr_storage& ss) {
-    zones::IpAddress a;
+base::IpAddress peer_of(const sockaddr_storage& ss) {
+    base::IpAddress a;
     if (ss.ss_family == AF_INET) {
         a.family = 4;
         std::memcpy(a.bytes.data(), &reinterpret_cast<const sockaddr_in&>(ss).sin_addr, 4);
@@ -79,7 +79,7 @@ zones::IpAddress peer_of(const sockaddr_storage& ss) {
 }  // namespace
 
 TcpDns::TcpDns(const DataplaneConfig& config, const ImageSlot& slot,
-               const zones::Identity& identity, TcpStats& stats)
+               const engine::Identity& identity, TcpStats& stats)
     : config_(config), slot_(slot), identity_(identity), stats_(stats) {}
 
 TcpDns::~TcpDns() {
@@ -133,7 +133,7 @@ void TcpDns::start() {
 void TcpDns::run() {
     rcu_register_thread();
     std::map<int, Conn> conns;
-    zones::Rng rng(static_cast<uint64_t>(std::time(nullptr)) ^ 0x7c9);
+    base::Rng rng(static_cast<uint64_t>(std::time(nullptr)) ^ 0x7c9);
     std::vector<uint8_t> answer(65535);
     const auto idle = config_.tcp_idle_timeout;
     auto close_conn = [&](int fd) {
@@ -224,8 +224,8 @@ void TcpDns::run() {
             }
             // Every complete message, in order (pipelining, RFC 7766 6.2.1.1).
             const LoadedImage* img = slot_.get();
-            const zones::AnswerContext actx{img != nullptr ? &*img->view : nullptr, &identity_,
-                                            &rng, static_cast<uint32_t>(std::time(nullptr))};
+            const engine::AnswerContext actx{img != nullptr ? &*img->view : nullptr, &identity_,
+                                             &rng, static_cast<uint32_t>(std::time(nullptr))};
             size_t off = 0;
             while (ok && c.in.size() - off >= 2) {
                 const size_t len = static_cast<size_t>(c.in[off] << 8 | c.in[off + 1]);
@@ -233,8 +233,9 @@ void TcpDns::run() {
                     break;
                 }
                 stats_.queries.fetch_add(1, std::memory_order_relaxed);
-                const auto resp = zones::answer(actx, zones::Client{c.peer, zones::Transport::Tcp},
-                                                {c.in.data() + off + 2, len}, answer);
+                const auto resp =
+                    engine::answer(actx, engine::Client{c.peer, engine::Transport::Tcp},
+                                   {c.in.data() + off + 2, len}, answer);
                 off += 2 + len;
                 if (resp.size == 0) {
                     ok = false;  // a query we drop over UDP closes the connection

@@ -11,13 +11,13 @@
 #include "image_slot.hpp"
 #include "metrics.hpp"
 #include "pooledge/dataplane/config.hpp"
-#include "pooledge/zones/answer.hpp"
+#include "pooledge/engine/answer.hpp"
 
 namespace pooledge::dataplane {
 
 class TcpDns {
   public:
-    TcpDns(const DataplaneConfig& config, const ImageSlot& slot, const zones::Identity& identity,
+    TcpDns(const DataplaneConfig& config, const ImageSlot& slot, const engine::Identity& identity,
            TcpStats& stats);
     ~TcpDns();
     TcpDns(const TcpDns&) = delete;
@@ -32,7 +32,7 @@ class TcpDns {
 
     const DataplaneConfig& config_;
     const ImageSlot& slot_;
-    const zones::Identity& identity_;
+    const engine::Identity& identity_;
     TcpStats& stats_;
     std::vector<int> listeners_;
     int epoll_ = -1;

@@ -30,7 +30,7 @@ void send(uint16_t port, uint16_t queue, rte_mbuf** pkts, uint16_t n, Counter& s
     }
 }
 
-void service_port(const WorkerContext& w, const Port& port, const zones::AnswerContext& actx,
+void service_port(const WorkerContext& w, const Port& port, const engine::AnswerContext& actx,
                   WorkerStats& st) noexcept {
     const uint16_t q = static_cast<uint16_t>(w.queue);
     rte_mbuf* rx[kBurst];
@@ -106,14 +106,14 @@ void service_port(const WorkerContext& w, const Port& port, const zones::AnswerC
 int worker_main(void* arg) {
     const auto& w = *static_cast<const WorkerContext*>(arg);
     WorkerStats& st = *w.stats;
-    zones::Rng rng(w.seed);
+    base::Rng rng(w.seed);
     rcu_register_thread();
     while (!w.stop->load(std::memory_order_relaxed)) {
         const LoadedImage* img = w.image->get();
         timespec now{};
         clock_gettime(CLOCK_REALTIME_COARSE, &now);  // vDSO: no system call
-        const zones::AnswerContext actx{img != nullptr ? &*img->view : nullptr, w.identity, &rng,
-                                        static_cast<uint32_t>(now.tv_sec)};
+        const engine::AnswerContext actx{img != nullptr ? &*img->view : nullptr, w.identity, &rng,
+                                         static_cast<uint32_t>(now.tv_sec)};
         for (const Port& p : *w.ports) {
             service_port(w, p, actx, st);
         }

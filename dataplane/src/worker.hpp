@@ -15,7 +15,7 @@
 #include <vector>
 
 #include "image_slot.hpp"
-#include "pooledge/zones/answer.hpp"
+#include "pooledge/engine/answer.hpp"
 #include "ports.hpp"
 #include "stats.hpp"
 
@@ -25,7 +25,7 @@ struct WorkerContext {
     unsigned queue = 0;
     const std::vector<Port>* ports = nullptr;
     const ImageSlot* image = nullptr;
-    const zones::Identity* identity = nullptr;
+    const engine::Identity* identity = nullptr;
     WorkerStats* stats = nullptr;
     const std::atomic<bool>* stop = nullptr;
     uint64_t seed = 0;

@@ -8,9 +8,9 @@
 #include <fstream>
 #include <vector>
 
-#include "pooledge/zones/image.hpp"
-#include "pooledge/zones/message.hpp"
-#include "pooledge/zones/model.hpp"
+#include "pooledge/dns/message.hpp"
+#include "pooledge/image/model.hpp"
+#include "pooledge/image/reader.hpp"
 
 namespace pooledge::dataplane {
 namespace {
@@ -121,22 +121,22 @@ void save_seed(const std::vector<uint8_t>& f) {
 class PacketTest : public ::testing::Test {
   protected:
     void SetUp() override {
-        zones::ImageModel m;
+        image::ImageModel m;
         m.regions = {{"europe", ""}, {"de", "europe"}};
-        m.prefixes = {{*zones::IpPrefix::parse("198.51.100.0/24"), "de", true}};
-        zones::ZoneModel z;
+        m.prefixes = {{*base::IpPrefix::parse("198.51.100.0/24"), "de", true}};
+        image::ZoneModel z;
         z.origin = "pool.ntp.org";
-        z.soa = zones::SoaRecord{
+        z.soa = image::SoaRecord{
             "ns1.pool.ntp.org", "hostmaster.pool.ntp.org", 1, 5400, 5400, 1209600, 300, 1500};
         z.labels[""].ns = {"ns1.pool.ntp.org"};
-        z.labels["0"].a = {{*zones::IpAddress::parse("203.0.113.1"), 1}};
-        z.labels["0.de"].a = {{*zones::IpAddress::parse("203.0.113.49"), 1}};
-        z.labels["2"].aaaa = {{*zones::IpAddress::parse("2001:db8::123"), 1}};
+        z.labels["0"].a = {{*base::IpAddress::parse("203.0.113.1"), 1}};
+        z.labels["0.de"].a = {{*base::IpAddress::parse("203.0.113.49"), 1}};
+        z.labels["2"].aaaa = {{*base::IpAddress::parse("2001:db8::123"), 1}};
         m.zones.push_back(z);
-        bytes_ = zones::compile_image(m, 1, 1);
-        view_ = zones::ImageView::load(bytes_);
+        bytes_ = image::compile_image(m, 1, 1);
+        view_ = image::ImageView::load(bytes_);
         ASSERT_TRUE(view_);
-        ctx_ = zones::AnswerContext{&*view_, &identity_, &rng_, 0};
+        ctx_ = engine::AnswerContext{&*view_, &identity_, &rng_, 0};
     }
 
     // Classifies and answers; returns the reply frame (empty when not answered).
@@ -154,14 +154,14 @@ class PacketTest : public ::testing::Test {
     }
 
     std::vector<uint8_t> bytes_;
-    std::optional<zones::ImageView> view_;
-    zones::Identity identity_;
-    zones::Rng rng_{1};
-    zones::AnswerContext ctx_;
+    std::optional<image::ImageView> view_;
+    engine::Identity identity_;
+    base::Rng rng_{1};
+    engine::AnswerContext ctx_;
 };
 
 TEST_F(PacketTest, AnswersIpv4InPlaceWithValidChecksums) {
-    const auto q = *zones::build_query("0.pool.ntp.org");
+    const auto q = *dns::build_query("0.pool.ntp.org");
     const auto r = reply(frame(q));
     ASSERT_FALSE(r.empty());
     EXPECT_TRUE(std::equal(kPeerMac.begin(), kPeerMac.end(), r.begin()));    // to the sender
@@ -183,7 +183,7 @@ TEST_F(PacketTest, AnswersIpv4InPlaceWithValidChecksums) {
     copy[40] = copy[41] = 0;
     EXPECT_EQ(udp_checksum(l, copy.data(), static_cast<uint16_t>(r.size() - 34)),
               static_cast<uint16_t>(udp[6] << 8 | udp[7]));
-    const auto m = zones::decode(std::span<const uint8_t>(r).subspan(42));
+    const auto m = dns::decode(std::span<const uint8_t>(r).subspan(42));
     ASSERT_TRUE(m.ok);
     ASSERT_EQ(m.answer.size(), 1u);
     EXPECT_EQ(m.answer[0].text, "203.0.113.49");  // 198.51.100.0/24 is in DE
@@ -195,7 +195,7 @@ TEST_F(PacketTest, AnswersIpv6AndVlan) {
     o.vlan = true;
     o.src = v6({0x20, 0x01, 0x0d, 0xb8, 0, 1}, 7);
     o.dst = std::vector<uint8_t>(kSvc6[0].begin(), kSvc6[0].end());
-    const auto q = *zones::build_query("2.pool.ntp.org", {.qtype = 28});
+    const auto q = *dns::build_query("2.pool.ntp.org", {.qtype = 28});
     const auto r = reply(frame(q, o));
     ASSERT_FALSE(r.empty());
     EXPECT_EQ(r[12] << 8 | r[13], 0x8100);
@@ -211,7 +211,7 @@ TEST_F(PacketTest, AnswersIpv6AndVlan) {
     copy[64] = copy[65] = 0;
     EXPECT_EQ(udp_checksum(l, copy.data(), static_cast<uint16_t>(r.size() - 58)),
               static_cast<uint16_t>(r[64] << 8 | r[65]));
-    const auto m = zones::decode(std::span<const uint8_t>(r).subspan(66));
+    const auto m = dns::decode(std::span<const uint8_t>(r).subspan(66));
     ASSERT_TRUE(m.ok);
     ASSERT_EQ(m.answer.size(), 1u);
     EXPECT_EQ(m.answer[0].text, "2001:db8::123");
@@ -220,15 +220,15 @@ TEST_F(PacketTest, AnswersIpv6AndVlan) {
 TEST_F(PacketTest, Ipv4OptionsAreStrippedFromTheReply) {
     FrameOptions o;
     o.ip_options = 8;
-    const auto r = reply(frame(*zones::build_query("0.pool.ntp.org"), o));
+    const auto r = reply(frame(*dns::build_query("0.pool.ntp.org"), o));
     ASSERT_FALSE(r.empty());
     EXPECT_EQ(r[14], 0x45);
     EXPECT_EQ(ipv4_header_checksum(r.data() + 14, 20), 0);
-    EXPECT_TRUE(zones::decode(std::span<const uint8_t>(r).subspan(42)).ok);
+    EXPECT_TRUE(dns::decode(std::span<const uint8_t>(r).subspan(42)).ok);
 }
 
 TEST_F(PacketTest, KernelTrafficGoesToTheExceptionPath) {
-    const auto q = *zones::build_query("0.pool.ntp.org");
+    const auto q = *dns::build_query("0.pool.ntp.org");
     auto arp = frame(q);
     arp[12] = 0x08;
     arp[13] = 0x06;
@@ -254,7 +254,7 @@ TEST_F(PacketTest, KernelTrafficGoesToTheExceptionPath) {
 }
 
 TEST_F(PacketTest, GarbageIsDroppedWithAReason) {
-    const auto q = *zones::build_query("0.pool.ntp.org");
+    const auto q = *dns::build_query("0.pool.ntp.org");
     auto expect = [&](const std::vector<uint8_t>& f, DropReason r) {
         const auto c = classify(f, svc());
         EXPECT_EQ(c.verdict, Verdict::Drop);
@@ -310,7 +310,7 @@ TEST_F(PacketTest, GarbageIsDroppedWithAReason) {
 }
 
 TEST_F(PacketTest, OffloadLeavesThePseudoHeaderSum) {
-    auto f = frame(*zones::build_query("0.pool.ntp.org"));
+    auto f = frame(*dns::build_query("0.pool.ntp.org"));
     const auto c = classify(f, svc());
     f.resize(2048);
     const auto a = answer_in_place(f, c.layout, ctx_, false);

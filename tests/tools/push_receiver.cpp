@@ -15,15 +15,16 @@
 #include <string>
 #include <vector>
 
-#include "pooledge/zones/file_io.hpp"
-#include "pooledge/zones/image.hpp"
-#include "pooledge/zones/receiver.hpp"
+#include "pooledge/base/file_io.hpp"
+#include "pooledge/image/reader.hpp"
+#include "pooledge/image/receiver.hpp"
 
-namespace pz = pooledge::zones;
+namespace base = pooledge::base;
+namespace image = pooledge::image;
 
 int main(int argc, char** argv) {
     std::string listen, dir;
-    std::vector<pz::TrustedKey> keys;
+    std::vector<image::TrustedKey> keys;
     int max_seconds = 600;
     for (int i = 1; i + 1 < argc; i += 2) {
         const std::string a = argv[i];
@@ -35,7 +36,7 @@ int main(int argc, char** argv) {
             max_seconds = std::atoi(argv[i + 1]);
         } else if (a == "--key") {
             std::string why;
-            auto k = pz::TrustedKey::load(argv[i + 1], &why);
+            auto k = image::TrustedKey::load(argv[i + 1], &why);
             if (!k) {
                 std::fprintf(stderr, "push-receiver: %s\n", why.c_str());
                 return 1;
@@ -47,23 +48,23 @@ int main(int argc, char** argv) {
         }
     }
     std::string why;
-    const auto endpoint = pz::push::Endpoint::parse(listen, &why);
+    const auto endpoint = image::push::Endpoint::parse(listen, &why);
     if (!endpoint || dir.empty() || keys.empty()) {
         std::fprintf(stderr, "usage: push-receiver --listen EP --key PUB --dir DIR (%s)\n",
                      why.c_str());
         return 2;
     }
-    const int fd = pz::push::listen_on(*endpoint, &why);
+    const int fd = image::push::listen_on(*endpoint, &why);
     if (fd < 0) {
         std::fprintf(stderr, "push-receiver: %s\n", why.c_str());
         return 1;
     }
     const std::string path = dir + "/current.img";
-    std::optional<pz::ServingImage> serving;
+    std::optional<image::ServingImage> serving;
     // Like a dataplane after a restart: what is on disk serves first.
-    if (auto bytes = pz::read_file(path, uint64_t{4} << 30, &why)) {
-        if (auto view = pz::load_trusted(*bytes, keys, &why)) {
-            serving = pz::ServingImage{view->header().serial, view->header().checksum};
+    if (auto bytes = base::read_file(path, uint64_t{4} << 30, &why)) {
+        if (auto view = image::load_trusted(*bytes, keys, &why)) {
+            serving = image::ServingImage{view->header().serial, view->header().checksum};
             std::printf("restored serial %llu\n", static_cast<unsigned long long>(serving->serial));
         }
     }
@@ -80,24 +81,24 @@ int main(int argc, char** argv) {
         if (c < 0) {
             continue;
         }
-        pz::push::serve_connection(
-            c, {}, [&](pz::push::RequestType type, std::span<const uint8_t> body) {
-                using pz::push::Status;
-                if (type == pz::push::RequestType::Status) {
-                    return pz::push::Reply{Status::Accepted, serving ? serving->serial : 0, ""};
+        image::push::serve_connection(
+            c, {}, [&](image::push::RequestType type, std::span<const uint8_t> body) {
+                using image::push::Status;
+                if (type == image::push::RequestType::Status) {
+                    return image::push::Reply{Status::Accepted, serving ? serving->serial : 0, ""};
                 }
-                auto reply = pz::judge_image(body, keys, serving);
+                auto reply = image::judge_image(body, keys, serving);
                 if (reply.status == Status::Accepted) {
                     std::string err;
-                    if (!pz::write_file_atomic(path, body, &err)) {
+                    if (!base::write_file_atomic(path, body, &err)) {
                         reply = {Status::Failed, serving ? serving->serial : 0, err};
                     } else {
-                        pz::format::Header h;
+                        image::format::Header h;
                         std::memcpy(&h, body.data(), sizeof h);
-                        serving = pz::ServingImage{h.serial, h.checksum};
+                        serving = image::ServingImage{h.serial, h.checksum};
                     }
                 }
-                std::printf("%s serial %llu %zu bytes%s%s\n", pz::push::to_string(reply.status),
+                std::printf("%s serial %llu %zu bytes%s%s\n", image::push::to_string(reply.status),
                             static_cast<unsigned long long>(reply.serial), body.size(),
                             reply.reason.empty() ? "" : ": ", reply.reason.c_str());
                 std::fflush(stdout);

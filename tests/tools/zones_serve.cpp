@@ -25,11 +25,15 @@
 #include <string>
 #include <vector>
 
-#include "pooledge/zones/answer.hpp"
-#include "pooledge/zones/image.hpp"
+#include "pooledge/engine/answer.hpp"
+#include "pooledge/image/reader.hpp"
 #include "synthetic_pool.hpp"
 
-using namespace pooledge::zones;
+using namespace pooledge::base;
+using namespace pooledge::dns;
+using namespace pooledge::image;
+using namespace pooledge::engine;
+namespace testkit = pooledge::testkit;
 
 namespace {
 
@@ -95,7 +99,7 @@ std::string json_string(const std::string& s) {
 }
 
 // Label -> addresses of the sample zone, so a test can check an answer came from the right set.
-void write_facts(const std::string& file, uint16_t port, const testing::SyntheticPool* pool) {
+void write_facts(const std::string& file, uint16_t port, const testkit::SyntheticPool* pool) {
     std::ofstream out(file);
     out << "{\"port\": " << port;
     if (pool != nullptr) {
@@ -133,12 +137,12 @@ void write_facts(const std::string& file, uint16_t port, const testing::Syntheti
 int main(int argc, char** argv) {
     const Options opts = parse_args(argc, argv);
     std::vector<uint8_t> bytes;
-    testing::SyntheticPool pool;
+    testkit::SyntheticPool pool;
     const bool sample = opts.image_file.empty();
     try {
         if (sample) {
-            testing::SyntheticOptions so;
-            pool = testing::synthetic_pool(so);
+            testkit::SyntheticOptions so;
+            pool = testkit::synthetic_pool(so);
             for (const auto& [prefix, region] : opts.overrides) {
                 const auto p = IpPrefix::parse(prefix);
                 if (!p) {

@@ -6,10 +6,13 @@
 #include <vector>
 
 #include "fuzz_common.hpp"
-#include "pooledge/zones/dname.hpp"
-#include "pooledge/zones/image.hpp"
+#include "pooledge/dns/dname.hpp"
+#include "pooledge/image/reader.hpp"
 
-using namespace pooledge::zones;
+using namespace pooledge::base;
+using namespace pooledge::dns;
+using namespace pooledge::image;
+using namespace pooledge::engine;
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     // 8-byte aligned copy, as a mapped file would be.

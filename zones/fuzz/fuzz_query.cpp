@@ -4,10 +4,13 @@
 #include <vector>
 
 #include "fuzz_common.hpp"
-#include "pooledge/zones/image.hpp"
-#include "pooledge/zones/query.hpp"
+#include "pooledge/dns/query.hpp"
+#include "pooledge/image/reader.hpp"
 
-using namespace pooledge::zones;
+using namespace pooledge::base;
+using namespace pooledge::dns;
+using namespace pooledge::image;
+using namespace pooledge::engine;
 
 namespace {
 

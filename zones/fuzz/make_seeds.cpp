@@ -7,7 +7,10 @@
 #include "fuzz_common.hpp"
 #include "test_util.hpp"
 
-using namespace pooledge::zones;
+using namespace pooledge::base;
+using namespace pooledge::dns;
+using namespace pooledge::image;
+using namespace pooledge::engine;
 namespace fs = std::filesystem;
 
 namespace {

@@ -3,10 +3,10 @@
 #include <algorithm>
 #include <map>
 
-#include "pooledge/zones/countries.hpp"
-#include "pooledge/zones/rng.hpp"
+#include "pooledge/base/rng.hpp"
+#include "pooledge/image/countries.hpp"
 
-namespace pooledge::zones::testing {
+namespace pooledge::testkit {
 namespace {
 
 // The pool's netspeed choices, kbit/s.
@@ -14,14 +14,15 @@ constexpr uint64_t kNetspeeds[] = {512,    1000,   1500,   3000,    6000,    100
                                    100000, 250000, 500000, 1000000, 1500000, 2000000, 3000000};
 
 struct Server {
-    IpAddress v4;
-    std::optional<IpAddress> v6;
+    base::IpAddress v4;
+    std::optional<base::IpAddress> v6;
     uint64_t weight;
 };
 
 // Adds "z", "0-3.z" (disjoint shuffled quarters when N >= 8, everyone otherwise) and AAAA at
 // "2.z", as the pool lays out each zone.
-void add_zone_labels(ZoneModel& zone, const std::string& z, std::vector<Server> servers, Rng& rng) {
+void add_zone_labels(image::ZoneModel& zone, const std::string& z, std::vector<Server> servers,
+                     base::Rng& rng) {
     auto label = [&](const std::string& prefix) { return z.empty() ? prefix : prefix + "." + z; };
     for (size_t i = servers.size(); i > 1; --i) {
         std::swap(servers[i - 1], servers[rng.below(i)]);
@@ -51,17 +52,17 @@ void add_zone_labels(ZoneModel& zone, const std::string& z, std::vector<Server> 
 
 }  // namespace
 
-IpAddress random_public_v4(Rng& rng) {
+base::IpAddress random_public_v4(base::Rng& rng) {
     for (;;) {
-        const auto a = IpAddress::v4(static_cast<uint32_t>(rng.next()));
-        if (is_public_unicast(a)) {
+        const auto a = base::IpAddress::v4(static_cast<uint32_t>(rng.next()));
+        if (base::is_public_unicast(a)) {
             return a;
         }
     }
 }
 
-IpAddress random_public_v6(Rng& rng) {
-    IpAddress a;
+base::IpAddress random_public_v6(base::Rng& rng) {
+    base::IpAddress a;
     a.family = 6;
     const uint64_t hi = (uint64_t{0x2} << 60) | (rng.next() >> 4);  // 2000::/4
     const uint64_t lo = rng.next();
@@ -73,14 +74,14 @@ IpAddress random_public_v6(Rng& rng) {
 }
 
 SyntheticPool synthetic_pool(const SyntheticOptions& opts) {
-    Rng rng(opts.seed);
+    base::Rng rng(opts.seed);
     SyntheticPool out;
-    ImageModel& m = out.model;
-    for (const auto c : continents()) {
+    image::ImageModel& m = out.model;
+    for (const auto c : image::continents()) {
         m.regions.push_back({std::string(c), ""});
     }
     std::map<std::string, std::vector<std::string>> by_continent;
-    for (const auto& c : countries()) {
+    for (const auto& c : image::countries()) {
         // The pool names Great Britain's zone "uk".
         const std::string label = c.code == "gb" ? "uk" : std::string(c.code);
         m.regions.push_back({label, std::string(c.continent)});
@@ -117,13 +118,13 @@ SyntheticPool synthetic_pool(const SyntheticOptions& opts) {
     }
     out.servers = all.size();
 
-    ZoneModel zone;
+    image::ZoneModel zone;
     zone.origin = "pool.ntp.org";
-    zone.soa = SoaRecord{
+    zone.soa = image::SoaRecord{
         "ns1.pool.ntp.org", "hostmaster.pool.ntp.org", 1, 5400, 5400, 1209600, 3600, 1500};
     add_zone_labels(zone, "", all, rng);
     zone.labels[""].ns = {"ns1.pool.ntp.org", "ns2.pool.ntp.org"};
-    zone.labels[""].mx = {MxRecord{0, "."}};
+    zone.labels[""].mx = {image::MxRecord{0, "."}};
     for (const auto& [continent, servers] : by_cont) {
         add_zone_labels(zone, continent, servers, rng);
     }
@@ -148,24 +149,24 @@ SyntheticPool synthetic_pool(const SyntheticOptions& opts) {
     m.zones.push_back(std::move(zone));
 
     // Geo table: random /24s (and /32../48s) spread over the countries.
-    const size_t n_countries = countries().size();
+    const size_t n_countries = image::countries().size();
     for (size_t i = 0; i < opts.geo4_prefixes; ++i) {
         const auto a = random_public_v4(rng);
-        IpAddress net = a;
+        base::IpAddress net = a;
         net.bytes[3] = 0;
         const auto& country = m.regions[7 + rng.below(n_countries)].name;
-        m.prefixes.push_back({IpPrefix{net, 24}, country, false});
+        m.prefixes.push_back({base::IpPrefix{net, 24}, country, false});
     }
     for (size_t i = 0; i < opts.geo6_prefixes; ++i) {
-        IpAddress net = random_public_v6(rng);
+        base::IpAddress net = random_public_v6(rng);
         const uint8_t len = static_cast<uint8_t>(32 + 8 * rng.below(3));
         for (unsigned bit = len; bit < 128; ++bit) {
             net.bytes[bit / 8] &= static_cast<uint8_t>(~(0x80u >> (bit % 8)));
         }
         const auto& country = m.regions[7 + rng.below(n_countries)].name;
-        m.prefixes.push_back({IpPrefix{net, len}, country, false});
+        m.prefixes.push_back({base::IpPrefix{net, len}, country, false});
     }
     return out;
 }
 
-}  // namespace pooledge::zones::testing
+}  // namespace pooledge::testkit

@@ -1,4 +1,4 @@
-// A deterministic, pool-sized ImageModel for tests and benchmarks of the zones library.
+// A deterministic, pool-sized image::ImageModel for tests and benchmarks of the zones library.
 //
 // It lays out zones the way the pool does (global, continents, countries; 0-3 splits; AAAA
 // under 2.; vendor aliases) over made-up servers and a made-up full-size geo table. It is
@@ -10,10 +10,10 @@
 #include <string>
 #include <vector>
 
-#include "pooledge/zones/model.hpp"
-#include "pooledge/zones/rng.hpp"
+#include "pooledge/base/rng.hpp"
+#include "pooledge/image/model.hpp"
 
-namespace pooledge::zones::testing {
+namespace pooledge::testkit {
 
 struct SyntheticOptions {
     uint64_t seed = 1;
@@ -28,7 +28,7 @@ struct SyntheticOptions {
 };
 
 struct SyntheticPool {
-    ImageModel model;
+    image::ImageModel model;
     size_t servers = 0;
     std::vector<std::string> populated_countries;  // countries that have servers
     std::vector<std::string> empty_countries;      // countries with none (continent fallback)
@@ -37,7 +37,7 @@ struct SyntheticPool {
 [[nodiscard]] SyntheticPool synthetic_pool(const SyntheticOptions& opts = {});
 
 // Random public unicast addresses (IPv6 from 2000::/4), for made-up servers and clients.
-[[nodiscard]] IpAddress random_public_v4(Rng& rng);
-[[nodiscard]] IpAddress random_public_v6(Rng& rng);
+[[nodiscard]] base::IpAddress random_public_v4(base::Rng& rng);
+[[nodiscard]] base::IpAddress random_public_v6(base::Rng& rng);
 
-}  // namespace pooledge::zones::testing
+}  // namespace pooledge::testkit

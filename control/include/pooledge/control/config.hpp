@@ -13,9 +13,9 @@
 #include <string>
 #include <vector>
 
+#include "pooledge/base/yaml_reader.hpp"
 #include "pooledge/control/geoip.hpp"
-#include "pooledge/control/yaml_reader.hpp"
-#include "pooledge/zones/push.hpp"
+#include "pooledge/image/push.hpp"
 
 namespace pooledge::control {
 
@@ -39,7 +39,7 @@ struct CompileConfig {
 };
 
 struct PushConfig {
-    std::vector<zones::push::Endpoint> targets;
+    std::vector<image::push::Endpoint> targets;
     std::chrono::seconds timeout{30};
     std::chrono::seconds retry_min{1};
     std::chrono::seconds retry_max{300};
@@ -50,14 +50,14 @@ struct ControlConfig {
     RegistryConfig registry;
     CompileConfig compile;
     GeoIpOptions geoip;
-    std::vector<zones::GeoPrefixModel> overrides;
+    std::vector<image::GeoPrefixModel> overrides;
     std::string key_file;
     std::string state_dir;
     PushConfig push;
     std::string metrics_listen;  // "127.0.0.1:9120"; empty = no endpoint
 };
 
-// Throws InputError (reason "config").
+// Throws base::InputError (reason "config").
 [[nodiscard]] ControlConfig load_config(const std::string& path);
 
 }  // namespace pooledge::control

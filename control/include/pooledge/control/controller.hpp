@@ -1,6 +1,6 @@
 // The heart of `pooledge-control run`: ingest, validate, compile, guard, sign, store, push.
 //
-// Every step that can fail on bad input throws InputError, which cycle() turns into a log
+// Every step that can fail on bad input throws base::InputError, which cycle() turns into a log
 // line and a metric; the last good image is untouched on disk and keeps being pushed. The
 // last good image and its server summary live in state_dir, written atomically, so a
 // restart re-pushes what was serving and the guard rails still know what "before" was.
@@ -11,23 +11,23 @@
 #include <optional>
 #include <string>
 
+#include "pooledge/base/stopper.hpp"
 #include "pooledge/control/config.hpp"
 #include "pooledge/control/fetch.hpp"
 #include "pooledge/control/geoip.hpp"
 #include "pooledge/control/guard.hpp"
 #include "pooledge/control/metrics.hpp"
 #include "pooledge/control/pusher.hpp"
-#include "pooledge/control/stopper.hpp"
-#include "pooledge/zones/signature.hpp"
+#include "pooledge/image/signature.hpp"
 
 namespace pooledge::control {
 
 class Controller {
   public:
-    // Throws InputError (reason "config") when the signing key cannot be loaded or the state
+    // Throws base::InputError (reason "config") when the signing key cannot be loaded or the state
     // directory cannot be created.
-    Controller(ControlConfig config, ControlMetrics& metrics, Pusher& pusher, Stopper& stopper,
-               bool force_first);
+    Controller(ControlConfig config, ControlMetrics& metrics, Pusher& pusher,
+               base::Stopper& stopper, bool force_first);
 
     // Publishes the last good image from state_dir, if there is one that verifies.
     void restore();
@@ -51,8 +51,8 @@ class Controller {
     ControlConfig config_;
     ControlMetrics& metrics_;
     Pusher& pusher_;
-    std::optional<zones::SigningKey> key_;
-    Stopper& stopper_;
+    std::optional<image::SigningKey> key_;
+    base::Stopper& stopper_;
     std::unique_ptr<Fetcher> fetcher_;
     bool force_next_;
 

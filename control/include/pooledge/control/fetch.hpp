@@ -7,7 +7,7 @@
 #include <map>
 #include <string>
 
-#include "pooledge/control/stopper.hpp"
+#include "pooledge/base/stopper.hpp"
 
 namespace pooledge::control {
 
@@ -28,19 +28,19 @@ struct Fetched {
 
 class Fetcher {
   public:
-    explicit Fetcher(FetchOptions opts, Stopper* stopper = nullptr);
+    explicit Fetcher(FetchOptions opts, base::Stopper* stopper = nullptr);
     ~Fetcher();
     Fetcher(const Fetcher&) = delete;
     Fetcher& operator=(const Fetcher&) = delete;
 
-    // Throws InputError (reason "fetch") after the last retry, naming the location and
+    // Throws base::InputError (reason "fetch") after the last retry, naming the location and
     // what failed (DNS, connect, timeout, HTTP status, size cap). Server errors (5xx, 429)
     // and transport failures are retried; other 4xx are not: they will not get better.
     [[nodiscard]] Fetched fetch(const std::string& location);
 
   private:
     FetchOptions opts_;
-    Stopper* stopper_;
+    base::Stopper* stopper_;
     std::map<std::string, std::string> etags_;
     std::map<std::string, std::string> file_hashes_;
 };

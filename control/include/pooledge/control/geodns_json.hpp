@@ -12,17 +12,17 @@
 #include <string>
 #include <string_view>
 
-#include "pooledge/zones/model.hpp"
+#include "pooledge/image/model.hpp"
 
 namespace pooledge::control {
 
 struct GeodnsZone {
-    zones::ZoneModel zone;
+    image::ZoneModel zone;
     std::optional<uint32_t> serial;  // the file's "serial"; geodns falls back to its mtime
 };
 
 // `origin` is the zone name (geodns takes it from the file name: pool.ntp.org.json).
-// Throws InputError naming the source and JSON path.
+// Throws base::InputError naming the source and JSON path.
 [[nodiscard]] GeodnsZone parse_geodns_zone(std::string_view json_text, const std::string& origin,
                                            const std::string& source);
 

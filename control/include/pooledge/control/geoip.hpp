@@ -14,7 +14,7 @@
 #include <string_view>
 #include <vector>
 
-#include "pooledge/zones/model.hpp"
+#include "pooledge/image/model.hpp"
 
 namespace pooledge::control {
 
@@ -37,18 +37,18 @@ struct GeoIpStats {
 };
 
 struct GeoTable {
-    std::vector<zones::GeoPrefixModel> prefixes;  // IPv4 as IPv4, the rest as IPv6
+    std::vector<image::GeoPrefixModel> prefixes;  // IPv4 as IPv4, the rest as IPv6
     GeoIpStats stats;
 };
 
-// Throws InputError (reason "geoip") when the file cannot be opened or is corrupt, or when
+// Throws base::InputError (reason "geoip") when the file cannot be opened or is corrupt, or when
 // it maps no network at all (wrong field paths would otherwise silently give everyone the
 // global answer).
 [[nodiscard]] GeoTable read_geoip(const GeoIpOptions& opts);
 
-// An operator's prefix override ("10.1.0.0/16" -> "de" or "europe"); throws InputError
+// An operator's prefix override ("10.1.0.0/16" -> "de" or "europe"); throws base::InputError
 // (reason "config") naming the prefix.
-[[nodiscard]] zones::GeoPrefixModel parse_override(std::string_view prefix,
+[[nodiscard]] image::GeoPrefixModel parse_override(std::string_view prefix,
                                                    std::string_view region);
 
 }  // namespace pooledge::control

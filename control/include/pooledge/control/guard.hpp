@@ -10,7 +10,7 @@
 #include <string>
 #include <string_view>
 
-#include "pooledge/zones/model.hpp"
+#include "pooledge/image/model.hpp"
 
 namespace pooledge::control {
 
@@ -27,7 +27,7 @@ struct ServerSummary {
 };
 
 // For geodns JSON input: addresses per label, and distinct addresses in total.
-[[nodiscard]] ServerSummary summarize_zone(const zones::ZoneModel& zone);
+[[nodiscard]] ServerSummary summarize_zone(const image::ZoneModel& zone);
 
 struct GuardRefusal {
     std::string rule;  // "drop_share" or "empty_zone": a metric label

@@ -5,22 +5,22 @@
 #include <vector>
 
 #include "pooledge/control/geoip.hpp"
-#include "pooledge/zones/model.hpp"
-#include "pooledge/zones/signature.hpp"
+#include "pooledge/image/model.hpp"
+#include "pooledge/image/signature.hpp"
 
 namespace pooledge::control {
 
 struct ImageInputs {
-    std::vector<zones::ZoneModel> zones;
+    std::vector<image::ZoneModel> zones;
     const GeoTable* geo = nullptr;                 // may be null: no geography at all
-    std::vector<zones::GeoPrefixModel> overrides;  // win over the database
+    std::vector<image::GeoPrefixModel> overrides;  // win over the database
     uint64_t serial = 0;
     uint64_t build_time = 0;
 };
 
-// Compiles and signs; throws InputError (reason "compile") when the zones do not compile
+// Compiles and signs; throws base::InputError (reason "compile") when the zones do not compile
 // (an alias to nowhere, a name too long, ...) or signing fails.
 [[nodiscard]] std::vector<uint8_t> build_signed_image(const ImageInputs& in,
-                                                      const zones::SigningKey& key);
+                                                      const image::SigningKey& key);
 
 }  // namespace pooledge::control

@@ -15,7 +15,7 @@
 #include <string>
 
 #include "pooledge/control/pool_data.hpp"
-#include "pooledge/zones/model.hpp"
+#include "pooledge/image/model.hpp"
 
 namespace pooledge::control {
 
@@ -34,7 +34,7 @@ struct Ineligible {
 };
 
 struct PoolCompileResult {
-    zones::ZoneModel zone;
+    image::ZoneModel zone;
     // Eligible servers per zone: "@" (global), every continent and every country zone (zero
     // included), so metrics and guard rails see a zone go empty.
     std::map<std::string, uint64_t> eligible_per_zone;

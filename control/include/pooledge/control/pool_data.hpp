@@ -9,13 +9,13 @@
 #include <string_view>
 #include <vector>
 
-#include "pooledge/zones/ip.hpp"
+#include "pooledge/base/ip.hpp"
 
 namespace pooledge::control {
 
 struct PoolServer {
     uint64_t id = 0;
-    zones::IpAddress ip;
+    base::IpAddress ip;
     uint64_t netspeed = 0;  // kbit/s; the server's weight
     double score = 0;
     std::vector<std::string> countries;  // lower-case ISO codes ("gb", never "uk")
@@ -55,12 +55,12 @@ struct ScoreFeed {
     std::vector<Score> scores;
 };
 
-// Both throw InputError naming the source and the JSON path of the first problem. An empty
+// Both throw base::InputError naming the source and the JSON path of the first problem. An empty
 // server list or score list is an error (reason "empty"): the registry never means it.
 [[nodiscard]] PoolData parse_pool_data(std::string_view json_text, const std::string& source);
 [[nodiscard]] ScoreFeed parse_score_feed(std::string_view json_text, const std::string& source);
 
-// Throws InputError (reason "stale") when `generated` is older than `max_age` seconds at
+// Throws base::InputError (reason "stale") when `generated` is older than `max_age` seconds at
 // `now`, or more than five minutes in the future (a registry clock gone wrong).
 void check_freshness(int64_t generated, int64_t now, int64_t max_age, const std::string& source);
 

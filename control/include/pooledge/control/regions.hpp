@@ -7,12 +7,12 @@
 #include <string_view>
 #include <vector>
 
-#include "pooledge/zones/model.hpp"
+#include "pooledge/image/model.hpp"
 
 namespace pooledge::control {
 
 // Continents first (parents before children), then countries.
-[[nodiscard]] std::vector<zones::RegionModel> pool_regions();
+[[nodiscard]] std::vector<image::RegionModel> pool_regions();
 
 // The zone label of an ISO country code: lower case, and "gb" is "uk" (the pool's name for
 // Great Britain's zone). Empty for an unknown code.

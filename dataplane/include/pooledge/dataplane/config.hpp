@@ -9,8 +9,8 @@
 #include <string>
 #include <vector>
 
-#include "pooledge/zones/push.hpp"
-#include "pooledge/zones/signature.hpp"
+#include "pooledge/image/push.hpp"
+#include "pooledge/image/signature.hpp"
 
 namespace pooledge::dataplane {
 
@@ -34,16 +34,16 @@ struct DataplaneConfig {
     uint16_t edns_udp_size = 1232;
     std::string image_dir;
     std::vector<std::string> trusted_key_files;
-    std::vector<zones::TrustedKey> trusted_keys;
+    std::vector<image::TrustedKey> trusted_keys;
     uint64_t max_image_size = uint64_t{1} << 30;
-    std::vector<zones::push::Endpoint> management;
+    std::vector<image::push::Endpoint> management;
     std::string metrics_listen;  // "127.0.0.1:9121": /metrics and /health
     unsigned workers = 1;
     std::chrono::seconds tcp_idle_timeout{10};
     unsigned tcp_max_connections = 256;
 };
 
-// Throws control::InputError (reason "config").
+// Throws base::InputError (reason "config").
 [[nodiscard]] DataplaneConfig load_config(const std::string& path);
 
 }  // namespace pooledge::dataplane

@@ -14,7 +14,7 @@
 #include <cstdint>
 #include <span>
 
-#include "pooledge/zones/answer.hpp"
+#include "pooledge/engine/answer.hpp"
 
 namespace pooledge::dataplane {
 
@@ -44,7 +44,7 @@ struct FrameLayout {
     uint16_t payload_offset = 0;
     uint16_t payload_length = 0;
     uint8_t ip_version = 0;
-    zones::IpAddress source;
+    base::IpAddress source;
 };
 
 // The addresses this node answers on, and its MAC.
@@ -73,7 +73,7 @@ struct Classified {
 struct Answered {
     uint16_t length = 0;  // of the reply frame; 0 = drop (reason says why)
     DropReason reason = DropReason::None;
-    zones::Response response;
+    engine::Response response;
     FrameLayout layout;  // of the reply (IPv4 options stripped): for TX offload lengths
 };
 
@@ -82,7 +82,7 @@ struct Answered {
 // `compute_l4_checksum` false leaves the UDP checksum to the NIC (TX offload: the pseudo-header sum
 // is stored, as DPDK's offload contract asks).
 [[nodiscard]] Answered answer_in_place(std::span<uint8_t> buffer, const FrameLayout& layout,
-                                       const zones::AnswerContext& ctx,
+                                       const engine::AnswerContext& ctx,
                                        bool compute_l4_checksum = true) noexcept;
 
 // RFC 1071 checksums, exposed for tests.

@@ -1,0 +1,223 @@
+#include "pooledge/dns/query.hpp"
+
+#include <cstring>
+
+#include "pooledge/dns/dname.hpp"
+#include "pooledge/dns/wire.hpp"
+
+namespace pooledge::dns {
+namespace {
+
+// Reads the question name: no compression (nothing precedes it to point at), label and name
+// length limits, folded into out.qname.
+bool read_qname(WireReader& r, Query& out) noexcept {
+    size_t len = 0;
+    size_t labels = 0;
+    for (;;) {
+        const uint8_t label = r.u8();
+        if (!r.ok() || label > kMaxLabelLen) {  // 0x40.. are pointers and extended labels
+            return false;
+        }
+        if (len + 1 + label > kMaxNameLen) {
+            return false;
+        }
+        if (label == 0) {
+            out.qname[len++] = 0;
+            break;
+        }
+        const auto bytes = r.bytes(label);
+        if (!r.ok()) {
+            return false;
+        }
+        out.label_offsets[labels++] = static_cast<uint8_t>(len);
+        out.qname[len] = label;
+        for (size_t i = 0; i < label; ++i) {
+            out.qname[len + 1 + i] = fold_byte(bytes[i]);
+        }
+        len += 1 + label;
+    }
+    // Zero the word after the name so the hash sees the same padding as the builder.
+    std::memset(out.qname.data() + len, 0, 8);
+    out.qname_len = static_cast<uint8_t>(len);
+    out.label_count = static_cast<uint8_t>(labels);
+    out.qname_hash = name_hash_padded(out.qname.data(), len);
+    return true;
+}
+
+// Skips an owner name in the additional section; compression is allowed there.
+bool skip_name(WireReader& r) noexcept {
+    for (size_t guard = 0; guard < kMaxLabels; ++guard) {
+        const uint8_t label = r.u8();
+        if (!r.ok()) {
+            return false;
+        }
+        if (label == 0) {
+            return true;
+        }
+        if ((label & 0xC0) == 0xC0) {
+            r.skip(1);
+            return r.ok();
+        }
+        if (label > kMaxLabelLen) {
+            return false;
+        }
+        r.skip(label);
+    }
+    return false;
+}
+
+bool parse_ecs(WireReader opt, EcsOption& ecs) noexcept {
+    ecs.family = opt.u16();
+    ecs.source_prefix = opt.u8();
+    ecs.scope_prefix = opt.u8();
+    if (!opt.ok()) {
+        return false;
+    }
+    const size_t max_prefix = ecs.family == 1 ? 32 : ecs.family == 2 ? 128 : 0;
+    // RFC 7871 6: unknown family, a prefix longer than the family, a non-zero scope in a
+    // query, an address field that is not exactly as long as the prefix, or bits set past the
+    // prefix are all FORMERR.
+    if (max_prefix == 0 || ecs.source_prefix > max_prefix || ecs.scope_prefix != 0) {
+        return false;
+    }
+    const size_t addr_len = (ecs.source_prefix + 7u) / 8u;
+    if (opt.remaining() != addr_len) {
+        return false;
+    }
+    const auto addr = opt.bytes(addr_len);
+    std::memcpy(ecs.address.data(), addr.data(), addr_len);
+    if (ecs.source_prefix % 8 != 0) {
+        const auto mask = static_cast<uint8_t>(0xFF >> (ecs.source_prefix % 8));
+        if ((ecs.address[addr_len - 1] & mask) != 0) {
+            return false;
+        }
+    }
+    ecs.present = true;
+    return true;
+}
+
+bool parse_cookie(WireReader opt, CookieOption& cookie) noexcept {
+    const size_t len = opt.remaining();
+    // RFC 7873 5.2.2: a client cookie alone (8) or with a server cookie of 8 to 32 bytes.
+    if (len != 8 && (len < 16 || len > 40)) {
+        return false;
+    }
+    std::memcpy(cookie.client.data(), opt.bytes(8).data(), 8);
+    cookie.server_len = static_cast<uint8_t>(len - 8);
+    if (cookie.server_len > 0) {
+        std::memcpy(cookie.server.data(), opt.bytes(cookie.server_len).data(), cookie.server_len);
+    }
+    cookie.present = true;
+    return true;
+}
+
+// Parses the OPT RR after its owner name. Returns false for FORMERR.
+bool parse_opt(WireReader& r, EdnsInfo& edns) noexcept {
+    edns.present = true;
+    edns.udp_size = r.u16();
+    const uint32_t ttl = r.u32();
+    edns.version = static_cast<uint8_t>(ttl >> 16);
+    edns.dnssec_ok = (ttl & 0x8000) != 0;
+    const uint16_t rdlen = r.u16();
+    WireReader opts(r.bytes(rdlen));
+    if (!r.ok()) {
+        return false;
+    }
+    if (edns.version > 0) {
+        return true;  // RFC 6891 6.1.3: answered BADVERS, whatever its options mean there
+    }
+    while (opts.remaining() > 0) {
+        const uint16_t code = opts.u16();
+        const uint16_t len = opts.u16();
+        WireReader body(opts.bytes(len));
+        if (!opts.ok()) {
+            return false;
+        }
+        switch (code) {
+            case edns::NSID:
+                edns.nsid = true;  // RFC 5001: the query's payload is empty; ignore any
+                break;
+            case edns::ECS:
+                if (edns.ecs.present || !parse_ecs(body, edns.ecs)) {
+                    return false;
+                }
+                break;
+            case edns::COOKIE:
+                if (edns.cookie.present || !parse_cookie(body, edns.cookie)) {
+                    return false;
+                }
+                break;
+            default:
+                break;  // unknown options are ignored (RFC 6891 6.1.2)
+        }
+    }
+    return true;
+}
+
+// Walks the additional section: at most one OPT, owned by the root.
+bool parse_additional(WireReader& r, uint16_t count, EdnsInfo& edns) noexcept {
+    for (uint16_t i = 0; i < count; ++i) {
+        const bool root_owner = r.peek_u8() == 0;
+        if (!skip_name(r)) {
+            return false;
+        }
+        const uint16_t type = r.u16();
+        if (!r.ok()) {
+            return false;
+        }
+        if (type == rrtype::OPT) {
+            if (edns.present || !root_owner || !parse_opt(r, edns)) {
+                return false;
+            }
+            continue;
+        }
+        r.skip(6);  // class, ttl
+        r.skip(r.u16());
+        if (!r.ok()) {
+            return false;
+        }
+    }
+    return true;
+}
+
+}  // namespace
+
+ParseResult parse_query(std::span<const uint8_t> packet, Query& out) noexcept {
+    WireReader r(packet);
+    out.id = r.u16();
+    out.flags = r.u16();
+    const uint16_t qdcount = r.u16();
+    const uint16_t ancount = r.u16();
+    const uint16_t nscount = r.u16();
+    const uint16_t arcount = r.u16();
+    out.question_end = 0;
+    out.qname_len = 0;
+    out.edns = EdnsInfo{};
+    if (!r.ok() || (out.flags & flag::QR) != 0) {
+        return ParseResult::Drop;
+    }
+    if (((out.flags & flag::OPCODE_MASK) >> 11) != opcode::QUERY) {
+        return ParseResult::NotImp;
+    }
+    // A query carries exactly one question and nothing in answer or authority (RFC 9619
+    // settles QDCOUNT > 1 as an error).
+    if (qdcount != 1 || ancount != 0 || nscount != 0) {
+        return ParseResult::FormErr;
+    }
+    if (!read_qname(r, out)) {
+        return ParseResult::FormErr;
+    }
+    out.qtype = r.u16();
+    out.qclass = r.u16();
+    if (!r.ok()) {
+        out.qname_len = 0;
+        return ParseResult::FormErr;
+    }
+    out.question_end = static_cast<uint16_t>(r.pos());
+    if (!parse_additional(r, arcount, out.edns) || r.remaining() != 0) {
+        return ParseResult::FormErr;
+    }
+    return ParseResult::Ok;
+}
+
+}  // namespace pooledge::dns

@@ -1,0 +1,62 @@
+// The answer engine: (image, client address, query bytes) -> response bytes.
+//
+// One call per packet on the fast path. It writes into a caller-given buffer, which may be the
+// very buffer holding the query (the dataplane answers in the received mbuf), and it allocates
+// nothing, locks nothing, makes no system call and never throws: the caller supplies the clock
+// and the random generator.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <span>
+#include <string_view>
+
+#include "pooledge/base/ip.hpp"
+#include "pooledge/base/rng.hpp"
+#include "pooledge/dns/protocol.hpp"
+
+namespace pooledge::image {
+class ImageView;
+}
+
+namespace pooledge::engine {
+
+// Who this node is, for NSID (RFC 5001) and the CH TXT names anycast operators use to tell
+// nodes apart. Empty strings switch the matching feature off (REFUSED / no option).
+struct Identity {
+    std::string_view nsid;                           // NSID payload
+    std::string_view server_id;                      // id.server. and hostname.bind.
+    std::string_view version;                        // version.bind. and version.server.
+    uint16_t edns_udp_size = dns::kDefaultEdnsSize;  // advertised, and the most sent over UDP
+    // RFC 9018 server cookie secret; all zero means cookies are not answered.
+    std::array<uint8_t, 16> cookie_secret{};
+};
+
+enum class Transport : uint8_t { Udp, Tcp };
+
+struct Client {
+    base::IpAddress addr;
+    Transport transport = Transport::Udp;
+};
+
+// What happened, for counters: size 0 means drop.
+struct Response {
+    uint16_t size = 0;
+    dns::Rcode rcode = dns::Rcode::NoError;
+    uint16_t qtype = 0;
+    int16_t zone = -1;  // zone index in the image, -1 when none
+    bool truncated = false;
+};
+
+struct AnswerContext {
+    const image::ImageView* image = nullptr;  // nullptr: no image yet, pool names get SERVFAIL
+    const Identity* identity = nullptr;
+    base::Rng* rng = nullptr;
+    uint32_t now = 0;  // unix seconds, for cookies; the caller reads the clock once per burst
+};
+
+// Parses `query` and writes the response into `out` (which may alias `query`).
+[[nodiscard]] Response answer(const AnswerContext& ctx, const Client& client,
+                              std::span<const uint8_t> query, std::span<uint8_t> out) noexcept;
+
+}  // namespace pooledge::engine

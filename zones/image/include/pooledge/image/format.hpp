@@ -1,0 +1,146 @@
+// The zone image's on-disk layout. FORMAT.md is the prose version of this file; keep them in
+// step, and bump kImageVersion for any change a reader of the old version would misread.
+//
+// Every structure is a fixed-size, trivially copyable record of little-endian integers at a
+// naturally aligned offset, referenced by index or offset and never by pointer, so the blob
+// can be mapped at any address and read in place.
+#pragma once
+
+#include <array>
+#include <bit>
+#include <cstddef>
+#include <cstdint>
+#include <type_traits>
+
+namespace pooledge::image::format {
+
+static_assert(std::endian::native == std::endian::little, "the image is little-endian");
+
+inline constexpr std::array<char, 8> kMagic = {'P', 'E', 'D', 'G', 'E', 'I', 'M', 'G'};
+inline constexpr uint32_t kImageVersion = 1;
+inline constexpr uint32_t kSectionAlign = 64;  // a cache line: keeps hot tables line-aligned
+inline constexpr uint16_t kMaxHostsLimit = 32;
+inline constexpr size_t kRegionNameMax = 29;
+// IPv4 and IPv6 geo tables are indexed by the address's top 16 bits.
+inline constexpr uint32_t kGeoIndexEntries = (1u << 16) + 1;
+
+enum class Section : uint32_t {
+    Names,       // bytes: case-folded wire names of nodes and zones
+    NameIndex,   // IndexSlot[], open addressing, power-of-two size
+    Nodes,       // Node[]
+    Entries,     // Entry[]: per node, what each qtype resolves to
+    Dispatch,    // uint32[]: per geo entry, one rrset id per region
+    RRsets,      // RRset[]
+    RdataIndex,  // RdataRef[]
+    Rdata,       // bytes: uncompressed wire rdata
+    Addr4,       // uint8[4][]: IPv4 addresses, network order
+    Cum4,        // uint64[]: running weight sums, parallel to Addr4
+    Addr6,       // uint8[16][]
+    Cum6,        // uint64[]
+    Regions,     // Region[]
+    Zones,       // Zone[]
+    Geo4Index,   // uint32[kGeoIndexEntries]
+    Geo4Start,   // uint32[]: range starts, ascending, first is 0
+    Geo4Region,  // uint16[]: region of each range
+    Geo6Index,   // uint32[kGeoIndexEntries]
+    Geo6Start,   // Geo6Key[]
+    Geo6Region,  // uint16[]
+    Alias4,      // AliasEntry[]: Walker alias table of each IPv4 set, parallel to Addr4
+    Alias6,      // AliasEntry[]: the same for IPv6, parallel to Addr6
+    Count
+};
+inline constexpr size_t kSectionCount = static_cast<size_t>(Section::Count);
+
+struct SectionRef {
+    uint64_t offset;
+    uint64_t size;  // bytes
+};
+
+enum class SigAlg : uint32_t { None = 0, Ed25519 = 1 };
+
+struct Header {
+    std::array<char, 8> magic;
+    uint32_t version;
+    uint32_t header_size;
+    uint64_t total_size;
+    uint64_t serial;
+    uint64_t build_time;  // unix seconds
+    uint32_t section_count;
+    uint32_t region_count;
+    uint32_t zone_count;
+    uint32_t max_probe;  // longest probe sequence in the name index, for bounded lookups
+    // SHA-256 over the whole image with `checksum` and the signature block zeroed.
+    std::array<uint8_t, 32> checksum;
+    // Signature block, filled by the control plane's signer (Ed25519 over `checksum`).
+    SigAlg sig_alg;
+    uint32_t reserved0;
+    std::array<uint8_t, 8> key_id;  // first 8 bytes of SHA-256 of the public key
+    std::array<uint8_t, 64> signature;
+    std::array<SectionRef, kSectionCount> sections;
+};
+
+struct IndexSlot {
+    uint32_t tag;            // upper 32 bits of the name hash
+    uint32_t node_plus_one;  // 0 = empty slot
+};
+
+enum NodeFlags : uint8_t {
+    kNodeApex = 1,
+};
+
+struct Node {
+    uint32_t name_off;
+    uint8_t name_len;
+    uint8_t flags;
+    uint16_t zone;
+    uint32_t first_entry;
+    uint32_t entry_count;
+};
+
+enum class EntryKind : uint16_t { Static = 0, Geo = 1 };
+
+// rrset ids are 1-based so that 0 can mean "nothing of this type for this region".
+struct Entry {
+    uint16_t qtype;
+    EntryKind kind;
+    uint32_t ref;  // Static: rrset id; Geo: index of the first of region_count Dispatch slots
+};
+
+struct RRset {
+    uint16_t type;
+    uint16_t max_hosts;  // A/AAAA: answers drawn per query; otherwise unused (0)
+    uint32_t ttl;
+    uint32_t first;  // A: into Addr4/Cum4; AAAA: Addr6/Cum6; otherwise RdataIndex
+    uint32_t count;
+};
+
+struct RdataRef {
+    uint32_t offset;
+    uint16_t length;
+    uint16_t reserved;
+};
+
+struct Region {
+    uint16_t parent;  // 0 = the world; a country's parent is its continent
+    uint8_t name_len;
+    std::array<char, kRegionNameMax> name;  // the zone label that serves it ("de", "europe")
+};
+
+struct Zone {
+    uint32_t apex_node;
+    uint32_t soa_rrset;
+};
+
+struct Geo6Key {
+    uint64_t hi;  // address bits 0..63 as a host integer
+    uint64_t lo;
+};
+
+// FORMAT.md section 3 gives these offsets; a change here is a format change.
+static_assert(std::is_trivially_copyable_v<Header> && sizeof(Header) == 520);
+static_assert(offsetof(Header, checksum) == 56 && offsetof(Header, sections) == 168);
+static_assert(sizeof(IndexSlot) == 8 && sizeof(Node) == 16 && sizeof(Entry) == 8);
+static_assert(sizeof(RRset) == 16 && sizeof(RdataRef) == 8 && sizeof(Region) == 32);
+static_assert(sizeof(Zone) == 8 && sizeof(Geo6Key) == 16);
+
+}  // namespace pooledge::image::format
