@@ -20,17 +20,17 @@
 #include <vector>
 
 #include "http.hpp"
-#include "image_slot.hpp"
 #include "management.hpp"
 #include "metrics.hpp"
 #include "pooledge/base/input_error.hpp"
 #include "pooledge/base/log.hpp"
 #include "pooledge/base/signals.hpp"
 #include "pooledge/base/stopper.hpp"
-#include "pooledge/dataplane/config.hpp"
-#include "ports.hpp"
+#include "pooledge/dataplane/worker/config.hpp"
+#include "pooledge/dataplane/worker/image_slot.hpp"
+#include "pooledge/dataplane/worker/ports.hpp"
+#include "pooledge/dataplane/worker/worker.hpp"
 #include "tcp_dns.hpp"
-#include "worker.hpp"
 
 namespace pd = pooledge::dataplane;
 namespace base = pooledge::base;

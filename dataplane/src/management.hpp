@@ -12,8 +12,8 @@
 #include <thread>
 #include <vector>
 
-#include "image_slot.hpp"
-#include "pooledge/dataplane/config.hpp"
+#include "pooledge/dataplane/worker/config.hpp"
+#include "pooledge/dataplane/worker/image_slot.hpp"
 
 namespace pooledge::dataplane {
 

@@ -81,16 +81,21 @@ std::string render_metrics(const MetricsSources& s) {
     add(drops, {{"reason", "tx_ring_full"}},
         sum(
             ws, [](auto& w) -> auto& { return w.tx_failed; }));
-    add(drops, {{"reason", "kernel_tx_failed"}},
+    // The exception path, one label per direction: the kernel interface would not take a
+    // frame (to_kernel_failed), or the port would not take one the kernel sent.
+    add(drops, {{"reason", "to_kernel_failed"}},
         sum(
-            ws, [](auto& w) -> auto& { return w.kernel_tx_failed; }));
+            ws, [](auto& w) -> auto& { return w.to_kernel_failed; }));
+    add(drops, {{"reason", "from_kernel_failed"}},
+        sum(
+            ws, [](auto& w) -> auto& { return w.from_kernel_failed; }));
     out.push_back(std::move(drops));
 
     auto queries = family("pooledge_dns_queries_total", "DNS queries reaching the engine",
                           MetricType::Counter);
     add(queries, {{"transport", "udp"}},
         sum(
-            ws, [](auto& w) -> auto& { return w.dns_queries; }));
+            ws, [](auto& w) -> auto& { return w.dns.queries; }));
     add(queries, {{"transport", "tcp"}},
         static_cast<double>(s.tcp->queries.load(std::memory_order_relaxed)));
     out.push_back(std::move(queries));
@@ -114,7 +119,7 @@ std::string render_metrics(const MetricsSources& s) {
         for (size_t t = 0; t < kQtypeSlots; ++t) {
             for (size_t r = 0; r < kRcodeSlots; ++r) {
                 const double v = sum(
-                    ws, [&](auto& w) -> auto& { return w.responses[z][t][r]; });
+                    ws, [&](auto& w) -> auto& { return w.dns.responses[z][t][r]; });
                 if (v > 0) {  // the full cross product would be 9 x 9 x 8 mostly-zero series
                     add(responses,
                         {{"rcode", rcode_slot_name(r)},
@@ -130,7 +135,7 @@ std::string render_metrics(const MetricsSources& s) {
                         MetricType::Counter);
     add(trunc, {},
         sum(
-            ws, [](auto& w) -> auto& { return w.truncated; }));
+            ws, [](auto& w) -> auto& { return w.dns.truncated; }));
     out.push_back(std::move(trunc));
 
     auto tcp = family("pooledge_dns_tcp_connections_total", "TCP DNS connections, by outcome",

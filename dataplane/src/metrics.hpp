@@ -8,8 +8,8 @@
 #include <vector>
 
 #include "management.hpp"
-#include "ports.hpp"
-#include "stats.hpp"
+#include "pooledge/dataplane/worker/ports.hpp"
+#include "pooledge/dataplane/worker/stats.hpp"
 
 namespace pooledge::dataplane {
 

@@ -8,9 +8,9 @@
 #include <thread>
 #include <vector>
 
-#include "image_slot.hpp"
 #include "metrics.hpp"
-#include "pooledge/dataplane/config.hpp"
+#include "pooledge/dataplane/worker/config.hpp"
+#include "pooledge/dataplane/worker/image_slot.hpp"
 #include "pooledge/engine/answer.hpp"
 
 namespace pooledge::dataplane {

@@ -1,4 +1,4 @@
-#include "stats.hpp"
+#include "pooledge/dataplane/worker/stats.hpp"
 
 #include "pooledge/dns/protocol.hpp"
 

@@ -1,10 +1,13 @@
-#include "worker.hpp"
+#include "pooledge/dataplane/worker/worker.hpp"
 
 #include <rte_ethdev.h>
 #include <rte_mbuf.h>
 #include <urcu-qsbr.h>
 
 #include <ctime>
+
+#include "pooledge/dataplane/frame/classify.hpp"
+#include "pooledge/dataplane/frame/dns_answer.hpp"
 
 namespace pooledge::dataplane {
 namespace {
@@ -17,22 +20,41 @@ RxChecks rx_checks(const rte_mbuf* m) noexcept {
 }
 
 // Sends what it can and frees (and counts) the rest: a full ring must not leak mbufs.
-void send(uint16_t port, uint16_t queue, rte_mbuf** pkts, uint16_t n, Counter& sent,
+// `sent` may be null where nobody counts what went out.
+void send(uint16_t port, uint16_t queue, rte_mbuf** pkts, uint16_t n, Counter* sent,
           Counter& failed) noexcept {
     if (n == 0) {
         return;
     }
     const uint16_t done = rte_eth_tx_burst(port, queue, pkts, n);
-    bump(sent, done);
+    if (sent != nullptr) {
+        bump(*sent, done);
+    }
     if (done < n) {
         bump(failed, n - done);
         rte_pktmbuf_free_bulk(pkts + done, n - done);
     }
 }
 
-void service_port(const WorkerContext& w, const Port& port, const engine::AnswerContext& actx,
-                  WorkerStats& st) noexcept {
-    const uint16_t q = static_cast<uint16_t>(w.queue);
+// Sets the TX offload request for a reply whose UDP checksum the NIC completes.
+void request_udp_checksum(rte_mbuf* m, const FrameLayout& reply, bool offload) noexcept {
+    if (!offload) {
+        m->ol_flags = 0;
+        return;
+    }
+    m->l2_len = reply.l3_offset;
+    m->l3_len = static_cast<uint16_t>(reply.l4_offset - reply.l3_offset);
+    m->ol_flags =
+        (reply.ip_version == 4 ? RTE_MBUF_F_TX_IPV4 : RTE_MBUF_F_TX_IPV6) | RTE_MBUF_F_TX_UDP_CKSUM;
+}
+
+}  // namespace
+
+Worker::Worker(const WorkerContext& context) noexcept : ctx_(context), rng_(context.seed) {}
+
+unsigned Worker::service_port(const Port& port, const engine::AnswerContext& actx) noexcept {
+    WorkerStats& st = *ctx_.stats;
+    const uint16_t q = static_cast<uint16_t>(ctx_.queue);
     rte_mbuf* rx[kBurst];
     rte_mbuf* answers[kBurst];
     rte_mbuf* to_kernel[kBurst];
@@ -48,7 +70,7 @@ void service_port(const WorkerContext& w, const Port& port, const engine::Answer
         }
         rte_mbuf* m = rx[i];
         if (m->nb_segs != 1) {
-            to_kernel[nk++] = m;  // jumbo or scattered: never a query of ours
+            to_kernel[nk++] = m;  // jumbo or scattered: never a request of ours
             continue;
         }
         auto* data = rte_pktmbuf_mtod(m, uint8_t*);
@@ -63,29 +85,24 @@ void service_port(const WorkerContext& w, const Port& port, const engine::Answer
             dropped[nd++] = m;
             continue;
         }
-        bump(st.dns_queries);
+        // The service's answer step; Service::Dns is the only one so far.
+        bump(st.dns.queries);
         const size_t room = static_cast<size_t>(len) + rte_pktmbuf_tailroom(m);
-        const Answered a = answer_in_place({data, room}, c.layout, actx, !port.tx_udp_checksum);
+        const DnsAnswered a =
+            answer_dns_in_place({data, room}, c.layout, actx, !port.tx_udp_checksum);
         if (a.length == 0) {
             bump(st.drops[static_cast<size_t>(a.reason)]);
             dropped[nd++] = m;
             continue;
         }
-        st.count_response(a.response);
+        st.dns.count_response(a.response);
         m->data_len = a.length;
         m->pkt_len = a.length;
-        if (port.tx_udp_checksum) {
-            m->l2_len = a.layout.l3_offset;
-            m->l3_len = static_cast<uint16_t>(a.layout.l4_offset - a.layout.l3_offset);
-            m->ol_flags = (a.layout.ip_version == 4 ? RTE_MBUF_F_TX_IPV4 : RTE_MBUF_F_TX_IPV6) |
-                          RTE_MBUF_F_TX_UDP_CKSUM;
-        } else {
-            m->ol_flags = 0;
-        }
+        request_udp_checksum(m, a.layout, port.tx_udp_checksum);
         answers[na++] = m;
     }
-    send(port.id, q, answers, na, st.tx_packets, st.tx_failed);
-    send(port.exception_id, q, to_kernel, nk, st.to_kernel, st.kernel_tx_failed);
+    send(port.id, q, answers, na, &st.tx_packets, st.tx_failed);
+    send(port.exception_id, q, to_kernel, nk, &st.to_kernel, st.to_kernel_failed);
     if (nd > 0) {
         rte_pktmbuf_free_bulk(dropped, nd);
     }
@@ -96,29 +113,32 @@ void service_port(const WorkerContext& w, const Port& port, const engine::Answer
         for (uint16_t i = 0; i < k; ++i) {
             rx[i]->ol_flags = 0;
         }
-        Counter sent_unused{0};
-        send(port.id, q, rx, k, sent_unused, st.kernel_tx_failed);
+        send(port.id, q, rx, k, nullptr, st.from_kernel_failed);
     }
+    return n + k;
 }
 
-}  // namespace
+unsigned Worker::poll_once() noexcept {
+    const LoadedImage* img = ctx_.image->get();
+    timespec now{};
+    clock_gettime(CLOCK_REALTIME_COARSE, &now);  // vDSO: no system call
+    const engine::AnswerContext actx{img != nullptr ? &*img->view : nullptr, ctx_.identity, &rng_,
+                                     static_cast<uint32_t>(now.tv_sec)};
+    unsigned frames = 0;
+    for (const Port& p : *ctx_.ports) {
+        frames += service_port(p, actx);
+    }
+    bump(ctx_.stats->loops);
+    return frames;
+}
 
 int worker_main(void* arg) {
-    const auto& w = *static_cast<const WorkerContext*>(arg);
-    WorkerStats& st = *w.stats;
-    base::Rng rng(w.seed);
+    const auto& context = *static_cast<const WorkerContext*>(arg);
+    Worker worker(context);
     rcu_register_thread();
-    while (!w.stop->load(std::memory_order_relaxed)) {
-        const LoadedImage* img = w.image->get();
-        timespec now{};
-        clock_gettime(CLOCK_REALTIME_COARSE, &now);  // vDSO: no system call
-        const engine::AnswerContext actx{img != nullptr ? &*img->view : nullptr, w.identity, &rng,
-                                         static_cast<uint32_t>(now.tv_sec)};
-        for (const Port& p : *w.ports) {
-            service_port(w, p, actx, st);
-        }
-        bump(st.loops);
-        // The image pointer read above is not used past this point.
+    while (!context.stop->load(std::memory_order_relaxed)) {
+        worker.poll_once();
+        // The image pointer read inside poll_once is not used past this point.
         rcu_quiescent_state();
     }
     rcu_unregister_thread();

@@ -1,4 +1,4 @@
-#include "image_slot.hpp"
+#include "pooledge/dataplane/worker/image_slot.hpp"
 
 #include <urcu-qsbr.h>
 

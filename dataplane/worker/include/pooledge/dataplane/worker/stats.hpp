@@ -3,11 +3,12 @@
 // thread sums the blocks when scraped. No lock and no shared write on the fast path.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <cstdint>
 
-#include "pooledge/dataplane/packet.hpp"
+#include "pooledge/dataplane/frame/frame.hpp"
 #include "pooledge/engine/answer.hpp"
 
 namespace pooledge::dataplane {
@@ -29,20 +30,13 @@ inline constexpr size_t kRcodeSlots = 8;
 [[nodiscard]] size_t rcode_slot(dns::Rcode rcode) noexcept;
 [[nodiscard]] const char* rcode_slot_name(size_t slot) noexcept;
 
-struct alignas(64) WorkerStats {
-    Counter rx_packets{0};
-    Counter tx_packets{0};
-    Counter tx_failed{0};  // answers the port would not take (ring full), freed
-    Counter to_kernel{0};
-    Counter from_kernel{0};
-    Counter kernel_tx_failed{0};
-    Counter dns_queries{0};
+// What the DNS answer step did, by zone, query type and rcode.
+struct DnsCounters {
+    Counter queries{0};  // reaching the engine
     Counter truncated{0};
-    std::array<Counter, static_cast<size_t>(DropReason::Count)> drops{};
     // [zone slot + 1 (0 = no zone)][qtype slot][rcode slot]
     std::array<std::array<std::array<Counter, kRcodeSlots>, kQtypeSlots>, kZoneSlots + 1>
         responses{};
-    Counter loops{0};  // main-loop iterations: shows a worker is alive
 
     void count_response(const engine::Response& r) noexcept {
         const size_t zone =
@@ -52,6 +46,21 @@ struct alignas(64) WorkerStats {
             bump(truncated);
         }
     }
+};
+
+struct alignas(64) WorkerStats {
+    // Frames, whatever their service.
+    Counter rx_packets{0};
+    Counter tx_packets{0};
+    Counter tx_failed{0};  // answers the port would not take (ring full), freed
+    Counter to_kernel{0};
+    Counter from_kernel{0};
+    Counter to_kernel_failed{0};    // frames the exception interface would not take, freed
+    Counter from_kernel_failed{0};  // the kernel's frames the port would not take, freed
+    std::array<Counter, static_cast<size_t>(DropReason::Count)> drops{};
+    Counter loops{0};  // main-loop iterations: shows a worker is alive
+    // Per service.
+    DnsCounters dns;
 };
 
 }  // namespace pooledge::dataplane

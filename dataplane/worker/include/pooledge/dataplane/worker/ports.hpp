@@ -8,8 +8,8 @@
 #include <string>
 #include <vector>
 
-#include "pooledge/dataplane/config.hpp"
-#include "pooledge/dataplane/packet.hpp"
+#include "pooledge/dataplane/frame/frame.hpp"
+#include "pooledge/dataplane/worker/config.hpp"
 
 struct rte_mempool;
 
@@ -19,13 +19,17 @@ struct Port {
     std::string device;
     uint16_t id = 0;
     std::array<uint8_t, 6> mac{};
-    bool rx_checksum = false;  // the NIC validates IP/L4 checksums on receive
-    bool tx_udp_checksum = false;
-    bool tx_ip_checksum = false;
-    ServiceAddresses services;  // this port's MAC and the node's addresses, for classify()
+    bool tx_udp_checksum = false;  // the NIC completes the UDP checksum of replies
+    ServiceAddresses services;     // this port's MAC and the node's addresses, for classify()
     std::string exception_name;
     uint16_t exception_id = 0;
 };
+
+// Configures `id` with `queues` queue pairs (RSS where there are several) and starts it.
+// With `offloads`, RX checksum validation and TX UDP checksums are enabled where the port
+// offers them; returns whether the port completes UDP checksums. Throws std::runtime_error.
+bool start_port(uint16_t id, const std::string& name, unsigned queues, rte_mempool* pool,
+                bool offloads);
 
 // Configures and starts every port and its exception port with `queues` queue pairs.
 // Throws std::runtime_error with the device name and DPDK's reason.

@@ -1,4 +1,4 @@
-#include "ports.hpp"
+#include "pooledge/dataplane/worker/ports.hpp"
 
 #include <arpa/inet.h>
 #include <net/if.h>
@@ -32,9 +32,10 @@ std::string mac_text(const std::array<uint8_t, 6>& m) {
     return buf;
 }
 
-// Configures `id` with `queues` queue pairs; returns what offloads it took.
-void setup_port(uint16_t id, const std::string& name, unsigned queues, rte_mempool* pool,
-                Port* offloads) {
+}  // namespace
+
+bool start_port(uint16_t id, const std::string& name, unsigned queues, rte_mempool* pool,
+                bool offloads) {
     rte_eth_dev_info info{};
     if (const int rc = rte_eth_dev_info_get(id, &info); rc != 0) {
         fail(name, "cannot read device info", rc);
@@ -59,24 +60,21 @@ void setup_port(uint16_t id, const std::string& name, unsigned queues, rte_mempo
                             "arrive on queue 0 only");
         }
     }
-    if (offloads != nullptr) {
-        const uint64_t tx = info.tx_offload_capa;
-        const uint64_t rx = info.rx_offload_capa;
-        offloads->tx_udp_checksum = (tx & RTE_ETH_TX_OFFLOAD_UDP_CKSUM) != 0;
-        offloads->tx_ip_checksum = (tx & RTE_ETH_TX_OFFLOAD_IPV4_CKSUM) != 0;
-        offloads->rx_checksum = (rx & RTE_ETH_RX_OFFLOAD_CHECKSUM) == RTE_ETH_RX_OFFLOAD_CHECKSUM;
-        if (offloads->tx_udp_checksum) {
+    bool tx_udp_checksum = false;
+    if (offloads) {
+        // The IPv4 header checksum is computed in software (20 bytes, already in cache), so
+        // only the UDP checksum is offloaded on TX. RX validation shows in the mbuf flags.
+        tx_udp_checksum = (info.tx_offload_capa & RTE_ETH_TX_OFFLOAD_UDP_CKSUM) != 0;
+        const bool rx_checksum =
+            (info.rx_offload_capa & RTE_ETH_RX_OFFLOAD_CHECKSUM) == RTE_ETH_RX_OFFLOAD_CHECKSUM;
+        if (tx_udp_checksum) {
             conf.txmode.offloads |= RTE_ETH_TX_OFFLOAD_UDP_CKSUM;
         }
-        if (offloads->tx_ip_checksum) {
-            conf.txmode.offloads |= RTE_ETH_TX_OFFLOAD_IPV4_CKSUM;
-        }
-        if (offloads->rx_checksum) {
+        if (rx_checksum) {
             conf.rxmode.offloads |= RTE_ETH_RX_OFFLOAD_CHECKSUM;
         }
-        base::log::info(name + ": checksum offload: rx " +
-                        (offloads->rx_checksum ? "yes" : "no (software)") + ", tx udp " +
-                        (offloads->tx_udp_checksum ? "yes" : "no (software)"));
+        base::log::info(name + ": checksum offload: rx " + (rx_checksum ? "yes" : "no (software)") +
+                        ", tx udp " + (tx_udp_checksum ? "yes" : "no (software)"));
     }
     if (const int rc = rte_eth_dev_configure(id, static_cast<uint16_t>(queues),
                                              static_cast<uint16_t>(queues), &conf);
@@ -107,9 +105,8 @@ void setup_port(uint16_t id, const std::string& name, unsigned queues, rte_mempo
     if (const int rc = rte_eth_dev_start(id); rc != 0) {
         fail(name, "start", rc);
     }
+    return tx_udp_checksum;
 }
-
-}  // namespace
 
 std::vector<Port> start_ports(const DataplaneConfig& config, unsigned queues, rte_mempool* pool) {
     std::vector<Port> ports;
@@ -130,7 +127,7 @@ std::vector<Port> start_ports(const DataplaneConfig& config, unsigned queues, rt
         }
         std::memcpy(p.mac.data(), mac.addr_bytes, 6);
         p.services = ServiceAddresses{p.mac, config.service_v4, config.service_v6};
-        setup_port(p.id, pc.device, queues, pool, &p);
+        p.tx_udp_checksum = start_port(p.id, pc.device, queues, pool, true);
 
         // The exception port: a TAP interface with the service port's MAC, so the kernel's
         // ARP and ND answers name the right address.
@@ -142,7 +139,7 @@ std::vector<Port> start_ports(const DataplaneConfig& config, unsigned queues, rt
         if (const int rc = rte_eth_dev_get_port_by_name(vdev.c_str(), &p.exception_id); rc != 0) {
             fail(vdev, "exception port not found", rc);
         }
-        setup_port(p.exception_id, vdev, queues, pool, nullptr);
+        (void)start_port(p.exception_id, vdev, queues, pool, false);
         configure_kernel_interface(pc.exception, config);
         base::log::info(pc.device + ": port " + std::to_string(p.id) + ", MAC " + mac_text(p.mac) +
                         ", " + std::to_string(queues) + " queue pairs; exception interface " +

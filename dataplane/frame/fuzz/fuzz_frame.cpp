@@ -1,11 +1,12 @@
 // libFuzzer target: whole Ethernet frames through classify() and, for the fast path,
-// answer_in_place() over a real image, as a worker handles them. The first byte picks the
+// answer_dns_in_place() over a real image, as a worker handles them. The first byte picks the
 // room the reply may grow into (an mbuf's tailroom varies).
 #include <cstdint>
 #include <cstring>
 #include <vector>
 
-#include "pooledge/dataplane/packet.hpp"
+#include "pooledge/dataplane/frame/classify.hpp"
+#include "pooledge/dataplane/frame/dns_answer.hpp"
 #include "pooledge/image/model.hpp"
 #include "pooledge/image/reader.hpp"
 
@@ -54,7 +55,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     const auto c = dataplane::classify({buf.data(), size - 1}, f.svc);
     if (c.verdict == dataplane::Verdict::FastPath) {
         const engine::AnswerContext ctx{&*f.view, &f.identity, &f.rng, 1};
-        const auto a = dataplane::answer_in_place(buf, c.layout, ctx);
+        const auto a = dataplane::answer_dns_in_place(buf, c.layout, ctx);
         if (a.length > buf.size()) {
             __builtin_trap();
         }

@@ -1,4 +1,4 @@
-#include "pooledge/dataplane/config.hpp"
+#include "pooledge/dataplane/worker/config.hpp"
 
 #include <cstdlib>
 #include <cstring>

@@ -1,0 +1,26 @@
+// The DNS answer step of the fast path: the engine's response written in place between the
+// reply path's two halves.
+#pragma once
+
+#include <cstdint>
+#include <span>
+
+#include "pooledge/dataplane/frame/frame.hpp"
+#include "pooledge/engine/answer.hpp"
+
+namespace pooledge::dataplane {
+
+struct DnsAnswered {
+    uint16_t length = 0;  // of the reply frame; 0 = drop (reason says why)
+    DropReason reason = DropReason::None;
+    engine::Response response;
+    FrameLayout layout;  // of the reply (IPv4 options stripped): for TX offload lengths
+};
+
+// Rewrites `buffer` (holding a FastPath DNS frame, `layout` from classify) into the reply;
+// see reply.hpp for the buffer's room and `compute_l4_checksum`.
+[[nodiscard]] DnsAnswered answer_dns_in_place(std::span<uint8_t> buffer, const FrameLayout& layout,
+                                              const engine::AnswerContext& ctx,
+                                              bool compute_l4_checksum = true) noexcept;
+
+}  // namespace pooledge::dataplane

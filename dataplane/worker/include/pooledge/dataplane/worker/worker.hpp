@@ -1,0 +1,58 @@
+// A worker lcore: run to completion over its queue pair of every port.
+//
+//   rx_burst(port) -> classify -> fast path: the service's answer step in place -> tx_burst(port)
+//                              -> exception: tx_burst(kernel interface)
+//                              -> drop: free, count
+//   rx_burst(kernel interface) -> tx_burst(port)        (what the kernel sends out)
+//   rcu_quiescent_state()
+//
+// No allocation, lock, system call or exception per packet: the clock is read once per
+// loop, counters are per lcore, the image is read through RCU. Worker::poll_once() is one
+// pass of that loop without the quiescent state, so the process (worker_main), the tests and
+// the loop benchmark drive the same code.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <vector>
+
+#include "pooledge/base/rng.hpp"
+#include "pooledge/dataplane/worker/image_slot.hpp"
+#include "pooledge/dataplane/worker/ports.hpp"
+#include "pooledge/dataplane/worker/stats.hpp"
+#include "pooledge/engine/answer.hpp"
+
+namespace pooledge::dataplane {
+
+struct WorkerContext {
+    unsigned queue = 0;  // the queue pair of every port this worker owns
+    const std::vector<Port>* ports = nullptr;
+    const ImageSlot* image = nullptr;
+    const engine::Identity* identity = nullptr;
+    WorkerStats* stats = nullptr;
+    const std::atomic<bool>* stop = nullptr;  // worker_main returns once it is set
+    uint64_t seed = 0;                        // of the answer draw's PRNG
+};
+
+class Worker {
+  public:
+    explicit Worker(const WorkerContext& context) noexcept;
+
+    // One pass over every port: a burst received, classified, answered or forwarded, sent;
+    // then the kernel's frames out. Returns the frames received (ports and kernel).
+    // The caller is a registered RCU (QSBR) reader and announces a quiescent state between
+    // calls: the image pointer taken here is not used after the call returns.
+    unsigned poll_once() noexcept;
+
+  private:
+    unsigned service_port(const Port& port, const engine::AnswerContext& actx) noexcept;
+
+    WorkerContext ctx_;
+    base::Rng rng_;
+};
+
+// The lcore entry point (rte_eal_remote_launch); `arg` is a WorkerContext. Registers with
+// RCU, loops poll_once() and rcu_quiescent_state() until *stop, unregisters.
+int worker_main(void* arg);
+
+}  // namespace pooledge::dataplane

@@ -1,0 +1,262 @@
+// The real worker loop (Worker::poll_once) through DPDK: EAL without hugepages, the service
+// port and its exception port as net_ring ports whose rings the test fills and drains. What
+// comes out of the rings is what a NIC and the kernel interface would have been given.
+#include "pooledge/dataplane/worker/worker.hpp"
+
+#include <gtest/gtest.h>
+#include <rte_eal.h>
+#include <rte_errno.h>
+#include <rte_eth_ring.h>
+#include <rte_ethdev.h>
+#include <rte_mbuf.h>
+#include <rte_ring.h>
+#include <unistd.h>
+#include <urcu-qsbr.h>
+
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "frame_builder.hpp"
+#include "pooledge/dns/message.hpp"
+#include "test_util.hpp"
+
+namespace pooledge::dataplane {
+namespace {
+
+using namespace test_frames;
+
+rte_mempool* g_pool = nullptr;
+
+// A ring port: the test enqueues on `rx` what the port receives, and dequeues from `tx` what
+// it sent.
+struct RingPort {
+    rte_ring* rx = nullptr;
+    rte_ring* tx = nullptr;
+    uint16_t id = 0;
+};
+
+RingPort make_ring_port(const std::string& name) {
+    RingPort p;
+    p.rx =
+        rte_ring_create((name + "_rx").c_str(), 256, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
+    p.tx =
+        rte_ring_create((name + "_tx").c_str(), 256, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
+    EXPECT_NE(p.rx, nullptr) << rte_strerror(rte_errno);
+    EXPECT_NE(p.tx, nullptr) << rte_strerror(rte_errno);
+    const int id = rte_eth_from_rings(name.c_str(), &p.rx, 1, &p.tx, 1, SOCKET_ID_ANY);
+    EXPECT_GE(id, 0) << rte_strerror(rte_errno);
+    p.id = static_cast<uint16_t>(id);
+    return p;
+}
+
+rte_mbuf* mbuf_of(const std::vector<uint8_t>& frame) {
+    rte_mbuf* m = rte_pktmbuf_alloc(g_pool);
+    EXPECT_NE(m, nullptr);
+    auto* data =
+        reinterpret_cast<uint8_t*>(rte_pktmbuf_append(m, static_cast<uint16_t>(frame.size())));
+    std::memcpy(data, frame.data(), frame.size());
+    return m;
+}
+
+std::vector<std::vector<uint8_t>> drain(rte_ring* ring) {
+    std::vector<std::vector<uint8_t>> out;
+    void* obj = nullptr;
+    while (rte_ring_dequeue(ring, &obj) == 0) {
+        auto* m = static_cast<rte_mbuf*>(obj);
+        const auto* d = rte_pktmbuf_mtod(m, const uint8_t*);
+        out.emplace_back(d, d + rte_pktmbuf_data_len(m));
+        rte_pktmbuf_free(m);
+    }
+    return out;
+}
+
+class WorkerTest : public ::testing::Test {
+  protected:
+    static void SetUpTestSuite() {
+        static int n = 0;
+        const std::string tag = std::to_string(n++);
+        svc_ = make_ring_port("svc" + tag);
+        kernel_ = make_ring_port("exc" + tag);
+        Port p;
+        p.device = "svc" + tag;
+        p.id = svc_.id;
+        p.mac = kOurMac;
+        p.services = ServiceAddresses{kOurMac, kSvc4, kSvc6};
+        p.exception_name = "exc" + tag;
+        p.exception_id = kernel_.id;
+        p.tx_udp_checksum = start_port(p.id, p.device, 1, g_pool, true);
+        (void)start_port(p.exception_id, p.exception_name, 1, g_pool, false);
+        ports_ = new std::vector<Port>{p};
+    }
+    static void TearDownTestSuite() {
+        stop_ports(*ports_);
+        delete ports_;
+    }
+
+    void SetUp() override {
+        auto holder = testkit::load_small();
+        auto loaded = std::make_unique<LoadedImage>();
+        loaded->bytes = std::move(holder.bytes);
+        loaded->view = image::ImageView::load(loaded->bytes);
+        ASSERT_TRUE(loaded->view);
+        slot_.publish(std::move(loaded));
+        identity_.nsid = "worker-test";
+        ctx_ = WorkerContext{0, ports_, &slot_, &identity_, &stats_, &stop_, 1};
+        rcu_register_thread();
+        free_before_ = rte_mempool_avail_count(g_pool);
+    }
+    void TearDown() override {
+        rcu_unregister_thread();
+        // Every mbuf that went in came back out or was freed: nothing leaked.
+        EXPECT_EQ(rte_mempool_avail_count(g_pool), free_before_);
+    }
+
+    unsigned poll(Worker& w) {
+        const unsigned n = w.poll_once();
+        rcu_quiescent_state();
+        return n;
+    }
+
+    static RingPort svc_, kernel_;
+    static std::vector<Port>* ports_;
+    ImageSlot slot_;
+    engine::Identity identity_;
+    WorkerStats stats_;
+    std::atomic<bool> stop_{false};
+    WorkerContext ctx_;
+    unsigned free_before_ = 0;
+};
+RingPort WorkerTest::svc_;
+RingPort WorkerTest::kernel_;
+std::vector<Port>* WorkerTest::ports_ = nullptr;
+
+TEST_F(WorkerTest, AnswersADnsQueryOutOfTheSamePort) {
+    Worker w(ctx_);
+    const auto q = *dns::build_query("0.pool.ntp.org");
+    ASSERT_EQ(rte_ring_enqueue(svc_.rx, mbuf_of(frame(q))), 0);
+    EXPECT_EQ(poll(w), 1u);
+    const auto sent = drain(svc_.tx);
+    ASSERT_EQ(sent.size(), 1u);
+    EXPECT_TRUE(drain(kernel_.tx).empty());
+    const auto& r = sent[0];
+    EXPECT_TRUE(std::equal(kPeerMac.begin(), kPeerMac.end(), r.begin()));  // back to the sender
+    const auto m = dns::decode(std::span<const uint8_t>(r).subspan(42));
+    ASSERT_TRUE(m.ok);
+    EXPECT_EQ(m.rcode, 0);
+    EXPECT_FALSE(m.answer.empty());
+    EXPECT_EQ(stats_.rx_packets.load(), 1u);
+    EXPECT_EQ(stats_.tx_packets.load(), 1u);
+    EXPECT_EQ(stats_.dns.queries.load(), 1u);
+    EXPECT_EQ(stats_.loops.load(), 1u);
+}
+
+TEST_F(WorkerTest, TakesABurstAtATime) {
+    Worker w(ctx_);
+    const auto q = *dns::build_query("pool.ntp.org");
+    for (int i = 0; i < 40; ++i) {
+        ASSERT_EQ(rte_ring_enqueue(svc_.rx, mbuf_of(frame(q))), 0);
+    }
+    EXPECT_EQ(poll(w), 32u);
+    EXPECT_EQ(poll(w), 8u);
+    EXPECT_EQ(poll(w), 0u);
+    EXPECT_EQ(drain(svc_.tx).size(), 40u);
+    EXPECT_EQ(stats_.tx_packets.load(), 40u);
+}
+
+TEST_F(WorkerTest, HandsOtherTrafficToTheKernelAndBack) {
+    Worker w(ctx_);
+    FrameOptions tcp;
+    tcp.proto = 6;
+    ASSERT_EQ(rte_ring_enqueue(svc_.rx, mbuf_of(frame({1, 2, 3, 4}, tcp))), 0);
+    FrameOptions ntp;
+    ntp.dport = 123;  // not a fast-path service yet: the kernel's
+    ASSERT_EQ(rte_ring_enqueue(svc_.rx, mbuf_of(frame({1, 2, 3, 4}, ntp))), 0);
+    // And one frame the kernel sends (an ARP reply, say): it leaves through the port.
+    std::vector<uint8_t> arp(60, 0);
+    std::copy(kPeerMac.begin(), kPeerMac.end(), arp.begin());
+    std::copy(kOurMac.begin(), kOurMac.end(), arp.begin() + 6);
+    arp[12] = 0x08;
+    arp[13] = 0x06;
+    ASSERT_EQ(rte_ring_enqueue(kernel_.rx, mbuf_of(arp)), 0);
+
+    EXPECT_EQ(poll(w), 3u);
+    EXPECT_EQ(drain(kernel_.tx).size(), 2u);
+    const auto out = drain(svc_.tx);
+    ASSERT_EQ(out.size(), 1u);
+    EXPECT_EQ(out[0], arp);
+    EXPECT_EQ(stats_.to_kernel.load(), 2u);
+    EXPECT_EQ(stats_.from_kernel.load(), 1u);
+    EXPECT_EQ(stats_.dns.queries.load(), 0u);
+}
+
+TEST_F(WorkerTest, DropsAndCountsBadFrames) {
+    Worker w(ctx_);
+    const auto q = *dns::build_query("0.pool.ntp.org");
+    auto bad = frame(q);
+    bad[14 + 10] ^= 0xFF;  // IPv4 header checksum
+    ASSERT_EQ(rte_ring_enqueue(svc_.rx, mbuf_of(bad)), 0);
+    FrameOptions other_host;
+    other_host.dst_mac = {0x02, 0, 0, 0, 0, 0x99};
+    ASSERT_EQ(rte_ring_enqueue(svc_.rx, mbuf_of(frame(q, other_host))), 0);
+    EXPECT_EQ(poll(w), 2u);
+    EXPECT_TRUE(drain(svc_.tx).empty());
+    EXPECT_TRUE(drain(kernel_.tx).empty());
+    EXPECT_EQ(stats_.drops[static_cast<size_t>(DropReason::BadIpChecksum)].load(), 1u);
+    EXPECT_EQ(stats_.drops[static_cast<size_t>(DropReason::NotForUs)].load(), 1u);
+}
+
+TEST_F(WorkerTest, ServesTheImagePublishedLast) {
+    Worker w(ctx_);
+    const auto q = *dns::build_query("us.pool.ntp.org");
+    auto ask = [&] {
+        EXPECT_EQ(rte_ring_enqueue(svc_.rx, mbuf_of(frame(q))), 0);
+        poll(w);
+        const auto out = drain(svc_.tx);
+        EXPECT_EQ(out.size(), 1u);
+        const auto m = dns::decode(std::span<const uint8_t>(out.at(0)).subspan(42));
+        EXPECT_TRUE(m.ok);
+        EXPECT_EQ(m.answer.size(), 1u);
+        return m.answer.empty() ? std::string() : m.answer[0].text;
+    };
+    EXPECT_EQ(ask(), "203.0.113.1");
+
+    // A new image swapped in between two polls is what the next poll answers from.
+    auto model = testkit::small_model();
+    model.zones[0].labels["us"].a = {{*base::IpAddress::parse("203.0.113.99"), 1}};
+    auto next = std::make_unique<LoadedImage>();
+    next->bytes = image::compile_image(model, 2026112102, 1763740801);
+    next->view = image::ImageView::load(next->bytes);
+    ASSERT_TRUE(next->view);
+    slot_.publish(std::move(next));  // synchronize_rcu: this thread is between polls
+    EXPECT_EQ(ask(), "203.0.113.99");
+}
+
+}  // namespace
+}  // namespace pooledge::dataplane
+
+int main(int argc, char** argv) {
+    ::testing::InitGoogleTest(&argc, argv);
+    // One EAL per process: no hugepages, no PCI, no shared runtime files, one lcore.
+    const std::string prefix = "--file-prefix=pooledge-worker-test-" + std::to_string(::getpid());
+    std::vector<std::string> args = {
+        "worker_tests", "--no-huge", "-m", "256",  "--no-pci",
+        "--no-shconf",  "-l",        "0",  prefix, "--log-level=lib.*:warning"};
+    std::vector<char*> argv_eal;
+    for (auto& a : args) {
+        argv_eal.push_back(a.data());
+    }
+    if (rte_eal_init(static_cast<int>(argv_eal.size()), argv_eal.data()) < 0) {
+        std::fprintf(stderr, "EAL: %s\n", rte_strerror(rte_errno));
+        return 1;
+    }
+    pooledge::dataplane::g_pool = rte_pktmbuf_pool_create("worker_test", 1023, 0, 0,
+                                                          RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
+    if (pooledge::dataplane::g_pool == nullptr) {
+        std::fprintf(stderr, "mbuf pool: %s\n", rte_strerror(rte_errno));
+        return 1;
+    }
+    const int rc = RUN_ALL_TESTS();
+    rte_eal_cleanup();
+    return rc;
+}
