@@ -12,6 +12,7 @@
 #include "pooledge/control/geoip.hpp"
 
 using namespace pooledge::control;
+namespace base = pooledge::base;
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (size < 1) {

@@ -10,10 +10,7 @@
 #include "pooledge/image/push.hpp"
 #include "pooledge/image/receiver.hpp"
 
-using namespace pooledge::base;
-using namespace pooledge::dns;
 using namespace pooledge::image;
-using namespace pooledge::engine;
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     // The whole input must fit in the socket buffer: the writer does not run concurrently.

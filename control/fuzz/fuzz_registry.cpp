@@ -12,6 +12,7 @@
 #include "pooledge/control/pool_data.hpp"
 
 using namespace pooledge::control;
+namespace base = pooledge::base;
 
 namespace {
 

@@ -1,5 +1,7 @@
 #include "pooledge/control/guard.hpp"
 
+#include <cmath>
+
 #include <nlohmann/json.hpp>
 #include <set>
 
@@ -52,10 +54,9 @@ std::optional<GuardRefusal> check_guard_rails(const ServerSummary& last, const S
             return GuardRefusal{"drop_share",
                                 "update drops " + std::to_string(last.total - next.total) + " of " +
                                     std::to_string(last.total) + " servers (" +
-                                    std::to_string(static_cast<int>(drop * 100 + 0.5)) +
+                                    std::to_string(std::lround(drop * 100)) +
                                     "%), more than the allowed " +
-                                    std::to_string(static_cast<int>(max_drop_share * 100 + 0.5)) +
-                                    "%"};
+                                    std::to_string(std::lround(max_drop_share * 100)) + "%"};
         }
     }
     for (const auto& [zone, count] : last.per_zone) {

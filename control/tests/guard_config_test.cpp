@@ -63,7 +63,7 @@ class ConfigTest : public ::testing::Test {
     void TearDown() override { std::filesystem::remove_all(dir_); }
 
     std::string write(const std::string& yaml) {
-        const auto path = (dir_ / "control.yaml").string();
+        auto path = (dir_ / "control.yaml").string();
         std::ofstream(path, std::ios::trunc) << yaml;
         return path;
     }

@@ -237,11 +237,12 @@ int compile(const Args& a) {
         pc::GeoIpOptions go;
         go.path = a.get("--geoip");
         const pc::GeoTable geo = pc::read_geoip(go);
-        std::fprintf(
-            stderr, "geoip: %zu prefixes (%llu by country, %llu by continent, %llu unmapped)\n",
-            geo.prefixes.size(), static_cast<unsigned long long>(geo.stats.mapped_country),
-            static_cast<unsigned long long>(geo.stats.mapped_continent),
-            static_cast<unsigned long long>(geo.stats.unknown_country + geo.stats.no_location));
+        std::fprintf(stderr,
+                     "geoip: %zu prefixes (%llu by country, %llu by continent, %llu unmapped)\n",
+                     geo.prefixes.size(), static_cast<unsigned long long>(geo.stats.mapped_country),
+                     static_cast<unsigned long long>(geo.stats.mapped_continent),
+                     static_cast<unsigned long long>(geo.stats.unknown_country) +
+                         static_cast<unsigned long long>(geo.stats.no_location));
         for (const std::string& o : a.all("--override")) {
             const auto eq = o.find('=');
             if (eq == std::string::npos) {
@@ -307,6 +308,8 @@ int run(const Args& a) {
             std::thread& t;
             ~JoinSignals() {
                 if (t.joinable()) {
+                    // Wakes the sigwait() of the signal thread, which then returns.
+                    // NOLINTNEXTLINE(bugprone-bad-signal-to-kill-thread)
                     pthread_kill(t.native_handle(), SIGTERM);
                     t.join();
                 }

@@ -9,9 +9,6 @@
 
 namespace pooledge::dataplane {
 
-using base::InputError;
-using base::YamlReader;
-
 DataplaneConfig load_config(const std::string& path) {
     const base::YamlReader r(path);
     const YAML::Node root = r.load();

@@ -12,8 +12,6 @@
 namespace pooledge::base {
 namespace {
 
-using base::Fd;
-
 // "path: what" as the reason.
 void set(std::string* why, const std::string& path, const std::string& what) {
     base::set_why(why, path + ": " + what);

@@ -64,7 +64,7 @@ std::string YamlReader::path(const YAML::Node& n, const std::string& key) const 
 }
 
 std::string YamlReader::existing_file(const YAML::Node& n, const std::string& key) const {
-    const std::string p = path(n, key);
+    std::string p = path(n, key);
     std::error_code ec;
     if (!fs::is_regular_file(p, ec)) {
         fail(n, key, "'" + p + "' is not a readable file");

@@ -8,7 +8,6 @@ namespace pooledge::dns {
 namespace {
 
 using testkit::make_query;
-using testkit::QueryOptions;
 
 TEST(Query, ParsesQuestionFoldedAndHashed) {
     Query q;

@@ -56,7 +56,6 @@ namespace pooledge::engine {
 namespace {
 
 using testkit::make_query;
-using testkit::QueryOptions;
 
 const std::set<std::string> kGlobal0 = {"192.0.2.10", "192.0.2.11", "192.0.2.12", "192.0.2.13",
                                         "192.0.2.14"};
@@ -75,7 +74,7 @@ class AnswerTest : public ::testing::Test {
         ctx_.now = 1763740800;
     }
 
-    dns::Message ask(const std::string& name, dns::QueryOptions o = {},
+    dns::Message ask(const std::string& name, const dns::QueryOptions& o = {},
                      const char* from = "127.0.0.1", Transport t = Transport::Udp) {
         const auto q = make_query(name, o);
         return ask_raw(q, from, t);

@@ -20,8 +20,6 @@
 namespace pooledge::image::push {
 namespace {
 
-using base::Fd;
-
 void put_be(uint8_t* p, uint64_t v, int bytes) {
     for (int i = bytes - 1; i >= 0; --i) {
         p[i] = static_cast<uint8_t>(v);

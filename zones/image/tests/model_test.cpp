@@ -28,9 +28,9 @@ class Resolved {
         }
         uint16_t r = 0;
         const auto regions = holder_.view.regions();
-        for (uint16_t i = 0; i < regions.size(); ++i) {
+        for (size_t i = 0; i < regions.size(); ++i) {
             if (std::string(regions[i].name.data(), regions[i].name_len) == region) {
-                r = i;
+                r = static_cast<uint16_t>(i);
             }
         }
         for (const auto& e : holder_.view.entries(*node)) {
