@@ -13,6 +13,7 @@ using namespace pooledge::base;
 using namespace pooledge::dns;
 using namespace pooledge::image;
 using namespace pooledge::engine;
+namespace fuzz = pooledge::fuzz;
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     // 8-byte aligned copy, as a mapped file would be.

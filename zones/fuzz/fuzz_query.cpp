@@ -11,6 +11,7 @@ using namespace pooledge::base;
 using namespace pooledge::dns;
 using namespace pooledge::image;
 using namespace pooledge::engine;
+namespace fuzz = pooledge::fuzz;
 
 namespace {
 

@@ -11,6 +11,7 @@ using namespace pooledge::base;
 using namespace pooledge::dns;
 using namespace pooledge::image;
 using namespace pooledge::engine;
+namespace fuzz = pooledge::fuzz;
 namespace fs = std::filesystem;
 
 namespace {
@@ -31,7 +32,7 @@ int main(int argc, char** argv) {
     const fs::path dir = argv[1];
     fs::create_directories(dir / "query");
     fs::create_directories(dir / "image");
-    using test::make_query;
+    using pooledge::testkit::make_query;
     const std::vector<std::vector<uint8_t>> queries = {
         make_query("0.pool.ntp.org"),
         make_query("2.pool.ntp.org", {.qtype = rrtype::AAAA}),
