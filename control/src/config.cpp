@@ -101,7 +101,7 @@ ControlConfig load_config(const std::string& path) {
             r.fail(o, "geoip.overrides", "expected a mapping of prefix: region");
         }
         for (const auto& kv : o) {
-            const std::string prefix = kv.first.as<std::string>();
+            const std::string prefix = r.str(kv.first, "geoip.overrides key");
             try {
                 c.overrides.push_back(
                     parse_override(prefix, r.str(kv.second, "geoip.overrides." + prefix)));

@@ -132,6 +132,11 @@ TEST_F(ConfigTest, ErrorsNameTheLineAndKey) {
     expect_error(y.replace(y.find("interval: 5m"), 12, "intervall: 5m"),
                  ":3: registry.intervall: unknown key");
     y = kGood;
+    // A key that is not a plain word (a flow sequence here) is an error, not an exception
+    // from yaml-cpp (found by fuzz_files).
+    expect_error(y + "? [a, b]\n: 1\n", "(top level) key: expected a string");
+    expect_error(y.replace(y.find("10.1.0.0/16: de"), 15, "? [1, 2]\n    : de"),
+                 "geoip.overrides key: expected a string");
     expect_error(y + "extra: 1\n", "extra: unknown key");
     y = kGood;
     expect_error(y.replace(y.find("pool_data"), 9, "geodns_json: pool.json\n  pool_data"),

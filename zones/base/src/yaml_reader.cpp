@@ -37,7 +37,9 @@ void YamlReader::only(const YAML::Node& map, const std::string& prefix,
         fail(map, prefix.empty() ? "(top level)" : prefix, "expected a mapping");
     }
     for (const auto& kv : map) {
-        const std::string key = kv.first.as<std::string>();
+        // A key may be any node in YAML (`? [a, b]: 1`); ours are plain words.
+        const std::string key =
+            str(kv.first, (prefix.empty() ? std::string("(top level)") : prefix) + " key");
         bool ok = false;
         for (const char* k : known) {
             ok = ok || key == k;
