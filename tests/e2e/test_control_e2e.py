@@ -22,7 +22,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -30,26 +29,9 @@ import threading
 import time
 import urllib.request
 
+from e2e_common import addresses, check, free_port, metric, report, run, status
+
 TOKEN = "e2e-secret-token"
-checks = {"passed": 0, "failed": 0}
-
-
-def check(ok, what):
-    if ok:
-        checks["passed"] += 1
-        print(f"ok    {what}", flush=True)
-    else:
-        checks["failed"] += 1
-        print(f"FAIL  {what}", flush=True)
-    return ok
-
-
-def free_port():
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 class Registry(http.server.ThreadingHTTPServer):
     """Serves files from a directory like the pool's registry would."""
 
@@ -203,31 +185,16 @@ def answers(a, image, client, name, qtype="A", ecs=None):
     argv = [a.ctl, "answer", "--image", image, "--client", client]
     if ecs:
         argv += ["--ecs", ecs]
-    out = subprocess.run(argv + [name, qtype], capture_output=True, text=True,
-                         timeout=30)
+    out = run(*argv, name, qtype, timeout=30)
     if out.returncode != 0:
         print(out.stdout, out.stderr)
-    got = set()
-    rcode = re.search(r"status: (\w+)", out.stdout)
-    for line in out.stdout.splitlines():
-        parts = line.split("\t")
-        if len(parts) == 5 and parts[3] in ("A", "AAAA"):
-            got.add(parts[4])
-    return (rcode.group(1) if rcode else None), got
+    return status(out.stdout), addresses(out.stdout)
 
 
 def scrape(port):
     with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics",
                                 timeout=5) as r:
         return r.read().decode()
-
-
-def metric(text, name, labels=""):
-    for line in text.splitlines():
-        if line.startswith(name + ("{" + labels if labels else "")):
-            if labels or line.startswith(name + " ") or line.startswith(name + "{"):
-                return float(line.rsplit(" ", 1)[1])
-    return None
 
 
 def main():
@@ -356,7 +323,7 @@ def main():
 
         # 5. A change arrives: one server removed.
         marks = [len(rx.lines) for rx in procs[:2]]
-        removed = pool["servers"].pop(0)
+        pool["servers"].pop(0)
         pool["generated"] = int(time.time())
         with open(os.path.join(www, "pool.json"), "w") as f:
             json.dump(pool, f)
@@ -369,7 +336,6 @@ def main():
 
         # 6. Broken data: the last good image stays.
         marks = [len(rx.lines) for rx in procs[:2]]
-        text_before = scrape(metrics_port)
         with open(os.path.join(www, "pool.json"), "w") as f:
             f.write(json.dumps(pool)[:5000])  # truncated
         check(ctl.wait_line(r"truncated JSON", 15, after=0) is not None,
@@ -439,8 +405,7 @@ def main():
             registry.shutdown()
         shutil.rmtree(work, ignore_errors=True)
 
-    print(f"{checks['passed']} passed, {checks['failed']} failed")
-    return 0 if checks["failed"] == 0 else 1
+    return report()
 
 
 if __name__ == "__main__":

@@ -20,7 +20,6 @@ its exception TAP interface and the kernel behind it are the test's own.
 import argparse
 import json
 import os
-import re
 import shutil
 import signal
 import subprocess
@@ -28,6 +27,7 @@ import sys
 import tempfile
 import time
 
+from e2e_common import check, failed, metric, report, run, wait_for
 from scapy.all import (ARP, DNS, DNSQR, DNSRROPT, EDNS0TLV, Dot1Q, Ether, ICMP, IP, IPv6,
                        TCP, UDP, Raw, rdpcap, wrpcap)
 
@@ -37,15 +37,6 @@ CLI4, CLI6 = "10.77.0.2", "2001:db8:77::2"
 CLI_MAC = "02:00:00:00:77:02"
 # net_pcap's first port has a fixed MAC ("\x02pcap\x00"); checked against the log below.
 PORT_MAC = "02:70:63:61:70:00"
-checks = {"passed": 0, "failed": 0}
-
-
-def check(ok, what):
-    checks["passed" if ok else "failed"] += 1
-    print(("ok    " if ok else "FAIL  ") + what, flush=True)
-    return ok
-
-
 def q4(dns, sport, src=CLI4, **ip):
     return Ether(src=CLI_MAC, dst=PORT_MAC) / IP(src=src, dst=SVC4, **ip) / \
         UDP(sport=sport, dport=53) / dns
@@ -140,22 +131,13 @@ def build_frames():
     return f
 
 
-def run(argv, **kw):
-    return subprocess.run(argv, capture_output=True, text=True, **kw)
-
-
 def ns(*argv, **kw):
-    return run(["ip", "netns", "exec", NS] + list(argv), **kw)
+    return run(*argv, ns=NS, **kw)
 
 
 def metrics(port):
     r = ns("curl", "-s", "-m", "2", f"http://127.0.0.1:{port}/metrics")
     return r.stdout if r.returncode == 0 else ""
-
-
-def metric(text, name, labels=""):
-    m = re.search(rf"^{re.escape(name)}{re.escape(labels)} (\S+)$", text, re.M)
-    return float(m.group(1)) if m else None
 
 
 def main():
@@ -168,14 +150,14 @@ def main():
     subprocess.run(["ip", "netns", "del", NS], capture_output=True)
     dp = None
     try:
-        run(["ip", "netns", "add", NS], check=True)
-        ns("ip", "link", "set", "lo", "up", check=True)
-        run([a.control, "keygen", "--out", f"{work}/k"], check=True)
-        run([sys.executable, a.gen, "--seed", "9", "--out", f"{work}/pool.json"], check=True)
+        run("ip", "netns", "add", NS, check_rc=True)
+        ns("ip", "link", "set", "lo", "up", check_rc=True)
+        run(a.control, "keygen", "--out", f"{work}/k", check_rc=True)
+        run(sys.executable, a.gen, "--seed", "9", "--out", f"{work}/pool.json", check_rc=True)
         os.makedirs(f"{work}/images")
-        run([a.control, "compile", "--pool-data", f"{work}/pool.json", "--geoip", a.geoip,
-             "--key", f"{work}/k.key", "--out", f"{work}/images/current.img",
-             "--override", "10.77.0.0/24=de", "--override", "2001:db8:77::/64=de"], check=True)
+        run(a.control, "compile", "--pool-data", f"{work}/pool.json", "--geoip", a.geoip,
+            "--key", f"{work}/k.key", "--out", f"{work}/images/current.img",
+            "--override", "10.77.0.0/24=de", "--override", "2001:db8:77::/64=de", check_rc=True)
         with open(f"{work}/pool.json") as fh:
             pool = json.load(fh)
         de4 = {s["ip"] for s in pool["servers"] if "de" in s["zones"] and ":" not in s["ip"]}
@@ -199,15 +181,8 @@ metrics: {{listen: "127.0.0.1:{port}"}}
              f"net_pcap0,rx_pcap={work}/in.pcap,tx_pcap={work}/out.pcap", "--",
              "--config", f"{work}/dp.yaml"], stdout=log, stderr=subprocess.STDOUT)
         # Replayed at once; wait until every frame was received, then for the kernel.
-        end = time.monotonic() + 30
-        text = ""
-        while time.monotonic() < end:
-            text = metrics(port)
-            if metric(text, "pooledge_dataplane_packets_total", '{direction="rx"}') == len(frames):
-                break
-            time.sleep(0.2)
-        check(metric(text, "pooledge_dataplane_packets_total", '{direction="rx"}') == len(frames),
-              f"all {len(frames)} frames received")
+        rx = lambda: metric(metrics(port), "pooledge_dataplane_packets_total", 'direction="rx"')
+        check(wait_for(lambda: rx() == len(frames), 30), f"all {len(frames)} frames received")
         time.sleep(2)  # the kernel's replies to the exception frames
         text = metrics(port)
         dp.send_signal(signal.SIGTERM)  # closing the port flushes tx_pcap
@@ -299,14 +274,14 @@ metrics: {{listen: "127.0.0.1:{port}"}}
         check(any(TCP in p and p[TCP].sport == 53 and p[TCP].flags & 0x12 == 0x12
                   for p in kernel), "kernel's SYN-ACK (TCP DNS listens) went out")
         exceptions = sum(1 for _, e in frames if "kernel" in e)
-        check((metric(text, "pooledge_dataplane_packets_total", '{direction="to_kernel"}') or 0)
+        check((metric(text, "pooledge_dataplane_packets_total", 'direction="to_kernel"') or 0)
               >= exceptions, f"at least {exceptions} frames to the kernel")
         expected = {}
         for _, e in frames:
             if "drop" in e:
                 expected[e["drop"]] = expected.get(e["drop"], 0) + 1
         for reason, n in sorted(expected.items()):
-            got = metric(text, "pooledge_dataplane_drops_total", f'{{reason="{reason}"}}')
+            got = metric(text, "pooledge_dataplane_drops_total", f'reason="{reason}"')
             check(got == n, f"drops{{reason={reason}}} = {got}, expected {n}")
     finally:
         if dp is not None:
@@ -314,14 +289,13 @@ metrics: {{listen: "127.0.0.1:{port}"}}
             dp.wait()
         subprocess.run(["ip", "netns", "del", NS], capture_output=True)
         shutil.rmtree(f"/var/run/dpdk/pe-golden-{os.getpid()}", ignore_errors=True)
-        if checks["failed"] and os.path.exists(f"{work}/dp.log"):
+        if failed() and os.path.exists(f"{work}/dp.log"):
             print(open(f"{work}/dp.log").read()[-3000:])
         if os.environ.get("POOLEDGE_KEEP_TEST_DIR"):
             print(f"kept {work}")
         else:
             shutil.rmtree(work, ignore_errors=True)
-    print(f"{checks['passed']} passed, {checks['failed']} failed")
-    return 0 if checks["failed"] == 0 else 1
+    return report()
 
 
 if __name__ == "__main__":

@@ -30,36 +30,23 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
+
+from e2e_common import addresses, check, failed, report, run, wait_for
 
 NODE, CLIENT = "pe-t-node", "pe-t-client"
 SVC4, SVC6 = "10.99.0.1", "fd00:99::1"
-checks = {"passed": 0, "failed": 0}
 
 
-def check(ok, what):
-    checks["passed" if ok else "failed"] += 1
-    print(("ok    " if ok else "FAIL  ") + what, flush=True)
-    return ok
-
-
-def sh(*argv, ns=None, timeout=60, check_rc=True, **kw):
-    cmd = (["ip", "netns", "exec", ns] if ns else []) + list(argv)
-    r = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, **kw)
-    if check_rc and r.returncode != 0:
-        raise RuntimeError(f"{' '.join(cmd)}: {r.stderr.strip()}")
-    return r
+def sh(*argv, **kw):
+    """run() for set-up steps, where a failing command stops the test."""
+    kw.setdefault("check_rc", True)
+    return run(*argv, **kw)
 
 
 def kdig(*args, tcp=False, family=4):
     server = SVC4 if family == 4 else SVC6
     argv = ["kdig", f"@{server}", "+retry=0", "+timeout=2", "+tcp" if tcp else "+notcp"]
     return sh(*argv, *args, ns=CLIENT, check_rc=False).stdout
-
-
-def answers(text):
-    return {l.split()[-1] for l in text.splitlines()
-            if re.match(r"^\S+\s+\d+\s+IN\s+(A|AAAA)\s", l)}
 
 
 def http_get(path, port):
@@ -85,8 +72,7 @@ def push_raw(sock_path, body):
     s.close()
     if len(head) < 16:
         return None, None
-    status, (rlen,), (serial,) = head[5], struct.unpack(">H", head[6:8]), \
-        struct.unpack(">Q", head[8:16])
+    status, (serial,) = head[5], struct.unpack(">Q", head[8:16])
     return status, serial
 
 
@@ -123,15 +109,6 @@ class Dataplane:
     def pid(self):
         # `ip netns exec` execs the binary, so the PID is the dataplane's.
         return self.p.pid
-
-
-def wait_for(pred, timeout, step=0.2):
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if pred():
-            return True
-        time.sleep(step)
-    return False
 
 
 def setup_netns():
@@ -233,14 +210,14 @@ push:
         for tcp in (False, True):
             t = "TCP" if tcp else "UDP"
             out = kdig("0.pool.ntp.org", "+nsid", tcp=tcp)
-            got = answers(out)
+            got = addresses(out)
             check("NOERROR" in out and got and got <= de,
                   f"{t}: client in DE (override) gets German servers {sorted(got)}")
             check('"node-t1"' in out or "node-t1" in out, f"{t}: NSID names the node")
             check("node-t1.example.net" in kdig("-c", "CH", "id.server", "TXT", tcp=tcp),
                   f"{t}: CH TXT id.server")
             check("NXDOMAIN" in kdig("nope.pool.ntp.org", tcp=tcp), f"{t}: NXDOMAIN")
-            got6 = answers(kdig("2.pool.ntp.org", "AAAA", tcp=tcp, family=6))
+            got6 = addresses(kdig("2.pool.ntp.org", "AAAA", tcp=tcp, family=6))
             check(got6 and all(":" in x for x in got6), f"{t} over IPv6: AAAA under 2.")
 
         # 4. The exception path: ping, ARP, ND.
@@ -279,7 +256,7 @@ push:
         check(st == 2 and sr == serial, "a truncated image is refused")
         st, sr = push_raw(f"{work}/push.sock", good)
         check(st == 1, "the serving image pushed again is 'current'")
-        got = answers(kdig("0.pool.ntp.org"))
+        got = addresses(kdig("0.pool.ntp.org"))
         check(got and got <= de, "still answering from the good image")
         code, text = http_get("/metrics", metrics_port)
         refused = sum(float(v) for v in re.findall(
@@ -398,7 +375,7 @@ print("closed", closed)
               "restarted dataplane is ready from the image on disk")
         code, body = http_get("/health", metrics_port)
         check(f"serial {last_serial}" in body, f"it serves the last pushed serial {last_serial}")
-        got = answers(kdig("0.pool.ntp.org"))
+        got = addresses(kdig("0.pool.ntp.org"))
         check(got and got <= de, "and answers from it")
         perf.wait(30)
         check(dp.stop() == 0, "SIGTERM: exit 0")
@@ -407,15 +384,14 @@ print("closed", closed)
             p.stop()
         teardown_netns()
         shutil.rmtree(f"/var/run/dpdk/pe-t-{os.getpid()}", ignore_errors=True)
-        if checks["failed"]:
+        if failed():
             for name in ("dataplane.log", "control.log"):
                 path = os.path.join(work, name)
                 if os.path.exists(path):
                     print(f"--- {name}")
                     print(open(path).read()[-4000:])
         shutil.rmtree(work, ignore_errors=True)
-    print(f"{checks['passed']} passed, {checks['failed']} failed")
-    return 0 if checks["failed"] == 0 else 1
+    return report()
 
 
 if __name__ == "__main__":

@@ -16,6 +16,8 @@ import sys
 import tempfile
 import time
 
+from e2e_common import check, records, report, status
+
 # Public prefixes overridden to known countries (the sample's own geo table is random).
 OVERRIDES = {
     "81.0.0.0/16": "de",
@@ -27,49 +29,16 @@ OVERRIDES = {
 FALLBACK_PREFIX = "41.0.0.0/16"
 FALLBACK_COUNTRY = "td"  # Chad: no servers in the sample, Africa has some
 
-failures = []
-checks_run = [0]
-
-
-def check(cond, what):
-    checks_run[0] += 1
-    status = "ok  " if cond else "FAIL"
-    print(f"{status} {what}")
-    if not cond:
-        failures.append(what)
-
-
-RECORD = re.compile(r"^(\S+)\s+(\d+)\s+(IN|CH)\s+(\S+)\s+(.*)$")
-
-
 def parse(out):
     """kdig/dig text -> dict(status, flags, sections{name: [(owner, ttl, class, type, data)]},
     nsid, subnet)."""
-    res = {"status": None, "flags": "", "sections": {}, "nsid": None, "subnet": None, "raw": out}
-    section = None
-    for line in out.splitlines():
-        m = re.search(r"status: (\w+)", line)
-        if m:
-            res["status"] = m.group(1)
-        m = re.search(r";; [Ff]lags: ([a-z ]*);", line)
-        if m:
-            res["flags"] = m.group(1)
-        m = re.search(r"NSID: .*\"(.*)\"", line)
-        if m:
-            res["nsid"] = m.group(1)
-        m = re.search(r"CLIENT-SUBNET: (\S+)", line)
-        if m:
-            res["subnet"] = m.group(1)
-        m = re.match(r";; (\w+) SECTION:", line)
-        if m:
-            section = m.group(1)
-            res["sections"].setdefault(section, [])
-            continue
-        if section and not line.startswith(";") and line.strip():
-            r = RECORD.match(line.strip())
-            if r:
-                res["sections"][section].append(r.groups())
-    return res
+    def find(pattern):
+        m = re.search(pattern, out)
+        return m.group(1) if m else None
+    return {"status": status(out), "flags": find(r";; [Ff]lags: ([a-z ]*);") or "",
+            "sections": {name: records(out, section=name)
+                         for name in re.findall(r";; (\w+) SECTION:", out)},
+            "nsid": find(r'NSID: .*"(.*)"'), "subnet": find(r"CLIENT-SUBNET: (\S+)"), "raw": out}
 
 
 def kdig(port, *args):
@@ -106,9 +75,7 @@ def main():
         finally:
             proc.terminate()
             proc.wait(timeout=10)
-    print(f"{len(failures)} failed" if failures else "all checks passed")
-    print(f"{checks_run[0] - len(failures)} passed, {len(failures)} failed")
-    return 1 if failures else 0
+    return report()
 
 
 def run_checks(facts):
