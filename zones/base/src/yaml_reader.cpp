@@ -103,6 +103,63 @@ std::vector<std::string> YamlReader::strings(const YAML::Node& n, const std::str
     return out;
 }
 
+YamlMap::YamlMap(const YamlReader& r, const YAML::Node& node, std::string prefix,
+                 std::initializer_list<const char*> known)
+    : r_(r), node_(node), prefix_(std::move(prefix)) {
+    r_.only(node_, prefix_, known);
+}
+
+std::string YamlMap::key_path(const char* key) const {
+    return prefix_.empty() ? std::string(key) : prefix_ + "." + key;
+}
+
+YAML::Node YamlMap::required(const char* key, const std::string& why) const {
+    if (!has(key)) {
+        r_.fail(node_, key_path(key), why);
+    }
+    return node_[key];
+}
+
+void YamlMap::fail(const char* key, const std::string& what) const {
+    r_.fail(has(key) ? node_[key] : node_, key_path(key), what);
+}
+
+void YamlMap::str(const char* key, std::string& out) const {
+    if (has(key)) {
+        out = r_.str(node_[key], key_path(key));
+    }
+}
+
+void YamlMap::path(const char* key, std::string& out) const {
+    if (has(key)) {
+        out = r_.path(node_[key], key_path(key));
+    }
+}
+
+void YamlMap::existing_file(const char* key, std::string& out) const {
+    if (has(key)) {
+        out = r_.existing_file(node_[key], key_path(key));
+    }
+}
+
+void YamlMap::location(const char* key, std::string& out) const {
+    if (has(key)) {
+        out = r_.location(node_[key], key_path(key));
+    }
+}
+
+void YamlMap::strings(const char* key, std::vector<std::string>& out) const {
+    if (has(key)) {
+        out = r_.strings(node_[key], key_path(key));
+    }
+}
+
+void YamlMap::duration(const char* key, std::chrono::seconds& out, int64_t lo, int64_t hi) const {
+    if (has(key)) {
+        out = r_.duration(node_[key], key_path(key), lo, hi);
+    }
+}
+
 bool is_url(const std::string& location) {
     return location.starts_with("http://") || location.starts_with("https://");
 }

@@ -61,6 +61,43 @@ class YamlReader {
     std::filesystem::path dir_;
 };
 
+// One mapping of a configuration file, read with its key path ("registry.timeout") in every
+// error. The optional readers leave `out` (the default) alone when the key is absent, so a
+// loader states each field once: `m.duration("timeout", c.timeout, 1, 3600);`.
+class YamlMap {
+  public:
+    // Refuses a node that is not a mapping or has a key outside `known`.
+    YamlMap(const YamlReader& r, const YAML::Node& node, std::string prefix,
+            std::initializer_list<const char*> known);
+
+    [[nodiscard]] YAML::Node node() const { return node_; }
+    [[nodiscard]] YAML::Node operator[](const char* key) const { return node_[key]; }
+    [[nodiscard]] bool has(const char* key) const { return static_cast<bool>(node_[key]); }
+    // "prefix.key", or "key" at the top level.
+    [[nodiscard]] std::string key_path(const char* key) const;
+    // The node at `key`; its absence is an error ("missing", or `why` when given).
+    [[nodiscard]] YAML::Node required(const char* key, const std::string& why = "missing") const;
+    [[noreturn]] void fail(const char* key, const std::string& what) const;
+
+    void str(const char* key, std::string& out) const;
+    void path(const char* key, std::string& out) const;
+    void existing_file(const char* key, std::string& out) const;
+    void location(const char* key, std::string& out) const;
+    void strings(const char* key, std::vector<std::string>& out) const;
+    void duration(const char* key, std::chrono::seconds& out, int64_t lo, int64_t hi) const;
+    template <typename T>
+    void number(const char* key, T& out, T lo, T hi) const {
+        if (has(key)) {
+            out = r_.number<T>(node_[key], key_path(key), lo, hi);
+        }
+    }
+
+  private:
+    const YamlReader& r_;
+    YAML::Node node_;
+    std::string prefix_;
+};
+
 // "90", "90s", "15m", "1h" -> seconds; nothing when malformed.
 [[nodiscard]] std::optional<std::chrono::seconds> parse_duration(const std::string& text);
 
