@@ -47,12 +47,10 @@ std::string fingerprint(std::initializer_list<const std::string*> parts) {
 // export can have thousands of labels.
 std::map<std::string, uint64_t> bounded(const std::map<std::string, uint64_t>& per_zone) {
     std::map<std::string, uint64_t> out;
-    for (const auto& r : pool_regions()) {
-        const auto it = per_zone.find(r.name);
-        out[r.name] = it == per_zone.end() ? 0 : it->second;
+    for (const std::string& z : pool_zones()) {
+        const auto it = per_zone.find(z);
+        out[z] = it == per_zone.end() ? 0 : it->second;
     }
-    const auto it = per_zone.find("@");
-    out["@"] = it == per_zone.end() ? 0 : it->second;
     return out;
 }
 
@@ -271,6 +269,12 @@ bool Controller::cycle() {
                 } catch (const base::InputError& e) {
                     metrics_.ingest_failure("scores", e.reason());
                     base::log::error(std::string(e.what()) +
+                                     "; compiling with the pool data's scores");
+                } catch (const std::exception& e) {
+                    // REGISTRY.md: a feed that fails to parse never holds back a pool-data
+                    // update, whatever the failure.
+                    metrics_.ingest_failure("scores", "json");
+                    base::log::error(reg.scores + ": " + e.what() +
                                      "; compiling with the pool data's scores");
                 }
             }

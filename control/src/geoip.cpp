@@ -182,7 +182,7 @@ class Walker {
         };
         country = first_string(country_);
         continent = first_string(continent_);
-        std::string region = country_zone(country);
+        std::string region = country_region(country);
         Kind kind = Kind::Country;
         if (region.empty()) {
             region = continent_zone(continent);
@@ -265,16 +265,14 @@ image::GeoPrefixModel parse_override(std::string_view prefix, std::string_view r
         throw base::InputError("config", "override '" + std::string(prefix) +
                                              "': not a prefix (bits past the length must be zero)");
     }
-    std::string r = country_zone(region);
+    // "uk", the pool's zone name, is Great Britain's region "gb" too.
+    std::string r = country_region(region == "uk" ? std::string_view("gb") : region);
     if (r.empty()) {
         for (const auto c : image::continents()) {
             if (c == region) {
                 r = std::string(c);
             }
         }
-    }
-    if (r.empty() && region == "uk") {
-        r = "uk";
     }
     if (r.empty()) {
         throw base::InputError("config", "override '" + std::string(prefix) + "': '" +

@@ -4,14 +4,93 @@
 #include <cctype>
 #include <charconv>
 #include <cmath>
+#include <vector>
 
 #include "pooledge/dns/dname.hpp"
 
 namespace pooledge::control::json_fields {
 
+namespace {
+
+// Where the parser is, kept by a parser callback: "servers[3].score".
+class PathTracker {
+  public:
+    bool on(json::parse_event_t event, const json& parsed) {
+        switch (event) {
+            case json::parse_event_t::object_start:
+                frames_.push_back({false, 0, {}});
+                break;
+            case json::parse_event_t::array_start:
+                frames_.push_back({true, 0, {}});
+                break;
+            case json::parse_event_t::key:
+                frames_.back().key = parsed.get<std::string>();
+                break;
+            case json::parse_event_t::object_end:
+            case json::parse_event_t::array_end:
+                frames_.pop_back();
+                next_element();
+                break;
+            case json::parse_event_t::value:
+                next_element();
+                break;
+        }
+        return true;
+    }
+
+    [[nodiscard]] std::string path() const {
+        std::string out;
+        for (const Frame& f : frames_) {
+            if (f.array) {
+                out += "[" + std::to_string(f.index) + "]";
+            } else {
+                out += (out.empty() ? "" : ".") + f.key;
+            }
+        }
+        return out.empty() ? "(top level)" : out;
+    }
+
+  private:
+    struct Frame {
+        bool array;
+        size_t index;
+        std::string key;
+    };
+
+    void next_element() {
+        if (!frames_.empty() && frames_.back().array) {
+            ++frames_.back().index;
+        }
+    }
+
+    std::vector<Frame> frames_;
+};
+
+// The JSON path of the value the parser refused with an out_of_range error (a number beyond
+// a double's range): found by parsing again with a path-tracking callback, which only the
+// error case pays for.
+std::string path_of_failure(std::string_view text) {
+    PathTracker tracker;
+    try {
+        const json unused =
+            json::parse(text.begin(), text.end(),
+                        [&tracker](int /*depth*/, json::parse_event_t event, json& parsed) {
+                            return tracker.on(event, parsed);
+                        });
+    } catch (const json::exception&) {
+        return tracker.path();
+    }
+    return "(top level)";
+}
+
+}  // namespace
+
 json parse_document(std::string_view text, const std::string& source) {
     try {
         return json::parse(text.begin(), text.end());
+    } catch (const json::out_of_range& e) {
+        // "number overflow parsing '1e400'": valid JSON syntax, a value no double holds.
+        throw base::InputError("value", source + ": " + path_of_failure(text) + ": " + e.what());
     } catch (const json::parse_error& e) {
         // e.byte is 1-based and points just past the offending character.
         size_t line = 1, col = 1;
@@ -28,6 +107,9 @@ json parse_document(std::string_view text, const std::string& source) {
         throw base::InputError(
             "json", source + ":" + std::to_string(line) + ":" + std::to_string(col) + ": " +
                         (truncated ? "truncated JSON" : "invalid JSON") + " (" + e.what() + ")");
+    } catch (const json::exception& e) {
+        // Any other refusal of the parser is still bad input, never an escaped exception.
+        throw base::InputError("json", source + ": " + e.what());
     }
 }
 
@@ -107,22 +189,33 @@ double expect_number(const json& v, const std::string& path) {
 }
 
 int64_t expect_int(const json& v, const std::string& path, int64_t lo, int64_t hi) {
+    const auto outside = [&] {
+        fail("value", path,
+             v.dump() + " is outside " + std::to_string(lo) + ".." + std::to_string(hi));
+    };
     int64_t value = 0;
     if (v.is_number_unsigned()) {
         const uint64_t u = v.get<uint64_t>();
-        value = u > static_cast<uint64_t>(INT64_MAX) ? INT64_MAX : static_cast<int64_t>(u);
+        if (u > static_cast<uint64_t>(INT64_MAX)) {
+            outside();
+        }
+        value = static_cast<int64_t>(u);
     } else if (v.is_number_integer()) {
         value = v.get<int64_t>();
-    } else if (v.is_number_float() && std::trunc(v.get<double>()) == v.get<double>() &&
-               std::fabs(v.get<double>()) < 9e15) {
-        value = static_cast<int64_t>(v.get<double>());
+    } else if (v.is_number_float() && std::trunc(v.get<double>()) == v.get<double>()) {
+        // 1e3, or an integer too large for 64 bits (the parser reads 2^64+1 as a double):
+        // a whole number, so a range question, not a type one. Doubles beyond 2^53 are not
+        // exact, but no field of ours allows them.
+        const double d = v.get<double>();
+        if (!(std::fabs(d) < 9e15)) {
+            outside();
+        }
+        value = static_cast<int64_t>(d);
     } else {
         fail("schema", path, "expected an integer, found " + type_name(v));
     }
     if (value < lo || value > hi) {
-        fail("value", path,
-             std::to_string(value) + " is outside " + std::to_string(lo) + ".." +
-                 std::to_string(hi));
+        outside();
     }
     return value;
 }

@@ -42,6 +42,42 @@ bool is_label(std::string_view s) {
     });
 }
 
+// The longest TXT text accepted; the image splits it into 255-byte strings.
+constexpr size_t kMaxTxt = 1024;
+
+StaticRecord parse_record(const json& v, const std::string& path, const std::string& origin) {
+    expect_object(v, path);
+    StaticRecord r;
+    std::string name = expect_string(require(v, "name", path), path + ".name");
+    std::transform(name.begin(), name.end(), name.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    if (name == "@") {
+        name.clear();
+    }
+    if (!name.empty() &&
+        (name.back() == '.' || !dns::name_from_text(name + "." + origin).has_value())) {
+        fail("value", path + ".name",
+             "'" + name + "' must be a name relative to " + origin + " (\"@\" for the apex)");
+    }
+    r.name = name;
+    const std::string type = expect_string(require(v, "type", path), path + ".type");
+    const json& data = require(v, "data", path);
+    if (type == "CNAME") {
+        r.type = StaticRecord::Type::Cname;
+        r.data = expect_dns_name(data, path + ".data");
+    } else if (type == "TXT") {
+        r.type = StaticRecord::Type::Txt;
+        r.data = expect_string(data, path + ".data");
+        if (r.data.empty() || r.data.size() > kMaxTxt) {
+            fail("value", path + ".data",
+                 "TXT text must be 1.." + std::to_string(kMaxTxt) + " bytes");
+        }
+    } else {
+        fail("value", path + ".type", "'" + type + "' is not one of CNAME, TXT");
+    }
+    return r;
+}
+
 PoolSettings parse_settings(const json& v) {
     const std::string path = "settings";
     expect_object(v, path);
@@ -60,6 +96,12 @@ PoolSettings parse_settings(const json& v) {
         s.ns.push_back(expect_dns_name(ns[i], at(path + ".ns", i)));
     }
     s.contact = contact_to_rname(require(v, "contact", path), path + ".contact");
+    if (const json* records = optional(v, "records")) {
+        expect_array(*records, path + ".records");
+        for (size_t i = 0; i < records->size(); ++i) {
+            s.records.push_back(parse_record((*records)[i], at(path + ".records", i), s.origin));
+        }
+    }
     return s;
 }
 

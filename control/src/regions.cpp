@@ -1,6 +1,7 @@
 #include "pooledge/control/regions.hpp"
 
 #include <cctype>
+#include <string>
 
 #include "pooledge/image/countries.hpp"
 
@@ -12,22 +13,29 @@ std::vector<image::RegionModel> pool_regions() {
         out.push_back({std::string(c), ""});
     }
     for (const auto& c : image::countries()) {
-        out.push_back({country_zone(c.code), std::string(c.continent)});
+        out.push_back({std::string(c.code), std::string(c.client_continent)});
     }
     return out;
 }
 
+std::vector<std::string> pool_zones() {
+    std::vector<std::string> out = {"@"};
+    for (const auto c : image::continents()) {
+        out.emplace_back(c);
+    }
+    for (const auto& c : image::countries()) {
+        out.push_back(country_zone(c.code));
+    }
+    return out;
+}
+
+std::string country_region(std::string_view iso_code) {
+    const image::CountryInfo* c = image::find_country(iso_code);
+    return c != nullptr ? std::string(c->code) : std::string();
+}
+
 std::string country_zone(std::string_view iso_code) {
-    if (iso_code.size() != 2) {
-        return {};
-    }
-    std::string code;
-    for (const char c : iso_code) {
-        code.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
-    }
-    if (image::continent_of(code).empty()) {
-        return {};
-    }
+    const std::string code = country_region(iso_code);
     return code == "gb" ? "uk" : code;
 }
 

@@ -32,7 +32,8 @@ void expect_common(const std::map<std::string, std::string>& m) {
     EXPECT_EQ(m.at("41.0.0.0/16"), "td");
     EXPECT_EQ(m.at("133.0.0.0/16"), "jp");
     EXPECT_EQ(m.at("200.0.0.0/16"), "br");
-    EXPECT_EQ(m.at("62.0.0.0/24"), "uk");  // GB is the pool's "uk"
+    // Regions are what GeoIP says: GB is "gb"; the pool's "uk" labels are reached by alias.
+    EXPECT_EQ(m.at("62.0.0.0/24"), "gb");
     EXPECT_EQ(m.at("2a01::/16"), "de");
     EXPECT_EQ(m.at("2600::/16"), "us");
     EXPECT_EQ(m.at("2400::/16"), "jp");
@@ -109,7 +110,8 @@ TEST(GeoIp, OverridesParse) {
     const auto o = parse_override("10.1.0.0/16", "DE");
     EXPECT_EQ(o.region, "de");
     EXPECT_TRUE(o.override_db);
-    EXPECT_EQ(parse_override("2001:db8::/32", "gb").region, "uk");
+    EXPECT_EQ(parse_override("2001:db8::/32", "gb").region, "gb");
+    EXPECT_EQ(parse_override("2001:db8::/32", "uk").region, "gb");  // the pool's name for it
     EXPECT_EQ(parse_override("192.0.2.0/24", "europe").region, "europe");
     EXPECT_THROW((void)parse_override("10.1.0.1/16", "de"), base::InputError);  // host bits set
     EXPECT_THROW((void)parse_override("10.1.0.0/16", "xx"), base::InputError);

@@ -5,10 +5,13 @@
 #include <set>
 
 #include "control_test_util.hpp"
+#include "pooledge/base/input_error.hpp"
 #include "pooledge/control/geoip.hpp"
 #include "pooledge/control/image_build.hpp"
+#include "pooledge/control/regions.hpp"
 #include "pooledge/dns/message.hpp"
 #include "pooledge/engine/answer.hpp"
+#include "pooledge/image/countries.hpp"
 #include "pooledge/image/reader.hpp"
 
 namespace pooledge::control {
@@ -171,6 +174,50 @@ TEST(PoolCompiler, ApexAndVendorAliases) {
     EXPECT_EQ(r.zone.soa.rname, "hostmaster.pool.ntp.org");
 }
 
+// A compiled pool zone as the dataplane serves it: the real image and answer engine, GeoIP
+// replaced by prefix overrides (client address -> country).
+class Served {
+  public:
+    Served(image::ZoneModel zone, std::vector<image::GeoPrefixModel> overrides) {
+        ImageInputs in;
+        in.zones.push_back(std::move(zone));
+        in.overrides = std::move(overrides);
+        in.serial = 5;
+        in.build_time = kNow;
+        const auto key = image::SigningKey::generate();
+        EXPECT_TRUE(key);
+        bytes_ = build_signed_image(in, *key);
+        view_ = image::ImageView::load(bytes_);
+        EXPECT_TRUE(view_);
+    }
+
+    dns::Message ask(const std::string& client, const std::string& name, uint16_t qtype = 1) {
+        dns::QueryOptions o;
+        o.qtype = qtype;
+        const engine::AnswerContext ctx{&*view_, &id_, &rng_, 0};
+        std::vector<uint8_t> out(1500);
+        const auto resp =
+            engine::answer(ctx, {*base::IpAddress::parse(client)}, *dns::build_query(name, o), out);
+        out.resize(resp.size);
+        return dns::decode(out);
+    }
+
+    std::set<std::string> addresses(const std::string& client, const std::string& name,
+                                    uint16_t qtype = 1) {
+        std::set<std::string> got;
+        for (const auto& rec : ask(client, name, qtype).answer) {
+            got.insert(rec.text);
+        }
+        return got;
+    }
+
+  private:
+    std::vector<uint8_t> bytes_;
+    std::optional<image::ImageView> view_;
+    engine::Identity id_;
+    base::Rng rng_{1};
+};
+
 // Through the real image and answer engine: a German client gets German servers, a client
 // in a country without servers gets its continent's, a vendor zone follows the client.
 TEST(PoolCompiler, AnswersFollowTheClient) {
@@ -180,42 +227,183 @@ TEST(PoolCompiler, AnswersFollowTheClient) {
     auto r = compile(test::pool(s, vendors));
     const auto de_servers = addrs(find(r, "de")->a);
     const auto africa = addrs(find(r, "africa")->a);
-    ImageInputs in;
-    in.zones.push_back(std::move(r.zone));
-    in.overrides = {parse_override("10.1.0.0/16", "de"), parse_override("41.0.0.0/16", "td")};
-    in.serial = 5;
-    in.build_time = kNow;
-    const auto key = image::SigningKey::generate();
-    ASSERT_TRUE(key);
-    const auto image = build_signed_image(in, *key);
-    const auto view = image::ImageView::load(image);
-    ASSERT_TRUE(view);
-    const engine::Identity id;
-    base::Rng rng(1);
-    const engine::AnswerContext ctx{&*view, &id, &rng, 0};
-    auto ask = [&](const std::string& client, const std::string& name) {
-        std::vector<uint8_t> out(1500);
-        const auto q = *dns::build_query(name);
-        const auto resp = engine::answer(ctx, {*base::IpAddress::parse(client)}, q, out);
-        out.resize(resp.size);
-        std::set<std::string> got;
-        for (const auto& rec : dns::decode(out).answer) {
-            got.insert(rec.text);
-        }
-        return got;
-    };
+    Served served(std::move(r.zone),
+                  {parse_override("10.1.0.0/16", "de"), parse_override("41.0.0.0/16", "td")});
     for (int i = 0; i < 20; ++i) {
-        for (const auto& a : ask("10.1.2.3", "0.pool.ntp.org")) {
+        for (const auto& a : served.addresses("10.1.2.3", "0.pool.ntp.org")) {
             EXPECT_TRUE(de_servers.count(a)) << a;
         }
-        for (const auto& a : ask("10.1.2.3", "1.debian.pool.ntp.org")) {
+        for (const auto& a : served.addresses("10.1.2.3", "1.debian.pool.ntp.org")) {
             EXPECT_TRUE(de_servers.count(a)) << a;
         }
-        for (const auto& a : ask("41.0.9.9", "pool.ntp.org")) {
+        for (const auto& a : served.addresses("41.0.9.9", "pool.ntp.org")) {
             EXPECT_TRUE(africa.count(a)) << "Chad falls back to Africa: " << a;
         }
     }
-    EXPECT_EQ(ask("41.0.9.9", "pool.ntp.org").size(), 3u);
+    EXPECT_EQ(served.addresses("41.0.9.9", "pool.ntp.org").size(), 3u);
+}
+
+TEST(PoolCompiler, NoEligibleServerIsRefusedAsEmpty) {
+    json s = test::servers_in("de", 3, 1);
+    for (auto& e : s) {
+        e["score"] = 2;
+    }
+    const json vendors = json::array({{{"name", "debian"}, {"client_type", "ntp"}}});
+    try {
+        (void)compile(test::pool(s, vendors));
+        ADD_FAILURE() << "compiled a pool with no eligible server";
+    } catch (const base::InputError& e) {
+        EXPECT_EQ(e.reason(), "empty");
+        EXPECT_NE(std::string(e.what()).find("no eligible server among 3 (0 not in the pool, 3 "
+                                             "below score"),
+                  std::string::npos)
+            << e.what();
+    }
+}
+
+// The pool's zone builder emits every country and continent, servers or not: the label and
+// 0-3 with a null MX and no addresses. Asked directly they are NOERROR/NODATA; a client
+// located there still falls through to its continent.
+TEST(PoolCompiler, EveryZoneExistsAndEmptyOnesAreNodata) {
+    json s = test::concat(test::servers_in("de", 9, 1), test::servers_in("li", 2, 50, true));
+    s = test::concat(s, test::servers_in("za", 3, 200));
+    auto r = compile(test::pool(s));
+    for (const char* name : {"td", "0.td", "3.td", "2.td", "oceania", "0.oceania", "uk", "0.li",
+                             "li", "2.li", "xk", "cx", "cc"}) {
+        EXPECT_NE(find(r, name), nullptr) << name;
+    }
+    // The null MX stands at every zone label, not only at the apex.
+    for (const char* name : {"", "0", "3", "de", "0.de", "td", "0.td", "europe", "2.oceania"}) {
+        ASSERT_NE(find(r, name), nullptr) << name;
+        ASSERT_EQ(find(r, name)->mx.size(), 1u) << name;
+        EXPECT_EQ(find(r, name)->mx[0].exchange, ".") << name;
+    }
+    const auto africa = addrs(find(r, "africa")->a);
+    Served served(std::move(r.zone),
+                  {parse_override("41.0.0.0/16", "td"), parse_override("10.1.0.0/16", "de")});
+    for (const char* name :
+         {"td.pool.ntp.org", "0.td.pool.ntp.org", "za.pool.ntp.org", "oceania.pool.ntp.org",
+          "0.oceania.pool.ntp.org", "0.li.pool.ntp.org", "2.td.pool.ntp.org"}) {
+        // za has servers but no IPv6: AAAA is NODATA there; the others for A.
+        const uint16_t qtype = std::string(name) == "za.pool.ntp.org" ? 28 : 1;
+        const auto m = served.ask("10.1.2.3", name, qtype);
+        EXPECT_TRUE(m.ok) << name;
+        EXPECT_EQ(m.rcode, 0) << name << ": NOERROR, not NXDOMAIN";
+        EXPECT_TRUE(m.answer.empty()) << name;
+        ASSERT_EQ(m.authority.size(), 1u) << name;
+        EXPECT_EQ(m.authority[0].type, 6) << name << ": SOA in the authority section";
+    }
+    const auto mx = served.ask("10.1.2.3", "0.td.pool.ntp.org", 15);
+    ASSERT_EQ(mx.answer.size(), 1u);
+    EXPECT_EQ(mx.answer[0].text, "0 .");
+    EXPECT_EQ(served.addresses("10.1.2.3", "2.li.pool.ntp.org", 28),
+              (std::set<std::string>{"2a00::50", "2a00::51"}));
+    for (int i = 0; i < 10; ++i) {
+        const auto got = served.addresses("41.0.9.9", "0.pool.ntp.org");
+        EXPECT_EQ(got.size(), 3u);
+        for (const auto& a : got) {
+            EXPECT_TRUE(africa.count(a)) << "Chad's empty 0.td falls through to Africa: " << a;
+        }
+    }
+    EXPECT_EQ(served.ask("10.1.2.3", "nonexistent.pool.ntp.org").rcode, 3);  // NXDOMAIN
+}
+
+// Every code of the country table is a zone a server can be in (ISO 3166-1 plus geodns's
+// extra codes): one server in each compiles, and each zone serves its own server.
+TEST(PoolCompiler, EveryCountryCodeCompiles) {
+    json s = json::array();
+    uint64_t id = 1;
+    for (const auto& c : image::countries()) {
+        s.push_back(test::server(
+            id, "11.1." + std::to_string(id / 200) + "." + std::to_string(id % 200 + 1),
+            std::string(c.code)));
+        ++id;
+    }
+    EXPECT_EQ(image::countries().size(), 254u);
+    auto r = compile(test::pool(s));
+    EXPECT_EQ(r.eligible, image::countries().size());
+    for (const auto& c : image::countries()) {
+        const std::string zone = country_zone(c.code);
+        ASSERT_NE(find(r, zone), nullptr) << zone;
+        EXPECT_EQ(find(r, zone)->a.size(), 1u) << zone;
+    }
+    Served served(std::move(r.zone), {});
+    EXPECT_EQ(served.addresses("10.0.0.1", "cx.pool.ntp.org").size(), 1u);
+    EXPECT_EQ(served.addresses("10.0.0.1", "0.xk.pool.ntp.org").size(), 1u);
+}
+
+// Membership comes from the registry (a Turkish server is in asia), but a client falls back
+// as geodns walks it: Turkey and Cyprus to europe, Timor-Leste and the US Minor Outlying
+// Islands to oceania.
+TEST(PoolCompiler, ClientsFallBackAsGeodnsDoes) {
+    json s = test::concat(test::servers_in("de", 9, 1), test::servers_in("jp", 9, 100));
+    s = test::concat(s, test::servers_in("au", 9, 200));
+    s = test::concat(s, test::servers_in("us", 9, 300));
+    s.push_back(test::server(400, "12.9.0.1", "tr"));
+    auto r = compile(test::pool(s));
+    EXPECT_TRUE(addrs(find(r, "asia")->a).count("12.9.0.1")) << "a TR server is in asia";
+    EXPECT_FALSE(addrs(find(r, "europe")->a).count("12.9.0.1"));
+    const auto europe = addrs(find(r, "europe")->a);
+    const auto oceania = addrs(find(r, "oceania")->a);
+    Served served(std::move(r.zone),
+                  {parse_override("10.1.0.0/16", "cy"), parse_override("10.2.0.0/16", "tl"),
+                   parse_override("10.3.0.0/16", "um"), parse_override("10.4.0.0/16", "tr")});
+    for (int i = 0; i < 10; ++i) {
+        for (const auto& a : served.addresses("10.1.0.1", "1.pool.ntp.org")) {
+            EXPECT_TRUE(europe.count(a)) << "CY -> europe: " << a;
+        }
+        for (const auto& a : served.addresses("10.2.0.1", "1.pool.ntp.org")) {
+            EXPECT_TRUE(oceania.count(a)) << "TL -> oceania: " << a;
+        }
+        for (const auto& a : served.addresses("10.3.0.1", "1.pool.ntp.org")) {
+            EXPECT_TRUE(oceania.count(a)) << "UM -> oceania: " << a;
+        }
+        // A TR client has its own server first.
+        EXPECT_EQ(served.addresses("10.4.0.1", "1.pool.ntp.org"),
+                  std::set<std::string>{"12.9.0.1"});
+    }
+}
+
+// settings.records: what the zone builder does not generate (www, _dmarc, apex TXT).
+TEST(PoolCompiler, StaticRecordsFromSettings) {
+    json doc = test::pool(test::servers_in("de", 9, 1),
+                          json::array({{{"name", "debian"}, {"client_type", "ntp"}}}));
+    doc["settings"]["records"] =
+        json::array({{{"name", "www"}, {"type", "CNAME"}, {"data", "www.ntppool.org."}},
+                     {{"name", "WEB"}, {"type", "CNAME"}, {"data", "www.ntppool.org"}},
+                     {{"name", "@"}, {"type", "TXT"}, {"data", "v=spf1 -all"}},
+                     {{"name", "_dmarc"}, {"type", "TXT"}, {"data", "v=DMARC1; p=reject"}}});
+    auto r = compile(doc);
+    EXPECT_EQ(find(r, "www")->cname, "www.ntppool.org");
+    EXPECT_EQ(find(r, "web")->cname, "www.ntppool.org");
+    EXPECT_EQ(find(r, "")->txt, std::vector<std::string>{"v=spf1 -all"});
+    Served served(std::move(r.zone), {});
+    const auto www = served.ask("10.0.0.1", "www.pool.ntp.org");
+    ASSERT_EQ(www.answer.size(), 1u);
+    EXPECT_EQ(www.answer[0].type, 5);
+    EXPECT_EQ(www.answer[0].text, "www.ntppool.org.");
+    const auto dmarc = served.ask("10.0.0.1", "_dmarc.pool.ntp.org", 16);
+    ASSERT_EQ(dmarc.answer.size(), 1u);
+    EXPECT_EQ(dmarc.answer[0].text, "v=DMARC1; p=reject");
+    const auto apex = served.ask("10.0.0.1", "pool.ntp.org", 16);
+    ASSERT_EQ(apex.answer.size(), 1u);
+    EXPECT_EQ(apex.answer[0].text, "v=spf1 -all");
+
+    // Where a record would collide with what the pool generates, it is refused.
+    for (const auto& [name, type] : std::vector<std::pair<std::string, std::string>>{
+             {"de", "CNAME"}, {"0", "CNAME"}, {"@", "CNAME"}, {"0.debian", "TXT"}, {"gb", "TXT"}}) {
+        json bad = doc;
+        bad["settings"]["records"] =
+            json::array({{{"name", name}, {"type", type}, {"data", "x.org"}}});
+        try {
+            (void)compile(bad);
+            ADD_FAILURE() << type << " at " << name << " accepted";
+        } catch (const base::InputError& e) {
+            EXPECT_EQ(e.reason(), "value") << e.what();
+            EXPECT_NE(std::string(e.what()).find("settings.records[0]"), std::string::npos)
+                << e.what();
+        }
+    }
 }
 
 }  // namespace

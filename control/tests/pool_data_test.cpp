@@ -98,6 +98,100 @@ TEST(PoolData, BadValuesAreRefused) {
     expect_error(doc, "value", "settings.contact");
 }
 
+// A number written as `marker` in the dump of `doc` replaced by `number` (nlohmann cannot
+// hold 1e400, so the text is edited).
+std::string with_number(const json& doc, const std::string& marker, const std::string& number) {
+    std::string text = doc.dump();
+    const size_t at = text.find("\"" + marker + "\"");
+    EXPECT_NE(at, std::string::npos);
+    return text.replace(at, marker.size() + 2, number);
+}
+
+void expect_text_error(const std::string& text, const std::string& reason,
+                       const std::string& fragment) {
+    const base::InputError e = parse_error(text);
+    EXPECT_EQ(e.reason(), reason) << e.what();
+    EXPECT_NE(std::string(e.what()).find(fragment), std::string::npos)
+        << "'" << e.what() << "' lacks '" << fragment << "'";
+}
+
+// Numbers beyond a double's range are valid JSON syntax the parser cannot hold: an input
+// error naming the path, not an escaped nlohmann exception.
+TEST(PoolData, NumbersBeyondDoubleRangeAreValueErrors) {
+    json doc = test::pool(test::servers_in("de", 3, 1));
+    doc["servers"][2]["score"] = "NUMBER";
+    expect_text_error(with_number(doc, "NUMBER", "1e400"), "value",
+                      "pool.json: servers[2].score: ");
+    expect_text_error(with_number(doc, "NUMBER", "-1e400"), "value", "servers[2].score");
+    doc = test::pool(test::servers_in("de", 3, 1));
+    doc["generated"] = "NUMBER";
+    expect_text_error(with_number(doc, "NUMBER", "1e400"), "value", "pool.json: generated: ");
+    doc = test::pool(test::servers_in("de", 3, 1));
+    doc["settings"]["ns"][1] = "NUMBER";
+    expect_text_error(with_number(doc, "NUMBER", "1e999"), "value", "settings.ns[1]");
+
+    const json feed = {
+        {"schema", 1},
+        {"generated", test::kGenerated + 60},
+        {"scores", {{{"server_id", 1}, {"score", "NUMBER"}, {"ts", test::kGenerated}}}}};
+    try {
+        (void)parse_score_feed(with_number(feed, "NUMBER", "1e400"), "scores.json");
+        ADD_FAILURE() << "accepted";
+    } catch (const base::InputError& e) {
+        EXPECT_EQ(e.reason(), "value");
+        EXPECT_NE(std::string(e.what()).find("scores.json: scores[0].score"), std::string::npos)
+            << e.what();
+    }
+}
+
+// Whole numbers too large for their field are value errors, whatever way they are written.
+TEST(PoolData, OversizedIntegersAreValueErrors) {
+    json doc = test::pool(test::servers_in("de", 3, 1));
+    doc["servers"][0]["netspeed"] = 1e30;
+    expect_error(doc, "value", "servers[0] (id 1).netspeed: 1e+30 is outside");
+    doc = test::pool(test::servers_in("de", 3, 1));
+    doc["settings"]["ttl"] = 1e20;
+    expect_error(doc, "value", "settings.ttl: 1e+20 is outside 1..86400");
+    doc = test::pool(test::servers_in("de", 3, 1));
+    doc["servers"][1]["id"] = "NUMBER";
+    expect_text_error(with_number(doc, "NUMBER", "18446744073709551617"), "value",
+                      "servers[1].id: ");
+    expect_text_error(with_number(doc, "NUMBER", "18446744073709551615"), "value",
+                      "servers[1].id: 18446744073709551615 is outside");
+    doc["servers"][1]["id"] = 1.5;  // not a whole number: the type is wrong
+    expect_error(doc, "schema", "servers[1].id: expected an integer");
+}
+
+TEST(PoolData, StaticRecordsParse) {
+    json doc = test::pool(test::servers_in("de", 3, 1));
+    doc["settings"]["records"] =
+        json::array({{{"name", "WWW"}, {"type", "CNAME"}, {"data", "www.ntppool.org."}},
+                     {{"name", "@"}, {"type", "TXT"}, {"data", "v=spf1 -all"}},
+                     {{"name", "_dmarc"}, {"type", "TXT"}, {"data", "v=DMARC1; p=reject"}}});
+    const PoolData d = parse_pool_data(doc.dump(), "pool.json");
+    ASSERT_EQ(d.settings.records.size(), 3u);
+    EXPECT_EQ(d.settings.records[0].name, "www");
+    EXPECT_EQ(d.settings.records[0].type, StaticRecord::Type::Cname);
+    EXPECT_EQ(d.settings.records[0].data, "www.ntppool.org");
+    EXPECT_EQ(d.settings.records[1].name, "");
+    EXPECT_EQ(d.settings.records[2].data, "v=DMARC1; p=reject");
+
+    auto bad = [&](const json& record, const std::string& reason, const std::string& fragment) {
+        json b = doc;
+        b["settings"]["records"] = json::array({record});
+        expect_error(b, reason, fragment);
+    };
+    bad({{"name", "x"}, {"type", "SRV"}, {"data", "y"}}, "value", "settings.records[0].type");
+    bad({{"name", "www.pool.ntp.org."}, {"type", "TXT"}, {"data", "y"}}, "value",
+        "settings.records[0].name: 'www.pool.ntp.org.' must be a name relative to pool.ntp.org");
+    bad({{"name", std::string(64, 'a')}, {"type", "TXT"}, {"data", "y"}}, "value",
+        "settings.records[0].name");
+    bad({{"name", "x"}, {"type", "TXT"}, {"data", ""}}, "value", "TXT text must be");
+    bad({{"name", "x"}, {"type", "CNAME"}, {"data", "bad..name"}}, "value",
+        "settings.records[0].data");
+    bad({{"name", "x"}, {"type", "TXT"}}, "schema", "settings.records[0].data: missing");
+}
+
 TEST(PoolData, DuplicatesAndEmptyListsAreRefused) {
     json doc = test::pool(test::servers_in("de", 3, 1));
     doc["servers"][2]["id"] = 1;

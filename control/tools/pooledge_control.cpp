@@ -232,6 +232,9 @@ int compile(const Args& a) {
                 z.zone.soa.serial = static_cast<uint32_t>(now);
             }
             servers = pc::summarize_zone(z.zone).total;
+            if (servers == 0) {
+                throw base::InputError("empty", geodns + ": no A or AAAA address in any label");
+            }
             in.zones.push_back(std::move(z.zone));
         }
         pc::GeoIpOptions go;

@@ -176,9 +176,10 @@ def eligible_addresses(pool, country=None, continent_countries=None):
 
 
 def countries_of(continent, countries_cpp):
-    """Country codes of a continent, from the table the compiler uses."""
+    """Country codes whose servers join a continent, from the table the compiler uses
+    ({code, membership continent, client fallback continent})."""
     with open(countries_cpp) as f:
-        return set(re.findall(r'\{"([a-z]{2})", "' + continent + '"\}', f.read()))
+        return set(re.findall(r'\{"([a-z]{2})", "' + continent + r'", "[a-z-]+"\}', f.read()))
 
 
 def answers(a, image, client, name, qtype="A", ecs=None):
@@ -294,6 +295,13 @@ def main():
               "AAAA under 2.pool.ntp.org")
         rcode, got = answers(a, image, "10.1.2.3", "nonexistent.pool.ntp.org")
         check(rcode == "NXDOMAIN", "NXDOMAIN for a name not in the zone")
+        empty = ["td.pool.ntp.org", "0.td.pool.ntp.org", "2.td.pool.ntp.org"]
+        if not eligible_addresses(pool, continent_countries=countries_of("antarctica", a.countries)):
+            empty += ["antarctica.pool.ntp.org", "3.antarctica.pool.ntp.org"]
+        check(len(countries_of("europe", a.countries)) > 40, "country table read")
+        for name in empty:
+            rcode, got = answers(a, image, "10.1.2.3", name)
+            check(rcode == "NOERROR" and not got, f"{name}: NODATA, as the pool's zone builder has it")
         inspect = subprocess.run([a.ctl, "inspect", image, "--key",
                                   os.path.join(work, "control.pub")],
                                  capture_output=True, text=True, timeout=30)
@@ -321,8 +329,14 @@ def main():
         check(all(rx.wait_line(r"^accepted serial", 0, after=mark) is None
                   for rx, mark in zip(procs[:2], marks)), "no new image while nothing changed")
 
-        # 5. A change arrives: one server removed.
+        # 5. A change arrives: one server removed. The score feed is broken at the same time
+        # (a number beyond a double's range): that must not hold the server list back.
         marks = [len(rx.lines) for rx in procs[:2]]
+        ctl_mark = len(ctl.lines)
+        with open(os.path.join(www, "scores.json")) as f:
+            feed = f.read()
+        with open(os.path.join(www, "scores.json"), "w") as f:
+            f.write(re.sub(r'"score": ?[-0-9.e]+', '"score":1e400', feed, count=1))
         pool["servers"].pop(0)
         pool["generated"] = int(time.time())
         with open(os.path.join(www, "pool.json"), "w") as f:
@@ -333,6 +347,12 @@ def main():
             check(m is not None and int(m.group(1)) > serial1,
                   f"{rx.name} got the changed data as a newer image")
             serial2 = int(m.group(1)) if m else serial2
+        check(ctl.wait_line(r"scores\.json: scores\[0\]\.score: .*number overflow.*compiling with "
+                            r"the pool data's scores", 5, after=ctl_mark) is not None,
+              "a score beyond a double's range is reported with its path")
+        check((metric(scrape(metrics_port), "pooledge_control_ingest_failures_total",
+                      'reason="value",source="scores"') or 0) >= 1,
+              "the broken feed is counted as the feed's failure")
 
         # 6. Broken data: the last good image stays.
         marks = [len(rx.lines) for rx in procs[:2]]

@@ -30,11 +30,21 @@ struct Vendor {
     ClientType client_type = ClientType::Ntp;
 };
 
+// A record the zone builder does not make itself (www CNAME, apex or _dmarc TXT), from
+// settings.records. It takes settings.ttl.
+struct StaticRecord {
+    enum class Type { Cname, Txt };
+    std::string name;  // relative to the origin, lower case; "" = the apex
+    Type type = Type::Txt;
+    std::string data;  // CNAME: an absolute name without the trailing dot; TXT: the text
+};
+
 struct PoolSettings {
     std::string origin = "pool.ntp.org";
     uint32_t ttl = 150;
     std::vector<std::string> ns;  // absolute names, no trailing dot
     std::string contact;          // SOA RNAME in name form: hostmaster.pool.ntp.org
+    std::vector<StaticRecord> records;
 };
 
 struct PoolData {
