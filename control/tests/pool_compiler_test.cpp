@@ -13,6 +13,7 @@
 #include "pooledge/engine/answer.hpp"
 #include "pooledge/image/countries.hpp"
 #include "pooledge/image/reader.hpp"
+#include "served_zone.hpp"
 
 namespace pooledge::control {
 namespace {
@@ -174,50 +175,6 @@ TEST(PoolCompiler, ApexAndVendorAliases) {
     EXPECT_EQ(r.zone.soa.rname, "hostmaster.pool.ntp.org");
 }
 
-// A compiled pool zone as the dataplane serves it: the real image and answer engine, GeoIP
-// replaced by prefix overrides (client address -> country).
-class Served {
-  public:
-    Served(image::ZoneModel zone, std::vector<image::GeoPrefixModel> overrides) {
-        ImageInputs in;
-        in.zones.push_back(std::move(zone));
-        in.overrides = std::move(overrides);
-        in.serial = 5;
-        in.build_time = kNow;
-        const auto key = image::SigningKey::generate();
-        EXPECT_TRUE(key);
-        bytes_ = build_signed_image(in, *key);
-        view_ = image::ImageView::load(bytes_);
-        EXPECT_TRUE(view_);
-    }
-
-    dns::Message ask(const std::string& client, const std::string& name, uint16_t qtype = 1) {
-        dns::QueryOptions o;
-        o.qtype = qtype;
-        const engine::AnswerContext ctx{&*view_, &id_, &rng_, 0};
-        std::vector<uint8_t> out(1500);
-        const auto resp =
-            engine::answer(ctx, {*base::IpAddress::parse(client)}, *dns::build_query(name, o), out);
-        out.resize(resp.size);
-        return dns::decode(out);
-    }
-
-    std::set<std::string> addresses(const std::string& client, const std::string& name,
-                                    uint16_t qtype = 1) {
-        std::set<std::string> got;
-        for (const auto& rec : ask(client, name, qtype).answer) {
-            got.insert(rec.text);
-        }
-        return got;
-    }
-
-  private:
-    std::vector<uint8_t> bytes_;
-    std::optional<image::ImageView> view_;
-    engine::Identity id_;
-    base::Rng rng_{1};
-};
-
 // Through the real image and answer engine: a German client gets German servers, a client
 // in a country without servers gets its continent's, a vendor zone follows the client.
 TEST(PoolCompiler, AnswersFollowTheClient) {
@@ -227,8 +184,8 @@ TEST(PoolCompiler, AnswersFollowTheClient) {
     auto r = compile(test::pool(s, vendors));
     const auto de_servers = addrs(find(r, "de")->a);
     const auto africa = addrs(find(r, "africa")->a);
-    Served served(std::move(r.zone),
-                  {parse_override("10.1.0.0/16", "de"), parse_override("41.0.0.0/16", "td")});
+    test::ServedZone served(std::move(r.zone), {parse_override("10.1.0.0/16", "de"),
+                                                parse_override("41.0.0.0/16", "td")});
     for (int i = 0; i < 20; ++i) {
         for (const auto& a : served.addresses("10.1.2.3", "0.pool.ntp.org")) {
             EXPECT_TRUE(de_servers.count(a)) << a;
@@ -279,8 +236,8 @@ TEST(PoolCompiler, EveryZoneExistsAndEmptyOnesAreNodata) {
         EXPECT_EQ(find(r, name)->mx[0].exchange, ".") << name;
     }
     const auto africa = addrs(find(r, "africa")->a);
-    Served served(std::move(r.zone),
-                  {parse_override("41.0.0.0/16", "td"), parse_override("10.1.0.0/16", "de")});
+    test::ServedZone served(std::move(r.zone), {parse_override("41.0.0.0/16", "td"),
+                                                parse_override("10.1.0.0/16", "de")});
     for (const char* name :
          {"td.pool.ntp.org", "0.td.pool.ntp.org", "za.pool.ntp.org", "oceania.pool.ntp.org",
           "0.oceania.pool.ntp.org", "0.li.pool.ntp.org", "2.td.pool.ntp.org"}) {
@@ -327,7 +284,7 @@ TEST(PoolCompiler, EveryCountryCodeCompiles) {
         ASSERT_NE(find(r, zone), nullptr) << zone;
         EXPECT_EQ(find(r, zone)->a.size(), 1u) << zone;
     }
-    Served served(std::move(r.zone), {});
+    test::ServedZone served(std::move(r.zone), {});
     EXPECT_EQ(served.addresses("10.0.0.1", "cx.pool.ntp.org").size(), 1u);
     EXPECT_EQ(served.addresses("10.0.0.1", "0.xk.pool.ntp.org").size(), 1u);
 }
@@ -345,9 +302,10 @@ TEST(PoolCompiler, ClientsFallBackAsGeodnsDoes) {
     EXPECT_FALSE(addrs(find(r, "europe")->a).count("12.9.0.1"));
     const auto europe = addrs(find(r, "europe")->a);
     const auto oceania = addrs(find(r, "oceania")->a);
-    Served served(std::move(r.zone),
-                  {parse_override("10.1.0.0/16", "cy"), parse_override("10.2.0.0/16", "tl"),
-                   parse_override("10.3.0.0/16", "um"), parse_override("10.4.0.0/16", "tr")});
+    test::ServedZone served(
+        std::move(r.zone),
+        {parse_override("10.1.0.0/16", "cy"), parse_override("10.2.0.0/16", "tl"),
+         parse_override("10.3.0.0/16", "um"), parse_override("10.4.0.0/16", "tr")});
     for (int i = 0; i < 10; ++i) {
         for (const auto& a : served.addresses("10.1.0.1", "1.pool.ntp.org")) {
             EXPECT_TRUE(europe.count(a)) << "CY -> europe: " << a;
@@ -377,7 +335,7 @@ TEST(PoolCompiler, StaticRecordsFromSettings) {
     EXPECT_EQ(find(r, "www")->cname, "www.ntppool.org");
     EXPECT_EQ(find(r, "web")->cname, "www.ntppool.org");
     EXPECT_EQ(find(r, "")->txt, std::vector<std::string>{"v=spf1 -all"});
-    Served served(std::move(r.zone), {});
+    test::ServedZone served(std::move(r.zone), {});
     const auto www = served.ask("10.0.0.1", "www.pool.ntp.org");
     ASSERT_EQ(www.answer.size(), 1u);
     EXPECT_EQ(www.answer[0].type, 5);

@@ -116,6 +116,7 @@ int main(int argc, char** argv) {
         identity.server_id = config.server_id;
         identity.version = config.version;
         identity.edns_udp_size = config.edns_udp_size;
+        identity.status_clients = config.status_clients;
         // A fresh cookie secret per start (RFC 9018): clients re-learn cookies after a
         // restart, as they do after an anycast shift anyway.
         if (::getrandom(identity.cookie_secret.data(), identity.cookie_secret.size(), 0) !=

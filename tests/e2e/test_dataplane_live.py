@@ -219,6 +219,11 @@ push:
             check("NXDOMAIN" in kdig("nope.pool.ntp.org", tcp=tcp), f"{t}: NXDOMAIN")
             got6 = addresses(kdig("2.pool.ntp.org", "AAAA", tcp=tcp, family=6))
             check(got6 and all(":" in x for x in got6), f"{t} over IPv6: AAAA under 2.")
+            country = kdig("_country.pool.ntp.org", "TXT", tcp=tcp)
+            check('"10.99.0.2" "10.99.0.2" "de europe @"' in country and '"node-t1' in country,
+                  f"{t}: _country TXT shows the client as the node sees it")
+            check("NXDOMAIN" in kdig("_status.pool.ntp.org", "TXT", tcp=tcp),
+                  f"{t}: _status is not for clients outside identity.status_clients")
 
         # 4. The exception path: ping, ARP, ND.
         check(sh("ping", "-c", "2", "-W", "2", SVC4, ns=CLIENT, check_rc=False).returncode == 0,

@@ -165,6 +165,18 @@ def run_checks(facts):
     r = kdig(port, "pool.ntp.org", "A", "+cookie")
     check("COOKIE" not in r["raw"], "no server cookie without a secret")
 
+    # geodns's debug names: _country to anyone (TTL 1), _status to loopback (this client).
+    r = kdig(port, "_country.pool.ntp.org", "TXT", "+subnet=81.0.7.0/24")
+    txt = r["sections"].get("ANSWER", [])
+    check(len(txt) == 1 and txt[0][1] == "1" and '"81.0.7.0"' in txt[0][4] and
+          '"de europe @"' in txt[0][4], f"_country TXT shows the ECS address and regions: {txt}")
+    r = kdig(port, "_status.pool.ntp.org", "TXT")
+    txt = answers(r, "TXT")
+    check(len(txt) == 1 and txt[0].startswith('"serial ') and '"version pooledge zones-serve"'
+          in txt[0], f"_status TXT for a loopback client: {txt}")
+    r = kdig(port, "_country.pool.ntp.org", "A")
+    check(r["status"] == "NOERROR" and not answers(r, "A"), "_country A is NODATA")
+
     # dig (BIND's parser) agrees.
     out = subprocess.run(["dig", "@127.0.0.1", "-p", str(port), "+tries=1", "+time=2", "+short",
                           "0.pool.ntp.org", "A"], capture_output=True, text=True, timeout=20).stdout.split()

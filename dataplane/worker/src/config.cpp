@@ -68,11 +68,22 @@ void read_service_addresses(const base::YamlReader& r, const YAML::Node& root, D
 }
 
 void read_identity(const base::YamlReader& r, const YAML::Node& node, DataplaneConfig& c) {
-    const base::YamlMap m(r, node, "identity", {"nsid", "server_id", "version", "edns_udp_size"});
+    const base::YamlMap m(r, node, "identity",
+                          {"nsid", "server_id", "version", "edns_udp_size", "status_clients"});
     m.str("nsid", c.nsid);
     m.str("server_id", c.server_id);
     m.str("version", c.version);
     m.number<uint16_t>("edns_udp_size", c.edns_udp_size, 512, 4096);
+    std::vector<std::string> prefixes;
+    m.strings("status_clients", prefixes);
+    for (size_t i = 0; i < prefixes.size(); ++i) {
+        const auto p = base::IpPrefix::parse(prefixes[i]);
+        if (!p) {
+            r.fail(m["status_clients"][i], "identity.status_clients[" + std::to_string(i) + "]",
+                   "'" + prefixes[i] + "' is not a prefix (bits past the length must be zero)");
+        }
+        c.status_clients.push_back(*p);
+    }
     for (const auto* s : {&c.nsid, &c.server_id, &c.version}) {
         if (s->size() > 255) {
             r.fail(node, "identity", "values must be at most 255 bytes");

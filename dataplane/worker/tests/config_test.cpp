@@ -73,26 +73,29 @@ TEST_F(DataplaneConfigTest, DefaultsStandWhenOptionalKeysAreAbsent) {
 }
 
 TEST_F(DataplaneConfigTest, ReadsEveryOptionalKey) {
-    const DataplaneConfig c =
-        load_config(write(std::string(kMinimal) + "  max_size: 65536\n"
-                                                  "identity:\n"
-                                                  "  nsid: node-1\n"
-                                                  "  server_id: sid\n"
-                                                  "  version: v9\n"
-                                                  "  edns_udp_size: 1400\n"
-                                                  "management:\n"
-                                                  "  listen: [unix:/run/pe.sock]\n"
-                                                  "metrics:\n"
-                                                  "  listen: 127.0.0.1:9100\n"
-                                                  "workers: 2\n"
-                                                  "tcp:\n"
-                                                  "  idle_timeout: 1m\n"
-                                                  "  max_connections: 64\n"));
+    const DataplaneConfig c = load_config(
+        write(std::string(kMinimal) + "  max_size: 65536\n"
+                                      "identity:\n"
+                                      "  nsid: node-1\n"
+                                      "  server_id: sid\n"
+                                      "  version: v9\n"
+                                      "  edns_udp_size: 1400\n"
+                                      "  status_clients: [192.0.2.0/24, '2001:db8::/32']\n"
+                                      "management:\n"
+                                      "  listen: [unix:/run/pe.sock]\n"
+                                      "metrics:\n"
+                                      "  listen: 127.0.0.1:9100\n"
+                                      "workers: 2\n"
+                                      "tcp:\n"
+                                      "  idle_timeout: 1m\n"
+                                      "  max_connections: 64\n"));
     EXPECT_EQ(c.max_image_size, 65536u);
     EXPECT_EQ(c.nsid, "node-1");
     EXPECT_EQ(c.server_id, "sid");
     EXPECT_EQ(c.version, "v9");
     EXPECT_EQ(c.edns_udp_size, 1400);
+    ASSERT_EQ(c.status_clients.size(), 2u);
+    EXPECT_EQ(c.status_clients[1].to_string(), "2001:db8::/32");
     ASSERT_EQ(c.management.size(), 1u);
     EXPECT_EQ(c.metrics_listen, "127.0.0.1:9100");
     EXPECT_EQ(c.workers, 2u);
@@ -106,6 +109,8 @@ TEST_F(DataplaneConfigTest, ErrorsNameTheLineAndKey) {
     expect_error(m + "tcp:\n  idle_timeout: soon\n", ":8: tcp.idle_timeout: expected a duration");
     expect_error(m + "identity:\n  edns_udp_size: 100\n", ":8: identity.edns_udp_size: must be");
     expect_error(m + "identity:\n  nsid: [a]\n", "identity.nsid: expected a string");
+    expect_error(m + "identity:\n  status_clients: [10.0.0.1/8]\n",
+                 "identity.status_clients[0]: '10.0.0.1/8' is not a prefix");
     expect_error(m + "tcp:\n  idle: 5\n", ":8: tcp.idle: unknown key");
     expect_error(m + "management:\n  listen: [udp:x]\n", "management.listen[0]");
     expect_error(m + "metrics: 5\n", "metrics: expected a mapping");

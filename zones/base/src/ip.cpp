@@ -122,6 +122,34 @@ constexpr Special6 kSpecial6[] = {
 
 }  // namespace
 
+bool IpPrefix::contains(const IpAddress& a) const noexcept {
+    if (a.family != addr.family) {
+        return false;
+    }
+    const size_t full = len / 8;
+    if (std::memcmp(a.bytes.data(), addr.bytes.data(), full) != 0) {
+        return false;
+    }
+    const unsigned rest = len % 8;
+    if (rest == 0) {
+        return true;
+    }
+    const auto mask = static_cast<uint8_t>(0xFF << (8 - rest));
+    return (a.bytes[full] & mask) == (addr.bytes[full] & mask);
+}
+
+bool is_loopback(const IpAddress& a) noexcept {
+    static constexpr std::array<uint8_t, 16> kLoop6 = {0, 0, 0, 0, 0, 0, 0, 0,
+                                                       0, 0, 0, 0, 0, 0, 0, 1};
+    static constexpr std::array<uint8_t, 12> kMapped = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xFF, 0xFF};
+    if (a.family == 4) {
+        return a.bytes[0] == 127;
+    }
+    return a.family == 6 && (a.bytes == kLoop6 ||
+                             (std::memcmp(a.bytes.data(), kMapped.data(), kMapped.size()) == 0 &&
+                              a.bytes[12] == 127));
+}
+
 bool is_public_unicast(const IpAddress& a) noexcept {
     if (a.family == 4) {
         const uint32_t host = a.v4_host();

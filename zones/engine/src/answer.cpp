@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "debug_names.hpp"
 #include "pooledge/dns/cookie.hpp"
 #include "pooledge/dns/dname.hpp"
 #include "pooledge/dns/query.hpp"
@@ -280,6 +281,25 @@ size_t max_response_size(const Client& client, const dns::Query& q, const Identi
     return std::min(limit, out_size);
 }
 
+// The weighted addresses are used up and slots remain: geodns fills them with the set's
+// weight-0 addresses, which the builder puts after the weighted ones. geodns takes the first
+// of them every time; a random starting point spreads that load instead. Only sets with such
+// a tail get here (no pool-data set has one), so the binary search is off the common path.
+size_t fill_from_unweighted(std::span<const uint64_t> cum, size_t max_hosts, size_t n,
+                            base::Rng& rng, uint32_t* picked) noexcept {
+    const auto weighted = static_cast<uint32_t>(
+        std::lower_bound(cum.begin(), cum.end(), cum.back()) - cum.begin() + 1);
+    const auto zeros = static_cast<uint32_t>(cum.size()) - weighted;
+    if (zeros == 0) {
+        return n;
+    }
+    const auto start = static_cast<uint32_t>(rng.below(zeros));
+    for (uint32_t i = 0; i < zeros && n < max_hosts; ++i) {
+        picked[n++] = weighted + (start + i) % zeros;
+    }
+    return n;
+}
+
 // Writes up to max_hosts addresses of a weighted set, drawn by weight without replacement.
 void write_addresses(Reply& r, const image::ImageView& img, const RRset& rs,
                      base::Rng& rng) noexcept {
@@ -287,7 +307,10 @@ void write_addresses(Reply& r, const image::ImageView& img, const RRset& rs,
     const bool v4 = rs.type == dns::rrtype::A;
     const auto cum = (v4 ? img.cum4() : img.cum6()).subspan(rs.first, rs.count);
     const auto alias = (v4 ? img.alias4() : img.alias6()).subspan(rs.first, rs.count);
-    const size_t n = image::draw_weighted(cum, alias, rs.max_hosts, rng, picked);
+    size_t n = image::draw_weighted(cum, alias, rs.max_hosts, rng, picked);
+    if (n < rs.max_hosts && n < rs.count) {
+        n = fill_from_unweighted(cum, rs.max_hosts, n, rng, picked);
+    }
     dns::WireWriter& w = r.writer();
     for (size_t i = 0; i < n; ++i) {
         const size_t at = r.rr_begin(kQnameOffset, rs.type, dns::rrclass::IN, rs.ttl);
@@ -330,28 +353,61 @@ struct Located {
     uint16_t region = 0;
     uint8_t scope = 0;
     bool from_ecs = false;
+    base::IpAddress by;  // the address the client was located by
 };
 
+image::GeoMatch geo_lookup(const image::ImageView& img, const base::IpAddress& a) noexcept {
+    return a.family == 4 ? img.geo_lookup4(a.v4_host()) : img.geo_lookup6(a.v6_hi(), a.v6_lo());
+}
+
 // The client's region: from ECS when it carries a public unicast address (RFC 7871 says to
-// ignore the rest), otherwise from the packet's source.
+// ignore the rest), otherwise from the packet's source. An ECS address the geo table does not
+// know falls back to the source (the resolver's own location), as geodns does; the scope
+// stays the ECS block's, since every client address in it is answered alike.
 Located locate(const image::ImageView& img, const Client& client, const dns::Query& q) noexcept {
-    base::IpAddress addr = client.addr;
     Located loc;
+    loc.by = client.addr;
     const auto& ecs = q.edns.ecs;
     if (ecs.present && ecs.source_prefix > 0) {
         base::IpAddress e;
         e.family = ecs.family == 1 ? 4 : 6;
         e.bytes = ecs.address;
         if (base::is_public_unicast(e)) {
-            addr = e;
+            loc.by = e;
             loc.from_ecs = true;
         }
     }
-    const image::GeoMatch m = addr.family == 4 ? img.geo_lookup4(addr.v4_host())
-                                               : img.geo_lookup6(addr.v6_hi(), addr.v6_lo());
+    const image::GeoMatch m = geo_lookup(img, loc.by);
     loc.region = m.region;
     loc.scope = m.prefix_len;
+    if (loc.from_ecs && loc.region == 0) {
+        loc.region = geo_lookup(img, client.addr).region;
+    }
     return loc;
+}
+
+// _country and _status: TXT for TXT and ANY, NODATA for other types.
+void answer_debug_name(Reply& r, const AnswerContext& ctx, const Client& client,
+                       const dns::Query& q, int zone, debug::Name which,
+                       uint8_t& ecs_scope) noexcept {
+    const image::ImageView& img = *ctx.image;
+    if (q.qtype != dns::rrtype::TXT && q.qtype != dns::rrtype::ANY) {
+        write_negative_soa(r, img, q, zone);
+        return;
+    }
+    const size_t at = r.rr_begin(kQnameOffset, dns::rrtype::TXT, dns::rrclass::IN, 1);
+    if (which == debug::Name::Country) {
+        const Located loc = locate(img, client, q);
+        if (loc.from_ecs) {
+            ecs_scope = loc.scope;
+        }
+        debug::write_country(r.writer(), img, {client.addr, loc.by, loc.region, loc.scope},
+                             *ctx.identity);
+    } else {
+        debug::write_status(r.writer(), img, ctx.now, *ctx.identity);
+    }
+    r.rr_end(at);
+    r.an_ = 1;
 }
 
 // Resolves what `node` holds for `qtype` from where the client is: an rrset id, or 0 when
@@ -469,7 +525,11 @@ Response answer(const AnswerContext& ctx, const Client& client, std::span<const 
             rcode = dns::Rcode::Refused;  // no zone transfers from the edge
         } else {
             flags |= dns::flag::AA;
-            if (node == nullptr) {
+            const debug::Name which = node == nullptr ? debug::name_of(q) : debug::Name::None;
+            if (which == debug::Name::Country ||
+                (which == debug::Name::Status && debug::status_allowed(id, client.addr))) {
+                answer_debug_name(r, ctx, client, q, zone, which, ecs_scope);
+            } else if (node == nullptr) {
                 rcode = dns::Rcode::NxDomain;
                 write_negative_soa(r, img, q, zone);
             } else if (q.qtype == dns::rrtype::ANY) {

@@ -132,27 +132,32 @@ uint32_t ImageBuilder::add_address_set(uint16_t type, uint32_t ttl, uint16_t max
     rs.first = static_cast<uint32_t>(family == 4 ? addr4_.size() : addr6_.size());
     uint64_t sum = 0;
     std::vector<uint64_t> kept;
-    for (const WeightedAddress& w : addrs) {
-        if (w.addr.family != family) {
-            bad("address " + w.addr.to_string() + " is not IPv" + std::to_string(family));
+    // Weighted addresses first, then those of weight 0: the engine draws by weight and, as
+    // geodns does, fills the slots left over from the weight-0 tail (FORMAT.md 5.5).
+    for (const bool weighted_pass : {true, false}) {
+        for (const WeightedAddress& w : addrs) {
+            if (w.addr.family != family) {
+                bad("address " + w.addr.to_string() + " is not IPv" + std::to_string(family));
+            }
+            if (w.weight > kMaxWeight) {
+                bad("weight of " + w.addr.to_string() + " exceeds 2^40");
+            }
+            const uint64_t weight = all_zero ? 1 : w.weight;
+            if ((weight != 0) != weighted_pass) {
+                continue;
+            }
+            sum += weight;
+            kept.push_back(weight);
+            if (family == 4) {
+                addr4_.push_back(
+                    {w.addr.bytes[0], w.addr.bytes[1], w.addr.bytes[2], w.addr.bytes[3]});
+                cum4_.push_back(sum);
+            } else {
+                addr6_.push_back(w.addr.bytes);
+                cum6_.push_back(sum);
+            }
+            ++rs.count;
         }
-        if (w.weight > kMaxWeight) {
-            bad("weight of " + w.addr.to_string() + " exceeds 2^40");
-        }
-        const uint64_t weight = all_zero ? 1 : w.weight;
-        if (weight == 0) {
-            continue;
-        }
-        sum += weight;
-        kept.push_back(weight);
-        if (family == 4) {
-            addr4_.push_back({w.addr.bytes[0], w.addr.bytes[1], w.addr.bytes[2], w.addr.bytes[3]});
-            cum4_.push_back(sum);
-        } else {
-            addr6_.push_back(w.addr.bytes);
-            cum6_.push_back(sum);
-        }
-        ++rs.count;
     }
     if (rs.count == 0) {
         bad("an address set needs at least one address");

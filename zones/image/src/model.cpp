@@ -122,8 +122,9 @@ class ZoneCompiler {
             for (const auto& ns : l.ns) {
                 rd.push_back(wire_name(ns, where));
             }
-            sets[dns::rrtype::NS] =
-                b_.add_rrset(dns::rrtype::NS, name.empty() ? z_.ns_ttl : ttl, rd);
+            // geodns: NS records take the zone's NS TTL (a day) at every label, unless the
+            // label sets its own ttl.
+            sets[dns::rrtype::NS] = b_.add_rrset(dns::rrtype::NS, l.ttl.value_or(z_.ns_ttl), rd);
         }
         if (!l.mx.empty()) {
             std::vector<std::vector<uint8_t>> rd;
@@ -161,6 +162,9 @@ class ZoneCompiler {
         }
     }
 
+    // geodns does not follow an alias for NS (nor SOA): a vendor label is no delegation.
+    static bool follows_aliases(uint16_t type) { return type != dns::rrtype::NS; }
+
     // What label `name` answers for `type` from each region: geodns's search, memoised.
     const std::vector<uint32_t>& table(const std::string& name, uint16_t type, int depth) {
         // Depth is part of the key: a table cut short by the alias limit must not be reused
@@ -171,7 +175,7 @@ class ZoneCompiler {
         }
         std::vector<uint32_t> out(region_names_.size(), 0);
         if (depth <= kMaxAliasDepth) {
-            const auto alias = aliases_.find(name);
+            const auto alias = follows_aliases(type) ? aliases_.find(name) : aliases_.end();
             if (geo_children_.count(name) == 0 && alias != aliases_.end()) {
                 // No "name.<region>" labels: the search ends at the alias for every region,
                 // and goes on from its target with the same region.
@@ -205,6 +209,9 @@ class ZoneCompiler {
     // One step of the search at an existing label: alias, then CNAME, then the type.
     uint32_t at_label(const std::string& label, uint16_t type, int depth, uint16_t region) {
         if (auto a = aliases_.find(label); a != aliases_.end()) {
+            if (!follows_aliases(type)) {
+                return 0;  // an alias label has no records of its own
+            }
             return depth < kMaxAliasDepth ? table(a->second, type, depth + 1)[region] : 0;
         }
         const auto sets = rrsets_.find(label);

@@ -30,7 +30,12 @@ struct IpPrefix {
     // must be zero: a prefix that is not one is an input error worth naming.
     [[nodiscard]] static std::optional<IpPrefix> parse(std::string_view text);
     [[nodiscard]] std::string to_string() const;
+    // Whether `a` (of the same family) lies in the prefix.
+    [[nodiscard]] bool contains(const IpAddress& a) const noexcept;
 };
+
+// 127.0.0.0/8 and ::1 (and IPv4-mapped loopback).
+[[nodiscard]] bool is_loopback(const IpAddress& a) noexcept;
 
 // Whether an address may locate a client: public unicast only. Private, loopback,
 // link-local, CGNAT, multicast, documentation and reserved space say nothing about where a

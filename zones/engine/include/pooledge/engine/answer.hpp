@@ -30,6 +30,8 @@ struct Identity {
     uint16_t edns_udp_size = dns::kDefaultEdnsSize;  // advertised, and the most sent over UDP
     // RFC 9018 server cookie secret; all zero means cookies are not answered.
     std::array<uint8_t, 16> cookie_secret{};
+    // Who may ask for _status.<zone> besides loopback (debug_names.hpp); none by default.
+    std::span<const base::IpPrefix> status_clients{};
 };
 
 enum class Transport : uint8_t { Udp, Tcp };

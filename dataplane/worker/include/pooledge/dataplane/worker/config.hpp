@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "pooledge/base/ip.hpp"
 #include "pooledge/image/push.hpp"
 #include "pooledge/image/signature.hpp"
 
@@ -32,6 +33,8 @@ struct DataplaneConfig {
     std::string server_id;
     std::string version = "pooledge";
     uint16_t edns_udp_size = 1232;
+    // Who may ask for _status.<zone> besides loopback; none by default.
+    std::vector<base::IpPrefix> status_clients;
     std::string image_dir;
     std::vector<std::string> trusted_key_files;
     std::vector<image::TrustedKey> trusted_keys;

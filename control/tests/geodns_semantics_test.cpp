@@ -1,0 +1,169 @@
+// geodns JSON served end to end (parse, compile, sign, read, answer): where pooledge must
+// answer what geodns answers, and the debug names geodns operators rely on.
+#include <gtest/gtest.h>
+
+#include <map>
+
+#include "pooledge/control/geodns_json.hpp"
+#include "pooledge/control/geoip.hpp"
+#include "served_zone.hpp"
+
+namespace pooledge::control {
+namespace {
+
+constexpr const char* kZone = R"({
+  "ttl": 150,
+  "max_hosts": 3,
+  "data": {
+    "": {"ns": ["a.ntpns.org", "b.ntpns.org"]},
+    "mixed": {"a": [["198.51.100.1", 10], ["198.51.100.2", 0], ["198.51.100.3", 0]]},
+    "wide": {"a": [["198.51.100.10", 10], ["198.51.100.11", 5], ["198.51.100.12", 0],
+                   ["198.51.100.13", 0], ["198.51.100.14", 0]]},
+    "0": {"a": [["198.51.100.20", 1]]},
+    "0.gb": {"a": [["198.51.100.21", 1]]},
+    "0.uk": {"a": [["198.51.100.22", 1]]},
+    "0.de": {"a": [["198.51.100.23", 1]]},
+    "de": {"ns": ["ns.example.de"]},
+    "sub": {"ns": ["ns.example.net"], "ttl": 300},
+    "0.debian": {"alias": "0"},
+    "debian": {"alias": ""},
+    "_country": {"txt": "a label of the zone wins"}
+  }
+})";
+
+test::ServedZone served(const std::string& text = kZone) {
+    auto z = parse_geodns_zone(text, "pool.ntp.org", "pool.ntp.org.json");
+    z.zone.soa.serial = 7;
+    return test::ServedZone(std::move(z.zone), {parse_override("10.1.0.0/16", "de"),
+                                                parse_override("10.2.0.0/16", "gb"),
+                                                parse_override("10.3.0.0/16", "td")});
+}
+
+// Every character-string of a TXT record's rdata.
+std::vector<std::string> strings_of(const dns::Record& rec) {
+    std::vector<std::string> out;
+    for (size_t p = 0; p < rec.rdata.size(); p += 1 + rec.rdata[p]) {
+        out.emplace_back(reinterpret_cast<const char*>(rec.rdata.data() + p + 1), rec.rdata[p]);
+    }
+    return out;
+}
+
+// geodns fills the max_hosts slots the weighted entries leave with weight-0 ones.
+TEST(GeodnsSemantics, WeightZeroEntriesFillTheRemainingSlots) {
+    auto s = served();
+    std::map<std::string, int> seen;
+    for (int i = 0; i < 200; ++i) {
+        const auto got = s.addresses("10.1.2.3", "mixed.pool.ntp.org");
+        ASSERT_EQ(got.size(), 3u);
+        EXPECT_TRUE(got.count("198.51.100.1"));
+        const auto wide = s.addresses("10.1.2.3", "wide.pool.ntp.org");
+        ASSERT_EQ(wide.size(), 3u);
+        EXPECT_TRUE(wide.count("198.51.100.10") && wide.count("198.51.100.11"))
+            << "both weighted entries come before any weight-0 one";
+        for (const auto& a : wide) {
+            ++seen[a];
+        }
+    }
+    // The third slot rotates over the weight-0 entries rather than always taking the first.
+    for (const char* a : {"198.51.100.12", "198.51.100.13", "198.51.100.14"}) {
+        EXPECT_GT(seen[a], 20) << a;
+    }
+}
+
+// The client's country is what GeoIP says: a zone's own "gb" label serves British clients;
+// "uk" is just another label in geodns JSON.
+TEST(GeodnsSemantics, GbClientsGetTheZonesGbLabel) {
+    auto s = served();
+    EXPECT_EQ(s.addresses("10.2.0.1", "0.pool.ntp.org"), std::set<std::string>{"198.51.100.21"});
+    EXPECT_EQ(s.addresses("10.2.0.1", "0.uk.pool.ntp.org"), std::set<std::string>{"198.51.100.22"});
+    EXPECT_EQ(s.addresses("10.1.0.1", "0.pool.ntp.org"), std::set<std::string>{"198.51.100.23"});
+}
+
+// NS below the apex has TTL 86400 unless the label sets one; an alias label is not followed
+// for NS, so NS there is NODATA.
+TEST(GeodnsSemantics, NsTtlsAndAliases) {
+    auto s = served();
+    const auto de = s.ask("10.3.0.1", "de.pool.ntp.org", 2);
+    ASSERT_EQ(de.answer.size(), 1u);
+    EXPECT_EQ(de.answer[0].ttl, 86400u);
+    const auto sub = s.ask("10.3.0.1", "sub.pool.ntp.org", 2);
+    ASSERT_EQ(sub.answer.size(), 1u);
+    EXPECT_EQ(sub.answer[0].ttl, 300u);
+    const auto apex = s.ask("10.3.0.1", "pool.ntp.org", 2);
+    ASSERT_EQ(apex.answer.size(), 2u);
+    EXPECT_EQ(apex.answer[0].ttl, 86400u);
+    for (const char* name : {"debian.pool.ntp.org", "0.debian.pool.ntp.org"}) {
+        const auto ns = s.ask("10.3.0.1", name, 2);
+        EXPECT_EQ(ns.rcode, 0) << name;
+        EXPECT_TRUE(ns.answer.empty()) << name << ": NODATA, not the apex NS";
+        ASSERT_EQ(ns.authority.size(), 1u) << name;
+        EXPECT_EQ(ns.authority[0].type, 6) << name;
+    }
+    // A/AAAA still follow the alias.
+    EXPECT_EQ(s.addresses("10.3.0.1", "0.debian.pool.ntp.org"),
+              std::set<std::string>{"198.51.100.20"});
+}
+
+// An ECS address the geo table does not know: geodns locates the client by the resolver's
+// own address instead of answering for the world. Special-purpose ECS ranges are ignored.
+TEST(GeodnsSemantics, UnknownEcsFallsBackToTheResolver) {
+    auto s = served();
+    dns::QueryOptions o;
+    o.edns = true;
+    o.ecs = "85.214.0.0/16";  // public, but in no prefix of this image
+    EXPECT_EQ(s.addresses("10.2.0.1", "0.pool.ntp.org", 1, o),
+              std::set<std::string>{"198.51.100.21"});
+    o.ecs = "100.64.0.0/10";  // shared address space: ignored, the source locates
+    EXPECT_EQ(s.addresses("10.1.0.1", "0.pool.ntp.org", 1, o),
+              std::set<std::string>{"198.51.100.23"});
+    o.ecs = "10.1.0.0/16";  // private: ignored too
+    EXPECT_EQ(s.addresses("10.2.0.1", "0.pool.ntp.org", 1, o),
+              std::set<std::string>{"198.51.100.21"});
+}
+
+TEST(GeodnsSemantics, CountryDebugName) {
+    auto z = parse_geodns_zone(kZone, "pool.ntp.org", "pool.ntp.org.json");
+    z.zone.labels.erase("_country");
+    test::ServedZone s(std::move(z.zone), {parse_override("10.1.0.0/16", "de")});
+    s.identity().server_id = "node-7";
+    dns::QueryOptions o;
+    o.edns = true;
+    o.ecs = "10.1.2.0/24";
+    // A private ECS address is ignored: the source (in de) locates.
+    const auto m = s.ask("10.1.9.9", "_country.pool.ntp.org", 16, o);
+    ASSERT_EQ(m.answer.size(), 1u);
+    EXPECT_EQ(m.answer[0].ttl, 1u);
+    EXPECT_EQ(strings_of(m.answer[0]),
+              (std::vector<std::string>{"10.1.9.9", "10.1.9.9", "de europe @", "/16", "node-7"}));
+    // Any case, any depth below the zone, for anyone; other types are NODATA.
+    EXPECT_EQ(s.ask("192.0.2.1", "_Country.x.pool.ntp.org", 16).answer.size(), 1u);
+    const auto a = s.ask("192.0.2.1", "_country.pool.ntp.org", 1);
+    EXPECT_EQ(a.rcode, 0);
+    EXPECT_TRUE(a.answer.empty());
+    EXPECT_EQ(a.authority.size(), 1u);
+    // Where the zone has a label of that name, the label answers.
+    const auto own = served().ask("10.1.9.9", "_country.pool.ntp.org", 16);
+    ASSERT_EQ(own.answer.size(), 1u);
+    EXPECT_EQ(own.answer[0].text, "a label of the zone wins");
+}
+
+TEST(GeodnsSemantics, StatusDebugNameOnlyForAllowedClients) {
+    auto z = parse_geodns_zone(kZone, "pool.ntp.org", "pool.ntp.org.json");
+    test::ServedZone s(std::move(z.zone), {}, 1795000000);
+    s.set_now(1795000090);
+    s.identity().version = "pooledge 9";
+    const auto local = s.ask("127.0.0.1", "_status.pool.ntp.org", 16);
+    ASSERT_EQ(local.answer.size(), 1u);
+    EXPECT_EQ(strings_of(local.answer[0]),
+              (std::vector<std::string>{"serial 5", "age 90s", "built 1795000000", "zones 1",
+                                        "version pooledge 9"}));
+    EXPECT_EQ(s.ask("::1", "_status.pool.ntp.org", 16).answer.size(), 1u);
+    EXPECT_EQ(s.ask("192.0.2.1", "_status.pool.ntp.org", 16).rcode, 3) << "NXDOMAIN to others";
+    const std::vector<base::IpPrefix> noc = {*base::IpPrefix::parse("192.0.2.0/24")};
+    s.identity().status_clients = noc;
+    EXPECT_EQ(s.ask("192.0.2.1", "_status.pool.ntp.org", 16).answer.size(), 1u);
+    EXPECT_EQ(s.ask("198.51.100.1", "_status.pool.ntp.org", 16).rcode, 3);
+}
+
+}  // namespace
+}  // namespace pooledge::control
