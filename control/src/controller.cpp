@@ -189,7 +189,10 @@ void Controller::refresh_geoip() {
     metrics_.ingest_attempt("geoip");
     try {
         const auto t0 = std::chrono::steady_clock::now();
-        GeoTable table = read_geoip(config_.geoip);
+        GeoIpOptions options = config_.geoip;
+        // geodns JSON may target regions: read subdivisions where the database has them.
+        options.subdivisions = config_.registry.pool_data.empty();
+        GeoTable table = read_geoip(options);
         const double secs =
             std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
         base::log::info("geoip " + config_.geoip.path + ": " +
@@ -294,6 +297,9 @@ bool Controller::cycle() {
                                                      "' does not end in <zone>.json");
             }
             GeodnsZone z = parse_geodns_zone(geodns_body_, origin, reg.geodns_json);
+            for (const std::string& w : z.warnings) {
+                base::log::warn(reg.geodns_json + ": " + w);
+            }
             summary = summarize_zone(z.zone);
             in.zones.push_back(std::move(z.zone));
         }

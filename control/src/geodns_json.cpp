@@ -4,6 +4,7 @@
 #include <cctype>
 
 #include "json_fields.hpp"
+#include "pooledge/dns/dname.hpp"
 #include "pooledge/image/format.hpp"
 
 namespace pooledge::control {
@@ -69,6 +70,43 @@ std::vector<image::WeightedAddress> parse_addresses(const json& v, const std::st
         out.push_back({*addr, static_cast<uint64_t>(weight)});
     }
     return out;
+}
+
+// geodns's targeting words. ASN and IP targeting need data no image carries, so they are
+// refused; region and regiongroup need a City database, checked when the image is built.
+uint8_t parse_targeting(const std::string& text) {
+    uint8_t bits = 0;
+    size_t start = 0;
+    while (start <= text.size()) {
+        const size_t end = std::min(text.find(' ', start), text.size());
+        const std::string word = text.substr(start, end - start);
+        start = end + 1;
+        if (word.empty()) {
+            continue;
+        }
+        if (word == "@") {
+            bits |= image::target::kGlobal;
+        } else if (word == "continent") {
+            bits |= image::target::kContinent;
+        } else if (word == "country") {
+            bits |= image::target::kCountry;
+        } else if (word == "regiongroup") {
+            bits |= image::target::kRegionGroup;
+        } else if (word == "region") {
+            bits |= image::target::kRegion;
+        } else if (word == "asn" || word == "ip") {
+            fail("value", "targeting",
+                 "'" + word +
+                     "' targeting is not supported (pooledge targets region, regiongroup, "
+                     "country, continent and @)");
+        } else {
+            fail("value", "targeting", "'" + word + "' is not a geodns targeting option");
+        }
+    }
+    if (bits == 0) {
+        fail("value", "targeting", "names no level at all");
+    }
+    return bits;
 }
 
 std::string single_name(const json& v, const std::string& path, const char* key) {
@@ -166,6 +204,28 @@ void parse_label(const json& v, const std::string& path, const std::string& orig
     }
 }
 
+// A label the image can hold: every DNS label 1..63 octets, the whole name at most 255.
+void check_label_name(const std::string& label, const std::string& origin,
+                      const std::string& path) {
+    if (label.empty()) {
+        return;  // the apex
+    }
+    size_t start = 0;
+    while (start <= label.size()) {
+        const size_t end = std::min(label.find('.', start), label.size());
+        if (end - start == 0 || end - start > 63) {
+            const std::string part = label.substr(start, end - start);
+            fail("value", path,
+                 "label '" + part + "'" + (part == label ? "" : " of '" + label + "'") + " is " +
+                     std::to_string(end - start) + " octets; DNS labels are 1 to 63");
+        }
+        start = end + 1;
+    }
+    if (!dns::name_from_text(label + "." + origin)) {
+        fail("value", path, "'" + label + "." + origin + "' is not a valid domain name");
+    }
+}
+
 }  // namespace
 
 std::string origin_from_file_name(const std::string& path) {
@@ -200,18 +260,11 @@ GeodnsZone parse_geodns_zone(std::string_view json_text, const std::string& orig
                 z.max_hosts = static_cast<uint16_t>(
                     lenient_int(value, key, 1, image::format::kMaxHostsLimit));
             } else if (key == "targeting") {
-                const std::string t = expect_string(value, key);
-                size_t start = 0;
-                while (start < t.size()) {
-                    const size_t end = std::min(t.find(' ', start), t.size());
-                    const std::string word = t.substr(start, end - start);
-                    if (!word.empty() && word != "country" && word != "continent" && word != "@") {
-                        fail("value", key,
-                             "'" + word +
-                                 "' targeting is not supported (only country, continent and @)");
-                    }
-                    start = end + 1;
-                }
+                z.targeting = parse_targeting(expect_string(value, key));
+            } else if (key == "origin") {
+                // geodns names a zone by its file and reads no "origin" either.
+                out.warnings.push_back("origin: ignored, as geodns ignores it (the zone is " +
+                                       z.origin + ")");
             } else if (key == "closest") {
                 if (expect_bool(value, key)) {
                     fail("value", key, "\"closest\" targeting (by distance) is not supported");
@@ -225,8 +278,9 @@ GeodnsZone parse_geodns_zone(std::string_view json_text, const std::string& orig
             std::string label = name;
             std::transform(label.begin(), label.end(), label.begin(),
                            [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-            parse_label(value, "data." + (name.empty() ? std::string("\"\"") : name), z.origin,
-                        z.labels[label]);
+            const std::string path = "data." + (name.empty() ? std::string("\"\"") : name);
+            check_label_name(label, z.origin, path);
+            parse_label(value, path, z.origin, z.labels[label]);
         }
         z.ns_ttl = 86400;  // geodns: NS records default to a day, not the zone TTL
         const auto apex = z.labels.find("");

@@ -2,14 +2,18 @@
 
 #include <maxminddb.h>
 
+#include <algorithm>
 #include <array>
+#include <cctype>
 #include <cstring>
 #include <memory>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "pooledge/base/input_error.hpp"
 #include "pooledge/control/regions.hpp"
 #include "pooledge/image/countries.hpp"
+#include "region_groups.hpp"
 
 namespace pooledge::control {
 namespace {
@@ -71,6 +75,9 @@ class Walker {
         }
         for (const auto& f : opts.continent_fields) {
             continent_.emplace_back(f);
+        }
+        for (const auto& f : opts.subdivision_fields) {
+            subdivision_.emplace_back(f);
         }
     }
 
@@ -156,7 +163,33 @@ class Walker {
         }
     }
 
-    enum class Kind : uint8_t { Country, Continent, Unknown, None };
+    enum class Kind : uint8_t { Subdivision, Country, Continent, Unknown, None };
+
+    // "us" and "CA" -> "us-ca" as geodns names regions, added to the table's regions (with its
+    // region group, if any, between it and the country); empty when the code is unusable.
+    std::string subdivision_region(const std::string& country, const std::string& code) {
+        if (code.empty() || code.size() > 3 ||
+            !std::all_of(code.begin(), code.end(),
+                         [](unsigned char c) { return std::isalnum(c) != 0; })) {
+            return {};
+        }
+        std::string region = country + "-";
+        for (const unsigned char c : code) {
+            region.push_back(static_cast<char>(std::tolower(c)));
+        }
+        if (known_regions_.count(region) == 0) {
+            std::string parent = country;
+            if (const std::string_view group = region_group_of(region); !group.empty()) {
+                parent = std::string(group);
+                if (known_regions_.insert(parent).second) {
+                    out_.regions.push_back({parent, country, image::RegionKind::RegionGroup});
+                }
+            }
+            known_regions_.insert(region);
+            out_.regions.push_back({region, parent, image::RegionKind::Region});
+        }
+        return region;
+    }
     struct Mapping {
         int region = -1;  // index into regions_, -1 = unmapped
         Kind kind = Kind::None;
@@ -184,6 +217,13 @@ class Walker {
         continent = first_string(continent_);
         std::string region = country_region(country);
         Kind kind = Kind::Country;
+        if (!region.empty() && opts_.subdivisions) {
+            if (std::string sub = subdivision_region(region, first_string(subdivision_));
+                !sub.empty()) {
+                region = std::move(sub);
+                kind = Kind::Subdivision;
+            }
+        }
         if (region.empty()) {
             region = continent_zone(continent);
             kind = !region.empty()                        ? Kind::Continent
@@ -208,7 +248,8 @@ class Walker {
             ++(m.kind == Kind::Unknown ? out_.stats.unknown_country : out_.stats.no_location);
             return;
         }
-        ++(m.kind == Kind::Country ? out_.stats.mapped_country : out_.stats.mapped_continent);
+        ++(m.kind == Kind::Continent ? out_.stats.mapped_continent : out_.stats.mapped_country);
+        out_.stats.mapped_subdivision += m.kind == Kind::Subdivision ? 1 : 0;
         image::GeoPrefixModel p;
         p.prefix.len = static_cast<uint8_t>(len);
         p.prefix.addr.family = static_cast<uint8_t>(family);
@@ -229,7 +270,8 @@ class Walker {
     const GeoIpOptions& opts_;
     MMDB_s& db_;
     GeoTable& out_;
-    std::vector<FieldPath> country_, continent_;
+    std::vector<FieldPath> country_, continent_, subdivision_;
+    std::unordered_set<std::string> known_regions_;  // subdivisions and groups added so far
     uint64_t ipv4_root_ = UINT64_MAX;
     uint64_t visited_ = 0;
     std::unordered_map<uint32_t, Mapping> by_offset_;

@@ -8,10 +8,22 @@
 namespace pooledge::control {
 
 std::vector<uint8_t> build_signed_image(const ImageInputs& in, const image::SigningKey& key) {
+    const bool subdivisions = in.geo != nullptr && in.geo->stats.mapped_subdivision > 0;
+    for (const image::ZoneModel& z : in.zones) {
+        if ((z.targeting & (image::target::kRegion | image::target::kRegionGroup)) != 0 &&
+            !subdivisions) {
+            throw base::InputError(
+                "value", "zone " + z.origin +
+                             ": targeting region or regiongroup needs a GeoIP database with "
+                             "subdivisions (a MaxMind City database); geoip.path locates no "
+                             "network to one");
+        }
+    }
     image::ImageModel model;
     model.zones = in.zones;
     model.regions = pool_regions();
     if (in.geo != nullptr) {
+        model.regions.insert(model.regions.end(), in.geo->regions.begin(), in.geo->regions.end());
         model.prefixes.reserve(in.geo->prefixes.size() + in.overrides.size());
         model.prefixes = in.geo->prefixes;
     }

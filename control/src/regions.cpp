@@ -10,10 +10,11 @@ namespace pooledge::control {
 std::vector<image::RegionModel> pool_regions() {
     std::vector<image::RegionModel> out;
     for (const auto c : image::continents()) {
-        out.push_back({std::string(c), ""});
+        out.push_back({std::string(c), "", image::RegionKind::Continent});
     }
     for (const auto& c : image::countries()) {
-        out.push_back({std::string(c.code), std::string(c.client_continent)});
+        out.push_back(
+            {std::string(c.code), std::string(c.client_continent), image::RegionKind::Country});
     }
     return out;
 }

@@ -76,12 +76,42 @@ TEST(GeodnsJson, BadInputIsNamed) {
     expect_refused(R"({"data": {"0": {"srv": []}}})", "'srv' is not supported");
     expect_refused(R"({"data": {"0": {"bogus": 1}}})", "data.0.bogus: unknown");
     expect_refused(R"({"targeting": "country asn", "data": {}})", "'asn' targeting");
+    // As geodns's own sample zones have them: each refused naming what pooledge lacks.
+    expect_refused(
+        R"({"origin": "1.168.192.IN-ADDR.ARPA.",
+            "targeting": "country continent @ regiongroup region ip asn", "data": {}})",
+        "targeting: 'ip' targeting is not supported");
+    expect_refused(R"({"data": {"2": {"ptr": [["bar.example.com."]]}}})",
+                   "data.2.ptr: record type 'ptr' is not supported");
+    expect_refused(R"({"data": {"": {"spf": [{"spf": "v=spf1 ~all"}]}}})", "'spf' is not");
+    expect_refused(R"({"data": {"tucs": {"a": [["192.0.2.1", 1]], "closest": true}}})",
+                   "data.tucs.closest: \"closest\" targeting");
+    expect_refused(
+        R"({"data": {"bad-example-there-really-should-be-an-ns-record-at-the-apex-here": {}}})",
+        "data.bad-example-there-really-should-be-an-ns-record-at-the-apex-here: label "
+        "'bad-example-there-really-should-be-an-ns-record-at-the-apex-here' is 64 octets");
+    expect_refused(R"({"data": {"a..b": {}}})", "label '' of 'a..b' is 0 octets");
+    expect_refused(R"({"data": {"a..b": {}}})", "is 0 octets; DNS labels are 1 to 63");
+    expect_refused(R"({"targeting": "country contnent", "data": {}})",
+                   "'contnent' is not a geodns targeting option");
     expect_refused(R"({"data": {"0": {"closest": true}}})", "closest");
     expect_refused(R"({"ttl": "x", "data": {}})", "ttl: 'x' is not an integer");
     expect_refused(R"({"data": []})", "data: expected an object");
     expect_refused(R"({"data": {"x": {"cname": [["a.example.", 1], ["b.example.", 1]]}}})",
                    "several weighted targets");
     expect_refused(R"({"data": {)", "truncated");
+}
+
+TEST(GeodnsJson, TargetingAndIgnoredOptions) {
+    const auto g = parse_geodns_zone(
+        R"({"origin": "elsewhere.example.", "targeting": "region  @ regiongroup", "data": {}})",
+        "pool.ntp.org", "z.json");
+    EXPECT_EQ(g.zone.targeting,
+              image::target::kRegion | image::target::kGlobal | image::target::kRegionGroup);
+    ASSERT_EQ(g.warnings.size(), 1u);
+    EXPECT_NE(g.warnings[0].find("the zone is pool.ntp.org"), std::string::npos);
+    EXPECT_EQ(parse_geodns_zone(R"({"data": {}})", "pool.ntp.org", "z.json").zone.targeting,
+              image::target::kDefault);
 }
 
 TEST(GeodnsJson, OriginFromFileName) {

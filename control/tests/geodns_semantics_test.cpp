@@ -4,8 +4,10 @@
 
 #include <map>
 
+#include "pooledge/base/input_error.hpp"
 #include "pooledge/control/geodns_json.hpp"
 #include "pooledge/control/geoip.hpp"
+#include "pooledge/control/image_build.hpp"
 #include "served_zone.hpp"
 
 namespace pooledge::control {
@@ -163,6 +165,107 @@ TEST(GeodnsSemantics, StatusDebugNameOnlyForAllowedClients) {
     s.identity().status_clients = noc;
     EXPECT_EQ(s.ask("192.0.2.1", "_status.pool.ntp.org", 16).answer.size(), 1u);
     EXPECT_EQ(s.ask("198.51.100.1", "_status.pool.ntp.org", 16).rcode, 3);
+}
+
+// geodns's targeting with a City database: region, then region group, then country,
+// continent and the plain label, each level only when the zone targets it.
+constexpr const char* kTargeted = R"({
+  "origin": "example.net.",
+  "targeting": "country continent @ regiongroup region",
+  "data": {
+    "": {"ns": ["ns1.example.net"]},
+    "0": {"a": ["198.51.100.1"]},
+    "0.europe": {"a": ["198.51.100.2"]},
+    "0.us": {"a": ["198.51.100.3"]},
+    "0.us-west": {"a": ["198.51.100.4"]},
+    "0.us-ca": {"a": ["198.51.100.5"]},
+    "0.de-by": {"a": ["198.51.100.6"]},
+    "0.ru-tfd": {"a": ["198.51.100.7"]},
+    "2.us-west": {"aaaa": ["2001:db8::4"]}
+  }
+})";
+
+struct CityServed {
+    GeoTable geo;
+    std::optional<test::ServedZone> served;
+    std::vector<std::string> warnings;
+};
+
+CityServed city_served(const std::string& zone_text) {
+    GeoIpOptions o;
+    o.path = std::string(POOLEDGE_TEST_MMDB_DIR) + "/city-layout.mmdb";
+    o.subdivisions = true;
+    CityServed c{read_geoip(o), std::nullopt, {}};
+    auto z = parse_geodns_zone(zone_text, "example.net", "example.net.json");
+    c.warnings = z.warnings;
+    z.zone.soa.serial = 1;
+    c.served.emplace(std::move(z.zone), std::vector<image::GeoPrefixModel>{}, 1795000000, &c.geo);
+    return c;
+}
+
+TEST(GeodnsSemantics, RegionTargetingWithACityDatabase) {
+    auto c = city_served(kTargeted);
+    ASSERT_EQ(c.warnings.size(), 1u);
+    EXPECT_NE(c.warnings[0].find("origin: ignored"), std::string::npos) << c.warnings[0];
+    auto& s = *c.served;
+    auto one = [&](const std::string& client) {
+        const auto got = s.addresses(client, "0.example.net");
+        return got.size() == 1 ? *got.begin() : "(" + std::to_string(got.size()) + ")";
+    };
+    EXPECT_EQ(one("24.0.1.1"), "198.51.100.5") << "us-ca: its own region";
+    EXPECT_EQ(one("24.1.1.1"), "198.51.100.3") << "us-ny: no label, no us-east label: country";
+    EXPECT_EQ(one("24.2.1.1"), "198.51.100.3") << "us-tx (us-central): country";
+    EXPECT_EQ(one("24.3.1.1"), "198.51.100.3") << "US, no subdivision";
+    EXPECT_EQ(one("81.0.1.1"), "198.51.100.6") << "de-by";
+    EXPECT_EQ(one("81.1.1.1"), "198.51.100.2") << "DE without a subdivision: europe";
+    EXPECT_EQ(one("95.0.1.1"), "198.51.100.7") << "ru-mow: its region group ru-tfd";
+    EXPECT_EQ(one("41.0.1.1"), "198.51.100.1") << "Chad: the plain label";
+    EXPECT_EQ(s.addresses("2600::1", "2.example.net", 28), std::set<std::string>{"2001:db8::4"})
+        << "us-wa: region group us-west";
+    const auto country = s.ask("24.0.1.1", "_country.example.net", 16);
+    ASSERT_EQ(country.answer.size(), 1u);
+    EXPECT_EQ(strings_of(country.answer[0])[2], "us-ca us-west us north-america @");
+}
+
+TEST(GeodnsSemantics, LevelsNotTargetedAreSkipped) {
+    std::string zone = kTargeted;
+    const std::string full = "country continent @ regiongroup region";
+    zone.replace(zone.find(full), full.size(), "country continent @");
+    auto c = city_served(zone);
+    auto& s = *c.served;
+    EXPECT_EQ(s.addresses("24.0.1.1", "0.example.net"), std::set<std::string>{"198.51.100.3"});
+    EXPECT_EQ(s.addresses("81.0.1.1", "0.example.net"), std::set<std::string>{"198.51.100.2"});
+    zone = kTargeted;
+    zone.replace(zone.find(full), full.size(), "region");
+    auto r = city_served(zone);
+    // Only regions: no country, no continent, and the plain label is never tried.
+    EXPECT_EQ(r.served->addresses("24.0.1.1", "0.example.net"),
+              std::set<std::string>{"198.51.100.5"});
+    const auto none = r.served->ask("81.1.1.1", "0.example.net");
+    EXPECT_EQ(none.rcode, 0);
+    EXPECT_TRUE(none.answer.empty());
+}
+
+TEST(GeodnsSemantics, RegionTargetingNeedsSubdivisions) {
+    GeoIpOptions o;
+    o.path = std::string(POOLEDGE_TEST_MMDB_DIR) + "/maxmind-layout.mmdb";  // a Country DB
+    o.subdivisions = true;
+    const GeoTable geo = read_geoip(o);
+    auto z = parse_geodns_zone(kTargeted, "example.net", "example.net.json");
+    ImageInputs in;
+    in.zones.push_back(std::move(z.zone));
+    in.geo = &geo;
+    const auto key = image::SigningKey::generate();
+    ASSERT_TRUE(key);
+    try {
+        (void)build_signed_image(in, *key);
+        ADD_FAILURE() << "region targeting accepted without subdivisions";
+    } catch (const base::InputError& e) {
+        EXPECT_EQ(e.reason(), "value");
+        EXPECT_NE(std::string(e.what()).find("needs a GeoIP database with subdivisions"),
+                  std::string::npos)
+            << e.what();
+    }
 }
 
 }  // namespace

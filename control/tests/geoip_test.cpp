@@ -106,6 +106,40 @@ TEST(GeoIp, BrokenDatabasesAreRefused) {
     }
 }
 
+// A City database read for geodns's region targeting: subdivisions become regions under
+// their region group (US, Russia) or their country; without the option they are countries.
+TEST(GeoIp, CityLayoutSubdivisions) {
+    GeoIpOptions o;
+    o.path = kDir + "/city-layout.mmdb";
+    o.subdivisions = true;
+    const GeoTable t = read_geoip(o);
+    const auto m = by_prefix(t);
+    EXPECT_EQ(m.at("24.0.0.0/16"), "us-ca");
+    EXPECT_EQ(m.at("24.1.0.0/16"), "us-ny");
+    EXPECT_EQ(m.at("24.3.0.0/16"), "us");
+    EXPECT_EQ(m.at("81.0.0.0/16"), "de-by");
+    EXPECT_EQ(m.at("95.0.0.0/16"), "ru-mow");
+    EXPECT_EQ(m.at("2600::/16"), "us-wa");
+    EXPECT_EQ(t.stats.mapped_subdivision, 6u);
+    std::map<std::string, std::pair<std::string, image::RegionKind>> regions;
+    for (const auto& r : t.regions) {
+        EXPECT_TRUE(regions.emplace(r.name, std::make_pair(r.parent, r.kind)).second) << r.name;
+        // Parents come first: either a pool region or one listed before.
+        EXPECT_TRUE(r.parent.size() == 2 || regions.count(r.parent) != 0) << r.name;
+    }
+    using K = image::RegionKind;
+    EXPECT_EQ(regions.at("us-ca"), std::make_pair(std::string("us-west"), K::Region));
+    EXPECT_EQ(regions.at("us-west"), std::make_pair(std::string("us"), K::RegionGroup));
+    EXPECT_EQ(regions.at("us-tx"), std::make_pair(std::string("us-central"), K::Region));
+    EXPECT_EQ(regions.at("ru-mow"), std::make_pair(std::string("ru-tfd"), K::Region));
+    EXPECT_EQ(regions.at("de-by"), std::make_pair(std::string("de"), K::Region));
+
+    o.subdivisions = false;
+    const GeoTable countries = read_geoip(o);
+    EXPECT_TRUE(countries.regions.empty());
+    EXPECT_EQ(by_prefix(countries).at("24.0.0.0/16"), "us");
+}
+
 TEST(GeoIp, OverridesParse) {
     const auto o = parse_override("10.1.0.0/16", "DE");
     EXPECT_EQ(o.region, "de");

@@ -21,10 +21,11 @@ namespace pooledge::control::test {
 class ServedZone {
   public:
     ServedZone(image::ZoneModel zone, std::vector<image::GeoPrefixModel> overrides,
-               uint64_t build_time = 1795000000) {
+               uint64_t build_time = 1795000000, const GeoTable* geo = nullptr) {
         ImageInputs in;
         in.zones.push_back(std::move(zone));
         in.overrides = std::move(overrides);
+        in.geo = geo;
         in.serial = 5;
         in.build_time = build_time;
         const auto key = image::SigningKey::generate();

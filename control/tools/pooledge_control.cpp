@@ -228,6 +228,9 @@ int compile(const Args& a) {
                 usage_error("--origin is needed: '" + geodns + "' does not end in <zone>.json");
             }
             auto z = pc::parse_geodns_zone(fetcher.fetch(geodns).body, origin, geodns);
+            for (const std::string& w : z.warnings) {
+                std::fprintf(stderr, "%s: warning: %s\n", geodns.c_str(), w.c_str());
+            }
             if (z.zone.soa.serial == 0) {
                 z.zone.soa.serial = static_cast<uint32_t>(now);
             }
@@ -239,6 +242,7 @@ int compile(const Args& a) {
         }
         pc::GeoIpOptions go;
         go.path = a.get("--geoip");
+        go.subdivisions = !geodns.empty();  // geodns JSON may target regions
         const pc::GeoTable geo = pc::read_geoip(go);
         std::fprintf(stderr,
                      "geoip: %zu prefixes (%llu by country, %llu by continent, %llu unmapped)\n",

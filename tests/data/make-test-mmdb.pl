@@ -11,6 +11,11 @@
 #                           and no aliases.
 #
 # Both hold the same networks, plus a few layout-specific edge-case records.
+#   city-layout.mmdb        GeoIP2-City-like: as the MaxMind layout, plus
+#                           subdivisions[0].iso_code for geodns's region and
+#                           regiongroup targeting (US states, a Russian oblast,
+#                           a German Land), and networks without one.
+#
 # Usage: make-test-mmdb.pl OUTDIR      (needs Debian's libmaxmind-db-writer-perl)
 use strict;
 use warnings;
@@ -41,9 +46,13 @@ my @networks = (
     [ '2400::/16',    'JP', 'AS', 'Asia' ],
 );
 
-# Every key maps to a map or a utf8_string; the writer needs the type of each.
+# Every key maps to a map, an array of maps or a utf8_string; the writer needs the
+# type of each.
 my %is_map = map { $_ => 1 } qw(continent country registered_country names);
-my $key_type = sub { $is_map{ $_[0] } ? 'map' : 'utf8_string' };
+my $key_type = sub {
+    return [ 'array', 'map' ] if $_[0] eq 'subdivisions';
+    return $is_map{ $_[0] } ? 'map' : 'utf8_string';
+};
 
 sub write_db {
     my ( $file, $tree, @records ) = @_;
@@ -104,4 +113,41 @@ write_db(
     ( map { [ $_->[0], { country_code => $_->[1] } ] } @networks ),
     # A record without any country_code key.
     [ '6.0.0.0/24', { other => 'x' } ],
+);
+
+# network => [ country, continent code, subdivision iso_code or undef ].
+my @city = (
+    [ '24.0.0.0/16',  'US', 'NA', 'CA' ],     # us-ca, group us-west
+    [ '24.1.0.0/16',  'US', 'NA', 'NY' ],     # us-ny, group us-east
+    [ '24.2.0.0/16',  'US', 'NA', 'TX' ],     # us-tx, group us-central
+    [ '24.3.0.0/16',  'US', 'NA', undef ],    # located to the country only
+    [ '81.0.0.0/16',  'DE', 'EU', 'BY' ],     # de-by, no group
+    [ '81.1.0.0/16',  'DE', 'EU', undef ],
+    [ '95.0.0.0/16',  'RU', 'EU', 'MOW' ],    # ru-mow, group ru-tfd
+    [ '41.0.0.0/16',  'TD', 'AF', undef ],
+    [ '2600::/16',    'US', 'NA', 'WA' ],     # us-wa, group us-west
+);
+
+write_db(
+    'city-layout.mmdb',
+    MaxMind::DB::Writer::Tree->new(
+        database_type         => 'GeoIP2-City',
+        description           => { en => 'pooledge test data, MaxMind City layout' },
+        languages             => ['en'],
+        ip_version            => 6,
+        record_size           => 24,
+        alias_ipv6_to_ipv4    => 1,
+        map_key_type_callback => $key_type,
+    ),
+    map {
+        my ( $net, $cc, $cont, $sub ) = @$_;
+        [
+            $net,
+            {
+                continent => { code     => $cont },
+                country   => { iso_code => $cc },
+                defined $sub ? ( subdivisions => [ { iso_code => $sub } ] ) : (),
+            }
+        ]
+    } @city
 );

@@ -45,8 +45,14 @@ void put_u32(std::vector<uint8_t>& v, uint32_t x) {
 class ZoneCompiler {
   public:
     ZoneCompiler(ImageBuilder& b, const ZoneModel& z, const std::vector<std::string>& region_names,
-                 const std::vector<uint16_t>& region_parent)
-        : b_(b), z_(z), region_names_(region_names), region_parent_(region_parent) {}
+                 const std::vector<uint16_t>& region_parent,
+                 const std::vector<RegionKind>& region_kind)
+        : b_(b),
+          z_(z),
+          region_names_(region_names),
+          region_parent_(region_parent),
+          region_kind_(region_kind),
+          global_((z.targeting & target::kGlobal) != 0) {}
 
     void run() {
         const std::string zwhere = "zone " + z_.origin;
@@ -176,15 +182,16 @@ class ZoneCompiler {
         std::vector<uint32_t> out(region_names_.size(), 0);
         if (depth <= kMaxAliasDepth) {
             const auto alias = follows_aliases(type) ? aliases_.find(name) : aliases_.end();
-            if (geo_children_.count(name) == 0 && alias != aliases_.end()) {
+            if (global_ && geo_children_.count(name) == 0 && alias != aliases_.end()) {
                 // No "name.<region>" labels: the search ends at the alias for every region,
                 // and goes on from its target with the same region.
                 if (depth < kMaxAliasDepth) {
                     out = table(alias->second, type, depth + 1);
                 }
             } else if (geo_children_.count(name) == 0) {
-                // Nor an alias: every region ends at the label itself.
-                std::fill(out.begin(), out.end(), at_label(name, type, depth, 0));
+                // Nor an alias: every region ends at the label itself (unless the zone does
+                // not target "@", when the plain label is never tried).
+                std::fill(out.begin(), out.end(), global_ ? at_label(name, type, depth, 0) : 0);
             } else {
                 for (size_t r = 0; r < out.size(); ++r) {
                     out[r] = search(name, type, depth, static_cast<uint16_t>(r));
@@ -196,6 +203,9 @@ class ZoneCompiler {
 
     uint32_t search(const std::string& name, uint16_t type, int depth, uint16_t region) {
         for (uint16_t r = region; r != 0; r = region_parent_[r]) {
+            if ((z_.targeting & target::of(region_kind_[r])) == 0) {
+                continue;  // a level this zone does not target
+            }
             const std::string target = join(name, region_names_[r]);
             if (z_.labels.count(target) != 0) {
                 if (const uint32_t id = at_label(target, type, depth, region); id != 0) {
@@ -203,7 +213,7 @@ class ZoneCompiler {
                 }
             }
         }
-        return at_label(name, type, depth, region);
+        return global_ ? at_label(name, type, depth, region) : 0;
     }
 
     // One step of the search at an existing label: alias, then CNAME, then the type.
@@ -231,6 +241,8 @@ class ZoneCompiler {
     const ZoneModel& z_;
     const std::vector<std::string>& region_names_;
     const std::vector<uint16_t>& region_parent_;
+    const std::vector<RegionKind>& region_kind_;
+    const bool global_;
     std::vector<uint8_t> origin_;
     std::set<uint16_t> types_;
     std::unordered_map<std::string, std::map<uint16_t, uint32_t>> rrsets_;
@@ -245,6 +257,7 @@ std::vector<uint8_t> compile_image(const ImageModel& model, uint64_t serial, uin
     ImageBuilder b;
     std::vector<std::string> names{""};
     std::vector<uint16_t> parents{0};
+    std::vector<RegionKind> kinds{RegionKind::Continent};  // the world's entry is never read
     std::unordered_map<std::string, uint16_t> by_name;
     for (const RegionModel& r : model.regions) {
         uint16_t parent = 0;
@@ -262,6 +275,7 @@ std::vector<uint8_t> compile_image(const ImageModel& model, uint64_t serial, uin
         by_name[r.name] = id;
         names.push_back(r.name);
         parents.push_back(parent);
+        kinds.push_back(r.kind);
     }
     for (const GeoPrefixModel& p : model.prefixes) {
         auto it = by_name.find(p.region);
@@ -271,7 +285,7 @@ std::vector<uint8_t> compile_image(const ImageModel& model, uint64_t serial, uin
         b.add_geo_prefix(p.prefix, it->second, p.override_db);
     }
     for (const ZoneModel& z : model.zones) {
-        ZoneCompiler(b, z, names, parents).run();
+        ZoneCompiler(b, z, names, parents, kinds).run();
     }
     return b.finish(serial, build_time);
 }

@@ -3,14 +3,16 @@
 // strings; `a`/`aaaa` as [ip, weight], {"ip": .., "weight": ..} or a bare address; `ns` as a
 // list or a {name: null} map; `cname` and `alias` as a string; `mx` as {mx, preference};
 // `txt` as strings or {txt}; `max_hosts` and `ttl` per label and per zone. What pooledge
-// cannot honour (record types geodns logs and skips, `closest`, targeting beyond country
-// and continent, several weighted CNAMEs) is an error rather than a silently different node.
+// cannot honour (record types geodns logs and skips, `closest`, ASN and IP targeting,
+// several weighted CNAMEs) is an error rather than a silently different node. `targeting`
+// sets the zone's levels; region and regiongroup need a City database (image_build.hpp).
 #pragma once
 
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "pooledge/image/model.hpp"
 
@@ -18,7 +20,8 @@ namespace pooledge::control {
 
 struct GeodnsZone {
     image::ZoneModel zone;
-    std::optional<uint32_t> serial;  // the file's "serial"; geodns falls back to its mtime
+    std::optional<uint32_t> serial;     // the file's "serial"; geodns falls back to its mtime
+    std::vector<std::string> warnings;  // what was accepted but ignored, for the log
 };
 
 // `origin` is the zone name (geodns takes it from the file name: pool.ntp.org.json).

@@ -24,20 +24,29 @@ struct GeoIpOptions {
     std::vector<std::string> country_fields = {"country.iso_code", "registered_country.iso_code",
                                                "country_code"};
     std::vector<std::string> continent_fields = {"continent.code"};
+    // geodns's region targeting: networks with a subdivision ("subdivisions.0.iso_code" in
+    // MaxMind's City layout) map to regions such as "us-ca", under their region group
+    // ("us-west", United States and Russia only) or else their country.
+    bool subdivisions = false;
+    std::vector<std::string> subdivision_fields = {"subdivisions.0.iso_code"};
 };
 
 struct GeoIpStats {
-    uint64_t networks = 0;  // data records met in the walk
-    uint64_t mapped_country = 0;
-    uint64_t mapped_continent = 0;  // no usable country, a continent
-    uint64_t unknown_country = 0;   // a country code not in our table, and no continent
-    uint64_t no_location = 0;       // none of the fields present
+    uint64_t networks = 0;            // data records met in the walk
+    uint64_t mapped_country = 0;      // subdivisions included
+    uint64_t mapped_subdivision = 0;  // to a subdivision region (options.subdivisions)
+    uint64_t mapped_continent = 0;    // no usable country, a continent
+    uint64_t unknown_country = 0;     // a country code not in our table, and no continent
+    uint64_t no_location = 0;         // none of the fields present
     std::string database_type;
     uint64_t build_epoch = 0;
 };
 
 struct GeoTable {
     std::vector<image::GeoPrefixModel> prefixes;  // IPv4 as IPv4, the rest as IPv6
+    // Regions beyond pool_regions() that the prefixes use: region groups and subdivisions,
+    // each after its parent. Empty unless options.subdivisions found any.
+    std::vector<image::RegionModel> regions;
     GeoIpStats stats;
 };
 

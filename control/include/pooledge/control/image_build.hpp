@@ -19,7 +19,8 @@ struct ImageInputs {
 };
 
 // Compiles and signs; throws base::InputError (reason "compile") when the zones do not compile
-// (an alias to nowhere, a name too long, ...) or signing fails.
+// (an alias to nowhere, a name too long, ...) or signing fails, and "value" when a zone
+// targets region or regiongroup but the GeoIP table has no subdivisions.
 [[nodiscard]] std::vector<uint8_t> build_signed_image(const ImageInputs& in,
                                                       const image::SigningKey& key);
 

@@ -47,8 +47,37 @@ struct SoaRecord {
     uint32_t ttl = 1500;
 };
 
+// What a region is, for geodns's `targeting`: a zone only tries the kinds it targets.
+enum class RegionKind : uint8_t { Continent, Country, RegionGroup, Region };
+
+// A zone's targeting as geodns spells it ("country continent @ regiongroup region"): which
+// levels of a client's location its search tries. The order of the search is fixed, most
+// specific first: region, region group, country, continent, then the plain label ("@").
+namespace target {
+inline constexpr uint8_t kGlobal = 1;
+inline constexpr uint8_t kContinent = 2;
+inline constexpr uint8_t kCountry = 4;
+inline constexpr uint8_t kRegionGroup = 8;
+inline constexpr uint8_t kRegion = 16;
+inline constexpr uint8_t kDefault = kGlobal | kContinent | kCountry;  // geodns's default
+[[nodiscard]] constexpr uint8_t of(RegionKind k) noexcept {
+    switch (k) {
+        case RegionKind::Continent:
+            return kContinent;
+        case RegionKind::Country:
+            return kCountry;
+        case RegionKind::RegionGroup:
+            return kRegionGroup;
+        case RegionKind::Region:
+            return kRegion;
+    }
+    return 0;
+}
+}  // namespace target
+
 struct ZoneModel {
     std::string origin;  // "pool.ntp.org"
+    uint8_t targeting = target::kDefault;
     uint32_t ttl = 150;
     uint32_t ns_ttl = 86400;
     uint16_t max_hosts = 4;
@@ -57,8 +86,9 @@ struct ZoneModel {
 };
 
 struct RegionModel {
-    std::string name;    // the label suffix that serves it: "de", "europe"
+    std::string name;    // the label suffix that serves it: "de", "europe", "us-ca"
     std::string parent;  // "" = the world
+    RegionKind kind = RegionKind::Country;
 };
 
 struct GeoPrefixModel {
