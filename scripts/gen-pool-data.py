@@ -55,6 +55,13 @@ SETTINGS = {
     "ttl": 150,
     "ns": ["a.ntpns.org", "b.ntpns.org", "c.ntpns.org"],
     "contact": "hostmaster@pool.ntp.org",
+    # What the pool publishes beside the server zones (REGISTRY.md, settings.records).
+    "records": [
+        {"name": "www", "type": "CNAME", "data": "www.ntppool.org."},
+        {"name": "web", "type": "CNAME", "data": "www.ntppool.org."},
+        {"name": "@", "type": "TXT", "data": "v=spf1 -all"},
+        {"name": "_dmarc", "type": "TXT", "data": "v=DMARC1; p=reject"},
+    ],
 }
 
 CONTINENTS = ("africa", "antarctica", "asia", "europe", "north-america",

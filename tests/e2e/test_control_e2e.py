@@ -295,6 +295,12 @@ def main():
               "AAAA under 2.pool.ntp.org")
         rcode, got = answers(a, image, "10.1.2.3", "nonexistent.pool.ntp.org")
         check(rcode == "NXDOMAIN", "NXDOMAIN for a name not in the zone")
+        out = run(a.ctl, "answer", "--image", image, "--client", "10.1.2.3", "www.pool.ntp.org",
+                  "A", timeout=30).stdout
+        check("\tCNAME\twww.ntppool.org." in out, "settings.records: www is a CNAME")
+        out = run(a.ctl, "answer", "--image", image, "--client", "10.1.2.3", "_dmarc.pool.ntp.org",
+                  "TXT", timeout=30).stdout
+        check("v=DMARC1; p=reject" in out, "settings.records: _dmarc TXT")
         empty = ["td.pool.ntp.org", "0.td.pool.ntp.org", "2.td.pool.ntp.org"]
         if not eligible_addresses(pool, continent_countries=countries_of("antarctica", a.countries)):
             empty += ["antarctica.pool.ntp.org", "3.antarctica.pool.ntp.org"]

@@ -45,6 +45,10 @@ int main(int argc, char** argv) {
         make_query("pool.ntp.org", {.edns = true, .cookie = std::vector<uint8_t>(24, 3)}),
         make_query("pool.ntp.org", {.edns = true, .version = 1}),
         make_query("example.com"),
+        // geodns's debug names (engine/src/debug_names.hpp).
+        make_query("_country.pool.ntp.org",
+                   {.qtype = rrtype::TXT, .edns = true, .ecs = "81.0.0.0/16"}),
+        make_query("_STATUS.pool.ntp.org", {.qtype = rrtype::TXT}),
     };
     for (size_t i = 0; i < queries.size(); ++i) {
         write(dir / "query" / ("seed-" + std::to_string(i)), queries[i]);
