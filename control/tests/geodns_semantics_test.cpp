@@ -123,6 +123,29 @@ TEST(GeodnsSemantics, UnknownEcsFallsBackToTheResolver) {
               std::set<std::string>{"198.51.100.21"});
 }
 
+// MaxMind aliases 6to4 and Teredo into its IPv4 tree, so geodns locates such clients by the
+// embedded IPv4 address (6to4: bits 16-47; Teredo: the server's, bits 32-63).
+TEST(GeodnsSemantics, SixToFourAndTeredoClientsAreLocatedByTheirIPv4) {
+    auto z = parse_geodns_zone(kZone, "pool.ntp.org", "pool.ntp.org.json");
+    test::ServedZone s(std::move(z.zone), {parse_override("81.0.0.0/16", "de"),
+                                           parse_override("2002:5200::/32", "gb")});
+    const std::set<std::string> de = {"198.51.100.23"};
+    EXPECT_EQ(s.addresses("2002:5100:102::1", "0.pool.ntp.org"), de) << "6to4 of 81.0.1.2";
+    EXPECT_EQ(s.addresses("2001:0:5100:102::1", "0.pool.ntp.org"), de) << "Teredo via 81.0.1.2";
+    EXPECT_EQ(s.addresses("2002:5200:102::1", "0.pool.ntp.org"),
+              std::set<std::string>{"198.51.100.21"})
+        << "an IPv6 prefix of the table itself wins";
+    EXPECT_EQ(s.addresses("2002:5300:102::1", "0.pool.ntp.org"),
+              std::set<std::string>{"198.51.100.20"})
+        << "an embedded IPv4 the table does not know: global";
+    dns::QueryOptions o;
+    o.edns = true;
+    o.ecs = "2002:5100:100::/40";
+    const auto m = s.ask("192.0.2.1", "0.pool.ntp.org", 1, o);
+    ASSERT_EQ(m.answer.size(), 1u);
+    EXPECT_EQ(m.answer[0].text, "198.51.100.23");
+}
+
 TEST(GeodnsSemantics, CountryDebugName) {
     auto z = parse_geodns_zone(kZone, "pool.ntp.org", "pool.ntp.org.json");
     z.zone.labels.erase("_country");

@@ -180,6 +180,37 @@ bool parse_additional(WireReader& r, uint16_t count, EdnsInfo& edns) noexcept {
     return true;
 }
 
+// For a query refused before its additional section was read (NOTIMP, a malformed count or
+// question): whether it carries an OPT, which the answer must then carry too (RFC 6891 7).
+// Best effort: when the sections cannot be walked, there is no telling.
+bool has_opt(std::span<const uint8_t> packet, uint16_t qdcount, uint16_t rrs_before,
+             uint16_t arcount) noexcept {
+    WireReader r(packet);
+    r.skip(kHeaderSize);
+    for (uint16_t i = 0; i < qdcount; ++i) {
+        if (!skip_name(r)) {
+            return false;
+        }
+        r.skip(4);
+    }
+    for (uint32_t i = 0; i < uint32_t{rrs_before} + arcount; ++i) {
+        const bool root_owner = r.ok() && r.remaining() > 0 && r.peek_u8() == 0;
+        if (!skip_name(r)) {
+            return false;
+        }
+        const uint16_t type = r.u16();
+        r.skip(6);
+        r.skip(r.u16());
+        if (!r.ok()) {
+            return false;
+        }
+        if (i >= rrs_before && type == rrtype::OPT && root_owner) {
+            return true;
+        }
+    }
+    return false;
+}
+
 }  // namespace
 
 ParseResult parse_query(std::span<const uint8_t> packet, Query& out) noexcept {
@@ -196,22 +227,36 @@ ParseResult parse_query(std::span<const uint8_t> packet, Query& out) noexcept {
     if (!r.ok() || (out.flags & flag::QR) != 0) {
         return ParseResult::Drop;
     }
+    const auto refuse = [&](ParseResult result) {
+        out.edns.present =
+            has_opt(packet, qdcount, static_cast<uint16_t>(ancount + nscount), arcount);
+        return result;
+    };
     if (((out.flags & flag::OPCODE_MASK) >> 11) != opcode::QUERY) {
-        return ParseResult::NotImp;
+        return refuse(ParseResult::NotImp);
+    }
+    // RFC 7873 5.4: no question, only an OPT, to learn a server cookie.
+    if (qdcount == 0 && ancount == 0 && nscount == 0) {
+        if (!parse_additional(r, arcount, out.edns) || r.remaining() != 0) {
+            return ParseResult::FormErr;
+        }
+        return out.edns.cookie.present && out.edns.version == 0 ? ParseResult::CookieOnly
+                                                                : ParseResult::FormErr;
     }
     // A query carries exactly one question and nothing in answer or authority (RFC 9619
     // settles QDCOUNT > 1 as an error).
     if (qdcount != 1 || ancount != 0 || nscount != 0) {
-        return ParseResult::FormErr;
+        return refuse(ParseResult::FormErr);
     }
     if (!read_qname(r, out)) {
-        return ParseResult::FormErr;
+        out.qname_len = 0;
+        return refuse(ParseResult::FormErr);
     }
     out.qtype = r.u16();
     out.qclass = r.u16();
     if (!r.ok()) {
         out.qname_len = 0;
-        return ParseResult::FormErr;
+        return refuse(ParseResult::FormErr);
     }
     out.question_end = static_cast<uint16_t>(r.pos());
     if (!parse_additional(r, arcount, out.edns) || r.remaining() != 0) {

@@ -356,8 +356,33 @@ struct Located {
     base::IpAddress by;  // the address the client was located by
 };
 
+// 6to4 (2002::/16, the IPv4 address in bits 16-47) and Teredo (2001::/32, the Teredo server's
+// IPv4 address in bits 32-63). MaxMind databases alias both into their IPv4 tree, which the
+// control plane does not walk twice (geoip.cpp), so geodns finds such clients by that IPv4
+// address: do the same when the IPv6 table itself places them nowhere. The scope is the IPv4
+// match's, moved to where the IPv4 bits sit.
+image::GeoMatch tunnelled_lookup(const image::ImageView& img, uint64_t hi) noexcept {
+    image::GeoMatch m;
+    if ((hi >> 48) == 0x2002) {
+        m = img.geo_lookup4(static_cast<uint32_t>(hi >> 16));
+        m.prefix_len = static_cast<uint8_t>(16 + m.prefix_len);
+    } else if ((hi >> 32) == 0x20010000) {
+        m = img.geo_lookup4(static_cast<uint32_t>(hi));
+        m.prefix_len = static_cast<uint8_t>(32 + m.prefix_len);
+    }
+    return m;
+}
+
 image::GeoMatch geo_lookup(const image::ImageView& img, const base::IpAddress& a) noexcept {
-    return a.family == 4 ? img.geo_lookup4(a.v4_host()) : img.geo_lookup6(a.v6_hi(), a.v6_lo());
+    if (a.family == 4) {
+        return img.geo_lookup4(a.v4_host());
+    }
+    const image::GeoMatch m = img.geo_lookup6(a.v6_hi(), a.v6_lo());
+    if (m.region != 0) {
+        return m;
+    }
+    const image::GeoMatch t = tunnelled_lookup(img, a.v6_hi());
+    return t.region != 0 ? t : m;
 }
 
 // The client's region: from ECS when it carries a public unicast address (RFC 7871 says to
@@ -458,6 +483,26 @@ Response respond_error(const dns::Query& q, dns::Rcode rcode, std::span<const ui
     return res;
 }
 
+// RFC 7873 5.4: a query with no question and a COOKIE option learns the server cookie, in a
+// NOERROR reply with no question. A node without a cookie secret does not do cookies: FORMERR.
+Response respond_cookie(const AnswerContext& ctx, const Client& client, const dns::Query& q,
+                        std::span<const uint8_t> query, std::span<uint8_t> out) noexcept {
+    if (!sends_cookie(ctx, q)) {
+        return respond_error(q, dns::Rcode::FormErr, query, out);
+    }
+    uint8_t opt_buf[kOptBufSize];
+    const size_t n = build_opt(ctx, q, client.addr, 0, 0, opt_buf);
+    Response res;
+    if (out.size() < dns::kHeaderSize + n) {
+        return res;
+    }
+    Reply r(q, out, out.size() - n);
+    const auto flags = static_cast<uint16_t>(dns::flag::QR | (q.flags & dns::flag::RD));
+    r.begin(query, flags);
+    res.size = static_cast<uint16_t>(r.finish(flags, std::span<const uint8_t>(opt_buf, n)));
+    return res;
+}
+
 }  // namespace
 
 Response answer(const AnswerContext& ctx, const Client& client, std::span<const uint8_t> query,
@@ -473,6 +518,8 @@ Response answer(const AnswerContext& ctx, const Client& client, std::span<const 
         case dns::ParseResult::NotImp:
             q.question_end = 0;
             return respond_error(q, dns::Rcode::NotImp, query, out);
+        case dns::ParseResult::CookieOnly:
+            return respond_cookie(ctx, client, q, query, out);
     }
 
     Response res;

@@ -418,6 +418,55 @@ TEST_F(AnswerTest, ZoneTransfersAreRefused) {
               static_cast<uint16_t>(dns::Rcode::Refused));
 }
 
+// RFC 6891 7: whatever the error, a query that had an OPT gets one back. NOTIMP and a FORMERR
+// for the counts or the question are decided before the additional section is parsed.
+TEST_F(AnswerTest, NotimpAndQuestionFormerrKeepOpt) {
+    auto notify = make_query("pool.ntp.org", {.edns = true});
+    notify[2] = 4 << 3;  // opcode NOTIFY
+    auto m = ask_raw(notify);
+    EXPECT_EQ(m.rcode, static_cast<uint16_t>(dns::Rcode::NotImp));
+    EXPECT_TRUE(m.has_opt);
+    // Two questions (RFC 9619), the OPT after both.
+    auto two = make_query("pool.ntp.org", {.edns = true});
+    const auto plain = make_query("pool.ntp.org");
+    two[5] = 2;  // QDCOUNT
+    two.insert(two.begin() + static_cast<ptrdiff_t>(plain.size()), plain.begin() + dns::kHeaderSize,
+               plain.end());
+    m = ask_raw(two);
+    EXPECT_EQ(m.rcode, static_cast<uint16_t>(dns::Rcode::FormErr));
+    EXPECT_TRUE(m.has_opt);
+    // Without an OPT, none comes back.
+    auto notify_plain = make_query("pool.ntp.org");
+    notify_plain[2] = 4 << 3;
+    EXPECT_FALSE(ask_raw(notify_plain).has_opt);
+}
+
+// RFC 7873 5.4: QDCOUNT 0 with only a COOKIE option asks for a server cookie.
+TEST_F(AnswerTest, CookieOnlyQueryLearnsTheServerCookie) {
+    auto q = make_query("pool.ntp.org", {.edns = true, .cookie = std::vector<uint8_t>(8, 5)});
+    const auto plain = make_query("pool.ntp.org");
+    q[5] = 0;  // QDCOUNT 0: cut the question out
+    q.erase(q.begin() + dns::kHeaderSize, q.begin() + static_cast<ptrdiff_t>(plain.size()));
+    auto m = ask_raw(q);
+    EXPECT_EQ(m.rcode, static_cast<uint16_t>(dns::Rcode::FormErr)) << "no secret: no cookies";
+    EXPECT_TRUE(m.has_opt);
+    identity_.cookie_secret.fill(7);
+    m = ask_raw(q);
+    ASSERT_TRUE(m.ok);
+    EXPECT_EQ(m.rcode, static_cast<uint16_t>(dns::Rcode::NoError));
+    EXPECT_TRUE(m.qname.empty());
+    EXPECT_TRUE(m.answer.empty());
+    ASSERT_EQ(m.options.size(), 1u);
+    EXPECT_EQ(m.options[0].first, dns::edns::COOKIE);
+    EXPECT_EQ(m.options[0].second.size(), 8u + dns::kServerCookieLen);
+    // QDCOUNT 0 without a cookie stays FORMERR.
+    auto bare = make_query("pool.ntp.org", {.edns = true});
+    bare[5] = 0;
+    bare.erase(bare.begin() + dns::kHeaderSize,
+               bare.begin() + static_cast<ptrdiff_t>(plain.size()));
+    EXPECT_EQ(ask_raw(bare).rcode, static_cast<uint16_t>(dns::Rcode::FormErr));
+}
+
 TEST_F(AnswerTest, ServerCookieWhenConfigured) {
     const std::vector<uint8_t> client(8, 0x42);
     EXPECT_TRUE(ask("pool.ntp.org", {.edns = true, .cookie = client}).options.empty());

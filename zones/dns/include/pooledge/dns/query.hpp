@@ -19,7 +19,9 @@ enum class ParseResult : uint8_t {
     Ok,       // answer it
     FormErr,  // answer FORMERR (question echoed when it was parsed)
     NotImp,   // opcode other than QUERY
-    Drop,     // no answer: too short to carry a header, or a response (QR=1)
+    // No question, an OPT with a COOKIE: a client learning a server cookie (RFC 7873 5.4).
+    CookieOnly,
+    Drop,  // no answer: too short to carry a header, or a response (QR=1)
 };
 
 struct EcsOption {
