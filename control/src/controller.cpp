@@ -211,20 +211,43 @@ void Controller::refresh_geoip() {
     }
 }
 
+void Controller::mark_valid(const std::string& source, const std::string& body, int64_t generated) {
+    validated_[source] = Validated{fingerprint({&body}), generated};
+    metrics_.ingest_success(source, unix_now());
+}
+
+void Controller::refetched(const std::string& source, const std::string& body, int64_t now) {
+    const auto it = validated_.find(source);
+    if (it != validated_.end() && it->second.fingerprint == fingerprint({&body}) &&
+        it->second.generated + config_.registry.max_age.count() >= now) {
+        metrics_.ingest_success(source, unix_now());
+    }
+}
+
 bool Controller::cycle() {
     const RegistryConfig& reg = config_.registry;
     const bool pool_input = !reg.pool_data.empty();
+    const int64_t fetched_at = static_cast<int64_t>(unix_now());
     if (pool_input) {
-        if (!fetch_source("pool_data", reg.pool_data, pool_body_)) {
-            return false;
+        // Each source on its own: a failed pool-data fetch does not skip this round's scores
+        // (the last pool data read takes them), and a failed score feed does not hold back a
+        // server list update (the pool data's own scores, or the last feed read, stand in).
+        const bool pool_ok = fetch_source("pool_data", reg.pool_data, pool_body_).has_value();
+        const bool scores_ok =
+            !reg.scores.empty() && fetch_source("scores", reg.scores, scores_body_).has_value();
+        if (pool_ok) {
+            refetched("pool_data", pool_body_, fetched_at);
         }
-        // A failed score feed does not hold back a server list update: the pool data's own
-        // scores (or the last feed read) stand in.
-        if (!reg.scores.empty()) {
-            (void)fetch_source("scores", reg.scores, scores_body_);
+        if (scores_ok) {
+            refetched("scores", scores_body_, fetched_at);
+        }
+        if (pool_body_.empty()) {
+            return false;  // no pool data yet at all
         }
     } else if (!fetch_source("geodns_json", reg.geodns_json, geodns_body_)) {
         return false;
+    } else {
+        refetched("geodns_json", geodns_body_, fetched_at);
     }
     refresh_geoip();
     if (!geo_) {
@@ -258,13 +281,14 @@ bool Controller::cycle() {
         if (pool_input) {
             PoolData data = parse_pool_data(pool_body_, reg.pool_data);
             check_freshness(data.generated, now, reg.max_age.count(), reg.pool_data);
+            mark_valid("pool_data", pool_body_, data.generated);
             generated = data.generated;
             if (!scores_body_.empty()) {
                 try {
                     const ScoreFeed feed = parse_score_feed(scores_body_, reg.scores);
                     check_freshness(feed.generated, now, reg.max_age.count(), reg.scores);
                     const ScoreMerge m = apply_scores(data, feed);
-                    metrics_.ingest_success("scores", unix_now());
+                    mark_valid("scores", scores_body_, feed.generated);
                     if (m.unknown_server > 0) {
                         base::log::info("score feed: " + std::to_string(m.unknown_server) +
                                         " scores for servers not in the pool data, ignored");
@@ -297,6 +321,8 @@ bool Controller::cycle() {
                                                      "' does not end in <zone>.json");
             }
             GeodnsZone z = parse_geodns_zone(geodns_body_, origin, reg.geodns_json);
+            // geodns JSON has no export time: valid as long as it stays the same.
+            mark_valid("geodns_json", geodns_body_, INT64_MAX / 2);
             for (const std::string& w : z.warnings) {
                 base::log::warn(reg.geodns_json + ": " + w);
             }
@@ -340,7 +366,6 @@ bool Controller::cycle() {
         }
         const double secs =
             std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-        metrics_.ingest_success(main_source, unix_now());
         metrics_.eligible(bounded(summary.per_zone));
         metrics_.image(serial, image->size(), secs);
         base::log::info("image serial " + std::to_string(serial) + ": " +

@@ -4,6 +4,7 @@
 #include <prometheus/exposer.h>
 #include <prometheus/gauge.h>
 #include <prometheus/registry.h>
+#include <prometheus/text_serializer.h>
 
 #include <mutex>
 
@@ -139,6 +140,10 @@ void ControlMetrics::push_result(const std::string& target, const std::string& r
 void ControlMetrics::push_acked(const std::string& target, uint64_t serial, double unix_time) {
     impl_->acked_serial.Add({{"target", target}}).Set(static_cast<double>(serial));
     impl_->acked_time.Add({{"target", target}}).Set(unix_time);
+}
+
+std::string ControlMetrics::text() const {
+    return prometheus::TextSerializer().Serialize(impl_->registry->Collect());
 }
 
 }  // namespace pooledge::control

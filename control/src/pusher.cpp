@@ -87,18 +87,18 @@ void Pusher::run(Target& t) {
         const std::string result = reply ? image::push::to_string(reply->status) : "error";
         metrics_.push_result(t.name, result);
         using image::push::Status;
+        // Only Accepted and Current confirm: a Stale reply means the target refused our image
+        // (it serves a newer serial, or other contents at ours), so it is not in sync with us
+        // whatever serial it reports.
         const bool confirmed =
-            reply && (reply->status == Status::Accepted || reply->status == Status::Current ||
-                      (reply->status == Status::Stale && reply->serial > serial));
+            reply && (reply->status == Status::Accepted || reply->status == Status::Current);
+        if (reply && reply->status == Status::Stale) {
+            base::log::warn("push " + t.name + ": target refuses serial " + std::to_string(serial) +
+                            " as stale, it serves " + std::to_string(reply->serial) +
+                            " (another control plane?)");
+        }
         if (confirmed) {
-            if (reply->status == Status::Stale) {
-                base::log::warn("push " + t.name + ": target serves serial " +
-                                std::to_string(reply->serial) + ", newer than ours (" +
-                                std::to_string(serial) + "); another control plane?");
-            } else {
-                base::log::info("push " + t.name + ": serial " + std::to_string(serial) + " " +
-                                result);
-            }
+            base::log::info("push " + t.name + ": serial " + std::to_string(serial) + " " + result);
             metrics_.push_acked(
                 t.name, reply->serial,
                 std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch())

@@ -328,12 +328,19 @@ def main():
                       f'result="error",target="{dead}"') or 0) >= 1,
               "dead target's failures are counted")
 
-        # 4. Unchanged data: 304s, no new image.
+        # 4. Unchanged data: 304s, no new image; but each good fetch is a success.
         marks = [len(rx.lines) for rx in procs[:2]]
+        last_ok = lambda source: metric(scrape(metrics_port),
+                                        "pooledge_control_ingest_last_success_timestamp_seconds",
+                                        f'source="{source}"') or 0
+        before = {s: last_ok(s) for s in ("pool_data", "scores")}
         time.sleep(2.5)
         check(304 in registry.hits.get("/pool.json", []), "registry answered 304 Not Modified")
         check(all(rx.wait_line(r"^accepted serial", 0, after=mark) is None
                   for rx, mark in zip(procs[:2], marks)), "no new image while nothing changed")
+        for source, t0 in before.items():
+            check(last_ok(source) > t0 > 0,
+                  f"{source}: last-success time moves on an unchanged (304) fetch")
 
         # 5. A change arrives: one server removed. The score feed is broken at the same time
         # (a number beyond a double's range): that must not hold the server list back.
@@ -359,6 +366,27 @@ def main():
         check((metric(scrape(metrics_port), "pooledge_control_ingest_failures_total",
                       'reason="value",source="scores"') or 0) >= 1,
               "the broken feed is counted as the feed's failure")
+
+        # 5b. The pool data cannot be fetched (404) while a fresh score feed drops a server:
+        # the feed still applies, to the last pool data read.
+        marks = [len(rx.lines) for rx in procs[:2]]
+        eligible = eligible_addresses(pool)
+        victim = next(srv for srv in pool["servers"] if srv["ip"] in eligible)
+        fresh = json.loads(feed)
+        fresh["generated"] = int(time.time()) + 1
+        fresh["scores"] = [e for e in fresh["scores"] if e["server_id"] != victim["id"]]
+        fresh["scores"].append({"server_id": victim["id"], "score": 2.0, "ts": int(time.time()) + 1})
+        os.rename(os.path.join(www, "pool.json"), os.path.join(www, "pool.json.away"))
+        with open(os.path.join(www, "scores.json"), "w") as f:
+            json.dump(fresh, f)
+        serial3 = serial2
+        for rx, mark in zip(procs[:2], marks):
+            m = rx.wait_line(r"^accepted serial (\d+)", 30, after=mark)
+            check(m is not None and int(m.group(1)) > serial2,
+                  f"{rx.name}: fresh scores apply while the pool data fetch fails")
+            serial3 = int(m.group(1)) if m else serial3
+        os.rename(os.path.join(www, "pool.json.away"), os.path.join(www, "pool.json"))
+        serial2 = serial3
 
         # 6. Broken data: the last good image stays.
         marks = [len(rx.lines) for rx in procs[:2]]

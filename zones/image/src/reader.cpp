@@ -181,6 +181,11 @@ bool ImageView::validate(std::string& why) {
         return c.fail("unknown signature algorithm " +
                       std::to_string(static_cast<uint32_t>(h.sig_alg)));
     }
+    // Outside both the checksum and the signature: anything but the 0 the writer puts there
+    // is a forgery or a format this reader does not know.
+    if (h.reserved0 != 0) {
+        return c.fail("reserved header field is " + std::to_string(h.reserved0) + ", not 0");
+    }
     for (size_t s = 0; s < kSectionCount; ++s) {
         const SectionRef& ref = h.sections[s];
         const std::string name(kSectionNames[s]);

@@ -161,6 +161,10 @@ TEST(Image, RefusesWhatIsNotAnImage) {
     EXPECT_NE(refusal(magic).find("magic"), std::string::npos);
     EXPECT_NE(refusal(edited(holder.bytes, [](Header& h) { h.version = 99; })).find("version 99"),
               std::string::npos);
+    // reserved0 lies outside the checksum and the signature: checked on its own.
+    auto reserved = holder.bytes;
+    reserved[offsetof(Header, reserved0)] = 1;
+    EXPECT_NE(refusal(reserved).find("reserved header field is 1"), std::string::npos);
 }
 
 TEST(Image, RefusesTruncatedImagesAtEveryLength) {

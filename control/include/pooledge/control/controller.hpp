@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -45,6 +46,11 @@ class Controller {
                                                           const std::string& location,
                                                           std::string& cache);
     void refresh_geoip();
+    // A source's body passed parsing and validation; `generated` (unix seconds) bounds how
+    // long the same body counts as valid again (registry.max_age).
+    void mark_valid(const std::string& source, const std::string& body, int64_t generated);
+    // Fetched again (a 304 included) with the body last found valid: also a success.
+    void refetched(const std::string& source, const std::string& body, int64_t now);
     [[nodiscard]] std::string image_path() const;
     [[nodiscard]] std::string summary_path() const;
 
@@ -64,6 +70,11 @@ class Controller {
     std::optional<ServerSummary> last_summary_;
     int64_t last_generated_ = 0;  // pool data "generated" of the serving image
     bool stale_reported_ = false;
+    struct Validated {
+        std::string fingerprint;
+        int64_t generated = 0;
+    };
+    std::map<std::string, Validated> validated_;  // per source
     uint64_t last_serial_ = 0;
 };
 

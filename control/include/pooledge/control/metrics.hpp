@@ -31,6 +31,9 @@ class ControlMetrics {
     void push_result(const std::string& target, const std::string& result);
     void push_acked(const std::string& target, uint64_t serial, double unix_time);
 
+    // The exposition text /metrics would serve (for tests and tools).
+    [[nodiscard]] std::string text() const;
+
   private:
     struct Impl;
     std::unique_ptr<Impl> impl_;
