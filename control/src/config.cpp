@@ -96,10 +96,11 @@ ControlConfig load_config(const std::string& path) {
     read_registry(r, root.required("registry"), c.registry);
     if (root.has("compile")) {
         const base::YamlMap m(r, root["compile"], "compile",
-                              {"min_score", "seed", "max_drop_share"});
+                              {"min_score", "seed", "max_drop_share", "empty_zone_min_servers"});
         m.number<double>("min_score", c.compile.min_score, -100, 100);
         m.number<uint64_t>("seed", c.compile.seed, 0, UINT64_MAX);
         m.number<double>("max_drop_share", c.compile.max_drop_share, 0, 1);
+        m.number<uint64_t>("empty_zone_min_servers", c.compile.empty_zone_min_servers, 1, 1000000);
     }
     read_geoip(r, root.required("geoip", "missing (geoip.path is needed)"), c);
     const base::YamlMap signing(r, root.required("signing", "missing (signing.key is needed)"),

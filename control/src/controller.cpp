@@ -333,8 +333,9 @@ bool Controller::cycle() {
             throw base::InputError("empty", main_source + ": no eligible server at all");
         }
         if (last_summary_ && !force_next_) {
-            if (const auto refusal =
-                    check_guard_rails(*last_summary_, summary, config_.compile.max_drop_share)) {
+            if (const auto refusal = check_guard_rails(
+                    *last_summary_, summary,
+                    {config_.compile.max_drop_share, config_.compile.empty_zone_min_servers})) {
                 metrics_.guard_refusal(refusal->rule);
                 base::log::error("guard rail " + refusal->rule + ": " + refusal->message +
                                  "; keeping the last good image (restart with --force to accept)");

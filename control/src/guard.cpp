@@ -1,9 +1,12 @@
 #include "pooledge/control/guard.hpp"
 
+#include <algorithm>
 #include <cmath>
 
 #include <nlohmann/json.hpp>
 #include <set>
+
+#include "pooledge/image/countries.hpp"
 
 namespace pooledge::control {
 
@@ -46,7 +49,8 @@ ServerSummary summarize_zone(const image::ZoneModel& zone) {
 }
 
 std::optional<GuardRefusal> check_guard_rails(const ServerSummary& last, const ServerSummary& next,
-                                              double max_drop_share) {
+                                              const GuardLimits& limits) {
+    const double max_drop_share = limits.max_drop_share;
     if (last.total > 0 && next.total < last.total) {
         const double drop =
             static_cast<double>(last.total - next.total) / static_cast<double>(last.total);
@@ -60,7 +64,10 @@ std::optional<GuardRefusal> check_guard_rails(const ServerSummary& last, const S
         }
     }
     for (const auto& [zone, count] : last.per_zone) {
-        if (count == 0) {
+        const bool strict =
+            zone == "@" || std::find(image::continents().begin(), image::continents().end(),
+                                     zone) != image::continents().end();
+        if (count == 0 || (!strict && count < limits.empty_zone_min_servers)) {
             continue;
         }
         const auto it = next.per_zone.find(zone);

@@ -20,24 +20,47 @@ ServerSummary summary(uint64_t total, std::map<std::string, uint64_t> zones) {
 
 TEST(GuardRails, DropShare) {
     const auto last = summary(100, {{"@", 100}, {"de", 40}});
-    EXPECT_FALSE(check_guard_rails(last, summary(75, {{"@", 75}, {"de", 10}}), 0.25));
-    const auto r = check_guard_rails(last, summary(74, {{"@", 74}, {"de", 10}}), 0.25);
+    EXPECT_FALSE(check_guard_rails(last, summary(75, {{"@", 75}, {"de", 10}}), {0.25, 1}));
+    const auto r = check_guard_rails(last, summary(74, {{"@", 74}, {"de", 10}}), {0.25, 1});
     ASSERT_TRUE(r);
     EXPECT_EQ(r->rule, "drop_share");
     EXPECT_NE(r->message.find("drops 26 of 100"), std::string::npos) << r->message;
     // Growth is always fine; a zero share refuses any drop.
-    EXPECT_FALSE(check_guard_rails(last, summary(500, {{"@", 500}, {"de", 40}}), 0.25));
-    EXPECT_TRUE(check_guard_rails(last, summary(99, {{"@", 99}, {"de", 40}}), 0.0));
+    EXPECT_FALSE(check_guard_rails(last, summary(500, {{"@", 500}, {"de", 40}}), {0.25, 1}));
+    EXPECT_TRUE(check_guard_rails(last, summary(99, {{"@", 99}, {"de", 40}}), {0.0, 1}));
 }
 
 TEST(GuardRails, EmptiedZone) {
     const auto last = summary(100, {{"@", 100}, {"de", 40}, {"td", 0}, {"aq", 1}});
-    const auto r = check_guard_rails(last, summary(99, {{"@", 99}, {"de", 40}, {"aq", 0}}), 0.25);
+    const auto r =
+        check_guard_rails(last, summary(99, {{"@", 99}, {"de", 40}, {"aq", 0}}), {0.25, 1});
     ASSERT_TRUE(r);
     EXPECT_EQ(r->rule, "empty_zone");
     EXPECT_NE(r->message.find("'aq'"), std::string::npos) << r->message;
     // A zone that was already empty may stay empty, or be missing.
-    EXPECT_FALSE(check_guard_rails(last, summary(99, {{"@", 99}, {"de", 40}, {"aq", 1}}), 0.25));
+    EXPECT_FALSE(
+        check_guard_rails(last, summary(99, {{"@", 99}, {"de", 40}, {"aq", 1}}), {0.25, 1}));
+}
+
+// A country needs empty_zone_min_servers servers before emptying it is refused: a one-server
+// country dipping below score 10 must not hold back a worldwide update. Global and the
+// continents stay strict.
+TEST(GuardRails, EmptyZoneMinimumSize) {
+    const GuardLimits limits{0.25, 4};
+    const auto last = summary(
+        100, {{"@", 100}, {"europe", 60}, {"antarctica", 1}, {"li", 3}, {"de", 4}, {"lu", 1}});
+    EXPECT_FALSE(check_guard_rails(
+        last, summary(99, {{"@", 99}, {"europe", 59}, {"antarctica", 1}, {"de", 4}}), limits))
+        << "li (3) and lu (1) may go empty";
+    const auto de = check_guard_rails(
+        last, summary(96, {{"@", 96}, {"europe", 56}, {"antarctica", 1}, {"li", 3}}), limits);
+    ASSERT_TRUE(de);
+    EXPECT_NE(de->message.find("'de'"), std::string::npos) << de->message;
+    const auto aq = check_guard_rails(
+        last, summary(99, {{"@", 99}, {"europe", 60}, {"li", 3}, {"de", 4}}), limits);
+    ASSERT_TRUE(aq) << "a continent is guarded whatever its size";
+    EXPECT_NE(aq->message.find("'antarctica'"), std::string::npos) << aq->message;
+    EXPECT_EQ(GuardLimits{}.empty_zone_min_servers, 4u);
 }
 
 TEST(GuardRails, SummaryRoundTrips) {
@@ -104,6 +127,10 @@ TEST_F(ConfigTest, LoadsAndResolvesRelativePaths) {
     EXPECT_EQ(c.registry.pool_data, (dir_ / "pool.json").string());
     EXPECT_EQ(c.registry.interval, std::chrono::seconds(300));
     EXPECT_EQ(c.compile.max_drop_share, 0.1);
+    EXPECT_EQ(c.compile.empty_zone_min_servers, 4u);  // the default
+    std::string y = kGood;
+    y.replace(y.find("max_drop_share: 0.1"), 19, "empty_zone_min_servers: 2");
+    EXPECT_EQ(load_config(write(y)).compile.empty_zone_min_servers, 2u);
     EXPECT_EQ(c.compile.min_score, 10);
     EXPECT_EQ(c.state_dir, (dir_ / "state").string());
     ASSERT_EQ(c.push.targets.size(), 2u);

@@ -36,6 +36,7 @@ struct CompileConfig {
     double min_score = 10;
     uint64_t seed = 0;
     double max_drop_share = 0.25;
+    uint64_t empty_zone_min_servers = 4;  // see GuardLimits
 };
 
 struct PushConfig {

@@ -34,8 +34,16 @@ struct GuardRefusal {
     std::string message;
 };
 
+struct GuardLimits {
+    double max_drop_share = 0.25;
+    // empty_zone guards a country (or geodns label) only when it had at least this many
+    // servers: a 1-3-server country dipping below the score threshold is ordinary churn, not
+    // a broken export. Global ("@") and the continents are always guarded.
+    uint64_t empty_zone_min_servers = 4;
+};
+
 [[nodiscard]] std::optional<GuardRefusal> check_guard_rails(const ServerSummary& last,
                                                             const ServerSummary& next,
-                                                            double max_drop_share);
+                                                            const GuardLimits& limits);
 
 }  // namespace pooledge::control
