@@ -37,6 +37,32 @@ NODE, CLIENT = "pe-t-node", "pe-t-client"
 SVC4, SVC6 = "10.99.0.1", "fd00:99::1"
 
 
+# Run inside the node namespace: clients that would stall a one-at-a-time server. Prints
+# "holding" once connected, keeps them for 5 s, then closes them.
+STUCK_CLIENTS = r"""
+import socket, sys, time
+port = int(sys.argv[1])
+def conn(rcvbuf=None):
+    s = socket.socket()
+    if rcvbuf:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+    s.connect(("127.0.0.1", port))
+    return s
+drip = conn()
+reader = conn(2048)
+reader.sendall(b"GET /metrics HTTP/1.0\r\n\r\n")
+idle = [conn() for _ in range(70)]
+print("holding", flush=True)
+end = time.monotonic() + 5
+while time.monotonic() < end:
+    try:
+        drip.send(b"G")
+    except OSError:
+        pass
+    time.sleep(0.3)
+"""
+
+
 def sh(*argv, **kw):
     """run() for set-up steps, where a failing command stops the test."""
     kw.setdefault("check_rc", True)
@@ -249,6 +275,23 @@ push:
         check(re.search(r'pooledge_dns_responses_total\{rcode="NOERROR",qtype="A",'
                         r'zone="pool.ntp.org."\} [1-9]', text) is not None,
               "responses counted by zone, qtype and rcode")
+
+        # 5b. No client stalls /health (it gates the anycast announcement): one drips its
+        # request head, one asks for /metrics and never reads, 70 more sit idle (past the
+        # server's 64), all held open while /health is asked again and again.
+        stuck = subprocess.Popen(
+            ["ip", "netns", "exec", NODE, "/usr/bin/python3", "-c", STUCK_CLIENTS,
+             str(metrics_port)], stdout=subprocess.PIPE, text=True)
+        check(stuck.stdout.readline().strip() == "holding", "stuck clients connected")
+        times = []
+        for _ in range(6):
+            t0 = time.monotonic()
+            code, _ = http_get("/health", metrics_port)
+            times.append(time.monotonic() - t0)
+            check(code == 200, "/health answers while clients are stuck")
+            time.sleep(0.5)
+        check(max(times) < 1.5, f"/health stays fast with stuck clients (slowest {max(times):.2f} s)")
+        stuck.wait(30)
 
         # 6. Forged and truncated images change nothing.
         with open(f"{work}/images/current.img", "rb") as f:

@@ -14,10 +14,19 @@ class Fd {
     explicit Fd(int fd = -1) : fd_(fd) {}
     Fd(const Fd&) = delete;
     Fd& operator=(const Fd&) = delete;
-    ~Fd() {
+    Fd(Fd&& other) noexcept : fd_(other.release()) {}
+    Fd& operator=(Fd&& other) noexcept {
+        if (this != &other) {
+            reset(other.release());
+        }
+        return *this;
+    }
+    ~Fd() { reset(); }
+    void reset(int fd = -1) noexcept {
         if (fd_ >= 0) {
             ::close(fd_);
         }
+        fd_ = fd;
     }
     [[nodiscard]] int get() const noexcept { return fd_; }
     int release() noexcept { return std::exchange(fd_, -1); }
