@@ -142,6 +142,8 @@ std::string render_metrics(const MetricsSources& s) {
                       MetricType::Counter);
     add(tcp, {{"outcome", "accepted"}}, static_cast<double>(s.tcp->connections.load()));
     add(tcp, {{"outcome", "refused_limit"}}, static_cast<double>(s.tcp->refused.load()));
+    add(tcp, {{"outcome", "refused_prefix"}}, static_cast<double>(s.tcp->refused_prefix.load()));
+    add(tcp, {{"outcome", "timed_out"}}, static_cast<double>(s.tcp->timed_out.load()));
     out.push_back(std::move(tcp));
     auto tcp_open =
         family("pooledge_dns_tcp_connections_open", "Open TCP DNS connections", MetricType::Gauge);

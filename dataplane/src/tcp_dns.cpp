@@ -5,6 +5,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 #include <urcu-qsbr.h>
@@ -23,11 +24,30 @@ namespace {
 
 constexpr size_t kMaxPending = 256 * 1024;  // unsent answers per connection before we stop reading
 
+using Clock = std::chrono::steady_clock;
+
+// Descriptors kept free for everything else the process opens (ports, TAPs, the image file,
+// management and HTTP connections) when checking tcp.max_connections against the limit.
+constexpr rlim_t kOtherFds = 128;
+
+// The network a connection counts against for tcp.max_per_prefix: a /24 or a /56.
+using PrefixKey = std::pair<uint64_t, uint64_t>;
+
+PrefixKey prefix_of(const base::IpAddress& a) {
+    if (a.family == 4) {
+        return {4, a.v4_host() & 0xFFFFFF00u};
+    }
+    return {6, a.v6_hi() & ~uint64_t{0xFF}};
+}
+
 struct Conn {
     std::vector<uint8_t> in;
     std::vector<uint8_t> out;
     size_t out_sent = 0;
-    std::chrono::steady_clock::time_point last;
+    // The idle timer runs from the accept or the last complete query, not from any byte: a
+    // client sending one byte every few seconds must not hold a slot for ever.
+    Clock::time_point last;
+    Clock::time_point message_start;  // first byte of the query in `in`, if any
     base::IpAddress peer;
 };
 
@@ -99,6 +119,22 @@ TcpDns::~TcpDns() {
 }
 
 void TcpDns::start() {
+    // Each connection is a descriptor: make sure the limit allows tcp.max_connections, raising
+    // the soft limit as far as the hard one allows, rather than failing accepts under load.
+    rlimit rl{};
+    const rlim_t need = rlim_t{config_.tcp_max_connections} + kOtherFds;
+    if (::getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+        rl.rlim_cur < need) {
+        rl.rlim_cur = rl.rlim_max == RLIM_INFINITY ? need : std::min(need, rl.rlim_max);
+        (void)::setrlimit(RLIMIT_NOFILE, &rl);
+        if (::getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < need) {
+            throw std::runtime_error(
+                "TCP DNS: tcp.max_connections " + std::to_string(config_.tcp_max_connections) +
+                " needs about " + std::to_string(need) + " open files, but the limit is " +
+                std::to_string(rl.rlim_cur) +
+                " (raise it with ulimit -n or LimitNOFILE=, or lower tcp.max_connections)");
+        }
+    }
     epoll_ = ::epoll_create1(EPOLL_CLOEXEC);
     if (epoll_ < 0 || ::pipe2(wake_, O_CLOEXEC | O_NONBLOCK) != 0) {
         throw std::runtime_error(std::string("TCP DNS: ") + std::strerror(errno));
@@ -113,7 +149,9 @@ void TcpDns::start() {
         epoll_event ev{};
         ev.events = EPOLLIN;
         ev.data.fd = fd;
-        ::epoll_ctl(epoll_, EPOLL_CTL_ADD, fd, &ev);
+        if (::epoll_ctl(epoll_, EPOLL_CTL_ADD, fd, &ev) != 0) {
+            throw std::runtime_error("TCP DNS: epoll: " + std::string(std::strerror(errno)));
+        }
     };
     for (const auto& a : config_.service_v4) {
         char t[INET_ADDRSTRLEN];
@@ -126,19 +164,43 @@ void TcpDns::start() {
     epoll_event ev{};
     ev.events = EPOLLIN;
     ev.data.fd = wake_[0];
-    ::epoll_ctl(epoll_, EPOLL_CTL_ADD, wake_[0], &ev);
+    if (::epoll_ctl(epoll_, EPOLL_CTL_ADD, wake_[0], &ev) != 0) {
+        throw std::runtime_error("TCP DNS: epoll: " + std::string(std::strerror(errno)));
+    }
     thread_ = std::thread([this] { run(); });
 }
 
 void TcpDns::run() {
     rcu_register_thread();
     std::map<int, Conn> conns;
+    std::map<PrefixKey, unsigned> per_prefix;
     base::Rng rng(static_cast<uint64_t>(std::time(nullptr)) ^ 0x7c9);
     std::vector<uint8_t> answer(65535);
     const auto idle = config_.tcp_idle_timeout;
+    const auto message_timeout = config_.tcp_message_timeout;
+    // Out of descriptors, a listener stays readable: stop watching the listeners for a moment
+    // rather than spin on accept failing.
+    Clock::time_point accept_paused_until{};
+    auto watch_listeners = [&](uint32_t events) {
+        for (const int l : listeners_) {
+            epoll_event ev{};
+            ev.events = events;
+            ev.data.fd = l;
+            if (::epoll_ctl(epoll_, EPOLL_CTL_MOD, l, &ev) != 0) {
+                base::log::warn(std::string("TCP DNS: epoll: ") + std::strerror(errno));
+            }
+        }
+    };
     auto close_conn = [&](int fd) {
+        const auto it = conns.find(fd);
+        if (it != conns.end()) {
+            const auto p = per_prefix.find(prefix_of(it->second.peer));
+            if (p != per_prefix.end() && --p->second == 0) {
+                per_prefix.erase(p);
+            }
+            conns.erase(it);
+        }
         ::close(fd);
-        conns.erase(fd);
         stats_.open.store(conns.size(), std::memory_order_relaxed);
     };
     auto flush = [&](int fd, Conn& c) -> bool {
@@ -163,15 +225,19 @@ void TcpDns::run() {
         ev.events = (c.out.size() < kMaxPending ? static_cast<uint32_t>(EPOLLIN) : 0u) |
                     (c.out.empty() ? 0u : static_cast<uint32_t>(EPOLLOUT));
         ev.data.fd = fd;
-        ::epoll_ctl(epoll_, EPOLL_CTL_MOD, fd, &ev);
-        return true;
+        return ::epoll_ctl(epoll_, EPOLL_CTL_MOD, fd, &ev) == 0;
     };
     epoll_event events[64];
     for (;;) {
         rcu_thread_offline();  // blocking: must not hold up a grace period
-        const int n = ::epoll_wait(epoll_, events, 64, 1000);
+        const bool paused = accept_paused_until != Clock::time_point{};
+        const int n = ::epoll_wait(epoll_, events, 64, paused ? 100 : 250);
         rcu_thread_online();
-        const auto now = std::chrono::steady_clock::now();
+        const auto now = Clock::now();
+        if (paused && now >= accept_paused_until) {
+            accept_paused_until = {};
+            watch_listeners(EPOLLIN);
+        }
         bool stop = false;
         for (int i = 0; i < n; ++i) {
             const int fd = events[i].data.fd;
@@ -186,6 +252,11 @@ void TcpDns::run() {
                     const int c = ::accept4(fd, reinterpret_cast<sockaddr*>(&ss), &len,
                                             SOCK_NONBLOCK | SOCK_CLOEXEC);
                     if (c < 0) {
+                        if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
+                            errno == ENOMEM) {
+                            accept_paused_until = now + std::chrono::milliseconds(100);
+                            watch_listeners(0);
+                        }
                         break;
                     }
                     if (conns.size() >= config_.tcp_max_connections) {
@@ -193,14 +264,25 @@ void TcpDns::run() {
                         ::close(c);
                         continue;
                     }
-                    stats_.connections.fetch_add(1, std::memory_order_relaxed);
-                    Conn& conn = conns[c];
-                    conn.last = now;
-                    conn.peer = peer_of(ss);
+                    const base::IpAddress peer = peer_of(ss);
+                    const auto known = per_prefix.find(prefix_of(peer));
+                    if (known != per_prefix.end() && known->second >= config_.tcp_max_per_prefix) {
+                        stats_.refused_prefix.fetch_add(1, std::memory_order_relaxed);
+                        ::close(c);
+                        continue;
+                    }
                     epoll_event ev{};
                     ev.events = EPOLLIN;
                     ev.data.fd = c;
-                    ::epoll_ctl(epoll_, EPOLL_CTL_ADD, c, &ev);
+                    if (::epoll_ctl(epoll_, EPOLL_CTL_ADD, c, &ev) != 0) {
+                        ::close(c);
+                        continue;
+                    }
+                    ++per_prefix[prefix_of(peer)];
+                    stats_.connections.fetch_add(1, std::memory_order_relaxed);
+                    Conn& conn = conns[c];
+                    conn.last = now;
+                    conn.peer = peer;
                     stats_.open.store(conns.size(), std::memory_order_relaxed);
                 }
                 continue;
@@ -218,8 +300,10 @@ void TcpDns::run() {
                 if (r == 0 || (r < 0 && errno != EAGAIN && errno != EWOULDBLOCK)) {
                     ok = false;
                 } else if (r > 0) {
+                    if (c.in.empty()) {
+                        c.message_start = now;
+                    }
                     c.in.insert(c.in.end(), buf, buf + r);
-                    c.last = now;
                 }
             }
             // Every complete message, in order (pipelining, RFC 7766 6.2.1.1).
@@ -237,6 +321,7 @@ void TcpDns::run() {
                     engine::answer(actx, engine::Client{c.peer, engine::Transport::Tcp},
                                    {c.in.data() + off + 2, len}, answer);
                 off += 2 + len;
+                c.last = now;
                 if (resp.size == 0) {
                     ok = false;  // a query we drop over UDP closes the connection
                     break;
@@ -246,6 +331,9 @@ void TcpDns::run() {
                 c.out.insert(c.out.end(), answer.begin(), answer.begin() + resp.size);
             }
             c.in.erase(c.in.begin(), c.in.begin() + static_cast<ptrdiff_t>(off));
+            if (off > 0 && !c.in.empty()) {
+                c.message_start = now;  // the next query began within this read
+            }
             if (ok) {
                 ok = flush(fd, c);
             }
@@ -254,11 +342,14 @@ void TcpDns::run() {
             }
         }
         rcu_quiescent_state();
-        // Idle connections go (RFC 7766 6.2.3: the server may close them).
+        // Idle connections go (RFC 7766 6.2.3: the server may close them), and so do those
+        // whose query has not arrived whole in time.
         for (auto it = conns.begin(); it != conns.end();) {
             const int fd = it->first;
+            const Conn& c = it->second;
             ++it;
-            if (now - conns[fd].last > idle) {
+            if (c.in.empty() ? now - c.last > idle : now - c.message_start > message_timeout) {
+                stats_.timed_out.fetch_add(1, std::memory_order_relaxed);
                 close_conn(fd);
             }
         }

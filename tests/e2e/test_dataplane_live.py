@@ -195,7 +195,7 @@ images: {{dir: {work}/images, trusted_keys: [{work}/control.pub]}}
 management: {{listen: ["unix:{work}/push.sock"]}}
 metrics: {{listen: "127.0.0.1:{metrics_port}"}}
 workers: 2
-tcp: {{idle_timeout: 3s, max_connections: 4}}
+tcp: {{idle_timeout: 3s, message_timeout: 1s, max_connections: 4, max_per_prefix: 3}}
 """)
         dp = Dataplane(a.dataplane, f"{work}/dataplane.yaml", f"{work}/dataplane.log")
         procs.append(dp)
@@ -393,21 +393,65 @@ print("closed after %.1f" % (time.time() - t) if s.recv(10) == b"" else "data")
         check("[101, 102, 103]" in r.stdout, f"TCP pipelining: three answers in order ({r.stdout.strip()} {r.stderr.strip()[-200:]})")
         m = re.search(r"closed after (\S+)", r.stdout)
         check(m is not None and 2.0 <= float(m.group(1)) <= 6.0, "TCP idle connection closed")
-        limit = f"""
-import socket, time
-ss = [socket.create_connection(("{SVC4}", 53), timeout=5) for _ in range(5)]
+        # The limits: tcp.max_per_prefix (3) per client /24 or /56, tcp.max_connections (4)
+        # in all. The client has one IPv4 and one IPv6 address: two prefixes.
+        limit = """
+import socket, sys, time
+addrs = sys.argv[1].split(",")
+ss = []
+for a in addrs:
+    ss.append(socket.create_connection((a, 53), timeout=5))
+    time.sleep(0.05)
 time.sleep(0.5)
-closed = 0
-for s in ss:
+closed = []
+for i, s in enumerate(ss):
     s.settimeout(0.5)
     try:
-        closed += s.recv(1) == b""
+        if s.recv(1) == b"":
+            closed.append(i)
     except socket.timeout:
         pass
 print("closed", closed)
 """
-        r = sh(sys.executable, "-c", limit, ns=CLIENT, check_rc=False, timeout=30)
-        check("closed 1" in r.stdout, f"TCP limit: the fifth connection is closed ({r.stdout.strip()})")
+        r = sh(sys.executable, "-c", limit, ",".join([SVC4] * 4), ns=CLIENT, check_rc=False,
+               timeout=30)
+        check("closed [3]" in r.stdout,
+              f"TCP per-prefix limit: the fourth from one /24 is closed ({r.stdout.strip()})")
+        r = sh(sys.executable, "-c", limit, ",".join([SVC4] * 3 + [SVC6] * 2), ns=CLIENT,
+               check_rc=False, timeout=30)
+        check("closed [4]" in r.stdout,
+              f"TCP limit: another prefix gets in, the fifth in all is closed ({r.stdout.strip()})")
+        # A client dripping a query one byte at a time holds its slot no longer than
+        # tcp.message_timeout (the idle timer does not restart on every byte).
+        drip = f"""
+import socket, time
+s = socket.create_connection(("{SVC4}", 53), timeout=5)
+t0 = time.monotonic()
+s.setblocking(False)
+query = b"\\x00\\x40" + bytes(64)  # a 64-byte query, one byte at a time
+while time.monotonic() - t0 < 5 and query:
+    try:
+        s.send(query[:1])
+        query = query[1:]
+    except OSError:
+        break
+    try:
+        if s.recv(1) == b"":
+            break
+    except BlockingIOError:
+        pass
+    time.sleep(0.3)
+print("held %.1f" % (time.monotonic() - t0))
+"""
+        r = sh(sys.executable, "-c", drip, ns=CLIENT, check_rc=False, timeout=30)
+        m = re.search(r"held (\S+)", r.stdout)
+        check(m is not None and float(m.group(1)) < 2.5,
+              f"TCP: a dripping client is cut off after tcp.message_timeout ({r.stdout.strip()})")
+        code, text = http_get("/metrics", metrics_port)
+        for outcome in ("refused_prefix", "refused_limit", "timed_out"):
+            mm = re.search(rf'^pooledge_dns_tcp_connections_total\{{outcome="{outcome}"\}} (\S+)',
+                           text, re.M)
+            check(mm is not None and float(mm.group(1)) >= 1, f"TCP {outcome} counted")
 
         # 8. Restart under load: kill -9, start again, answers from the last good image
         #    before any control plane connects.

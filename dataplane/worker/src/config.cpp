@@ -152,9 +152,13 @@ DataplaneConfig load_config(const std::string& path) {
     }
     root.number<unsigned>("workers", c.workers, 1, 64);
     if (root.has("tcp")) {
-        const base::YamlMap m(r, root["tcp"], "tcp", {"idle_timeout", "max_connections"});
+        const base::YamlMap m(
+            r, root["tcp"], "tcp",
+            {"idle_timeout", "message_timeout", "max_connections", "max_per_prefix"});
         m.duration("idle_timeout", c.tcp_idle_timeout, 1, 3600);
+        m.duration("message_timeout", c.tcp_message_timeout, 1, 3600);
         m.number<unsigned>("max_connections", c.tcp_max_connections, 1, 65536);
+        m.number<unsigned>("max_per_prefix", c.tcp_max_per_prefix, 1, 65536);
     }
     return c;
 }

@@ -67,6 +67,8 @@ TEST_F(DataplaneConfigTest, DefaultsStandWhenOptionalKeysAreAbsent) {
     EXPECT_EQ(c.workers, 1u);
     EXPECT_EQ(c.tcp_idle_timeout, std::chrono::seconds(10));
     EXPECT_EQ(c.tcp_max_connections, 256u);
+    EXPECT_EQ(c.tcp_message_timeout, std::chrono::seconds(3));
+    EXPECT_EQ(c.tcp_max_per_prefix, 32u);
     EXPECT_EQ(c.max_image_size, uint64_t{1} << 30);
     EXPECT_TRUE(c.management.empty());
     EXPECT_EQ(c.trusted_keys.size(), 1u);
@@ -88,7 +90,9 @@ TEST_F(DataplaneConfigTest, ReadsEveryOptionalKey) {
                                       "workers: 2\n"
                                       "tcp:\n"
                                       "  idle_timeout: 1m\n"
-                                      "  max_connections: 64\n"));
+                                      "  message_timeout: 2s\n"
+                                      "  max_connections: 64\n"
+                                      "  max_per_prefix: 8\n"));
     EXPECT_EQ(c.max_image_size, 65536u);
     EXPECT_EQ(c.nsid, "node-1");
     EXPECT_EQ(c.server_id, "sid");
@@ -101,6 +105,8 @@ TEST_F(DataplaneConfigTest, ReadsEveryOptionalKey) {
     EXPECT_EQ(c.workers, 2u);
     EXPECT_EQ(c.tcp_idle_timeout, std::chrono::seconds(60));
     EXPECT_EQ(c.tcp_max_connections, 64u);
+    EXPECT_EQ(c.tcp_message_timeout, std::chrono::seconds(2));
+    EXPECT_EQ(c.tcp_max_per_prefix, 8u);
 }
 
 TEST_F(DataplaneConfigTest, ErrorsNameTheLineAndKey) {

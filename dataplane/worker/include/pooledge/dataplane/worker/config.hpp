@@ -43,7 +43,12 @@ struct DataplaneConfig {
     std::string metrics_listen;  // "127.0.0.1:9121": /metrics and /health
     unsigned workers = 1;
     std::chrono::seconds tcp_idle_timeout{10};
+    // From the first byte of a query to its last: a client dripping bytes is cut off.
+    std::chrono::seconds tcp_message_timeout{3};
     unsigned tcp_max_connections = 256;
+    // Open connections per client /24 (IPv4) or /56 (IPv6), so one network cannot take
+    // every slot.
+    unsigned tcp_max_per_prefix = 32;
 };
 
 // Throws base::InputError (reason "config").
