@@ -13,6 +13,7 @@
 #include "pooledge/base/file_io.hpp"
 #include "pooledge/base/log.hpp"
 #include "pooledge/dns/dname.hpp"
+#include "pooledge/image/push_server.hpp"
 #include "pooledge/image/receiver.hpp"
 
 namespace pooledge::dataplane {
@@ -30,25 +31,7 @@ std::string image_path(const DataplaneConfig& c) {
 Management::Management(const DataplaneConfig& config, ImageSlot& slot, ImageStats& stats)
     : config_(config), slot_(slot), stats_(stats), keys_(config.trusted_keys) {}
 
-Management::~Management() {
-    if (thread_.joinable()) {
-        const char b = 1;
-        [[maybe_unused]] const ssize_t n = ::write(wake_[1], &b, 1);
-        // A push in progress would otherwise hold the stop for up to its transfer deadline.
-        if (const int fd = serving_fd_.load(); fd >= 0) {
-            ::shutdown(fd, SHUT_RDWR);
-        }
-        thread_.join();
-    }
-    for (const int fd : listeners_) {
-        ::close(fd);
-    }
-    for (const int fd : wake_) {
-        if (fd >= 0) {
-            ::close(fd);
-        }
-    }
-}
+Management::~Management() = default;  // the server stops and joins its connections
 
 bool Management::install(std::vector<uint8_t> bytes, const char* how) {
     std::string why;
@@ -120,98 +103,75 @@ void Management::reload_keys() {
 }
 
 void Management::start() {
-    if (::pipe2(wake_, O_CLOEXEC) != 0) {
-        throw std::runtime_error(std::string("pipe: ") + std::strerror(errno));
-    }
+    std::vector<int> listeners;
     for (const auto& e : config_.management) {
         std::string why;
         const int fd = image::push::listen_on(e, &why);
         if (fd < 0) {
+            for (const int l : listeners) {
+                ::close(l);
+            }
             throw std::runtime_error("management.listen: " + why);
         }
-        listeners_.push_back(fd);
+        listeners.push_back(fd);
         base::log::info("accepting images on " + e.to_string());
     }
-    thread_ = std::thread([this] { run(); });
+    image::push::ServerOptions options;
+    options.limits.max_image_size = config_.max_image_size;
+    options.allow = config_.management_allow;
+    server_ = std::make_unique<image::push::Server>(
+        listeners, options, [this](image::push::RequestType type, std::span<const uint8_t> body) {
+            return handle(type, body);
+        });
 }
 
-void Management::run() {
-    image::push::ServeLimits limits;
-    limits.max_image_size = config_.max_image_size;
-    for (;;) {
-        std::vector<pollfd> fds;
-        fds.push_back({wake_[0], POLLIN, 0});
-        for (const int fd : listeners_) {
-            fds.push_back({fd, POLLIN, 0});
+image::push::Reply Management::handle(image::push::RequestType type,
+                                      std::span<const uint8_t> body) {
+    using image::push::Status;
+    if (type == image::push::RequestType::Status) {
+        // From the published serial, never waiting behind an install.
+        const uint64_t serial = stats_.serial.load();
+        return image::push::Reply{Status::Accepted, serial, serial != 0 ? "serving" : "no image"};
+    }
+    // Images are judged and installed one at a time, in arrival order.
+    std::lock_guard install_lock(install_mu_);
+    const LoadedImage* cur = slot_.writer_view();
+    std::optional<image::ServingImage> serving;
+    if (cur != nullptr) {
+        serving = image::ServingImage{cur->view->header().serial, cur->view->header().checksum};
+    }
+    std::vector<image::TrustedKey> keys;
+    {
+        std::lock_guard lock(keys_mu_);
+        keys = keys_;
+    }
+    auto reply = image::judge_image(body, keys, serving);
+    if (reply.status == Status::Accepted) {
+        std::string why;
+        // On disk first: a restart serves what was last accepted.
+        if (!base::write_file_atomic(image_path(config_), body, &why)) {
+            reply = {Status::Failed, serving ? serving->serial : 0,
+                     "cannot store the image: " + why};
+        } else if (!install(std::vector<uint8_t>(body.begin(), body.end()), "pushed")) {
+            reply = {Status::Failed, serving ? serving->serial : 0, "cannot map"};
         }
-        if (::poll(fds.data(), fds.size(), -1) < 0) {
-            continue;
-        }
-        if (fds[0].revents != 0) {
-            return;
-        }
-        for (size_t i = 1; i < fds.size(); ++i) {
-            if ((fds[i].revents & POLLIN) == 0) {
-                continue;
-            }
-            const int c = ::accept4(fds[i].fd, nullptr, nullptr, SOCK_CLOEXEC);
-            if (c < 0) {
-                continue;
-            }
-            serving_fd_ = c;
-            // One connection at a time: pushes are rare, and images are judged in order.
-            image::push::serve_connection(
-                c, limits, [this](image::push::RequestType type, std::span<const uint8_t> body) {
-                    using image::push::Status;
-                    const LoadedImage* cur = slot_.writer_view();
-                    std::optional<image::ServingImage> serving;
-                    if (cur != nullptr) {
-                        serving = image::ServingImage{cur->view->header().serial,
-                                                      cur->view->header().checksum};
-                    }
-                    if (type == image::push::RequestType::Status) {
-                        return image::push::Reply{Status::Accepted, serving ? serving->serial : 0,
-                                                  cur != nullptr ? "serving" : "no image"};
-                    }
-                    std::vector<image::TrustedKey> keys;
-                    {
-                        std::lock_guard lock(keys_mu_);
-                        keys = keys_;
-                    }
-                    auto reply = image::judge_image(body, keys, serving);
-                    if (reply.status == Status::Accepted) {
-                        std::string why;
-                        // On disk first: a restart serves what was last accepted.
-                        if (!base::write_file_atomic(image_path(config_), body, &why)) {
-                            reply = {Status::Failed, serving ? serving->serial : 0,
-                                     "cannot store the image: " + why};
-                        } else if (!install(std::vector<uint8_t>(body.begin(), body.end()),
-                                            "pushed")) {
-                            reply = {Status::Failed, serving ? serving->serial : 0, "cannot map"};
-                        }
-                    } else {
-                        base::log::warn(std::string("push ") +
-                                        image::push::to_string(reply.status) + ": " + reply.reason);
-                        if (reply.status == Status::Refused) {
-                            // A bounded label from the reader's reason text.
-                            const std::string& r = reply.reason;
-                            auto& counter = r.find("checksum") != std::string::npos
-                                                ? stats_.refused_checksum
-                                            : r.find("sign") != std::string::npos ||
-                                                    r.find("key") != std::string::npos
-                                                ? stats_.refused_signature
-                                                : stats_.refused_invalid;
-                            counter.fetch_add(1, std::memory_order_relaxed);
-                        }
-                    }
-                    stats_.pushes_by_status[static_cast<size_t>(reply.status)].fetch_add(
-                        1, std::memory_order_relaxed);
-                    return reply;
-                });
-            serving_fd_ = -1;
-            ::close(c);
+    } else {
+        base::log::warn(std::string("push ") + image::push::to_string(reply.status) + ": " +
+                        reply.reason);
+        if (reply.status == Status::Refused) {
+            // A bounded label from the reader's reason text.
+            const std::string& r = reply.reason;
+            auto& counter =
+                r.find("checksum") != std::string::npos ? stats_.refused_checksum
+                : r.find("sign") != std::string::npos || r.find("key") != std::string::npos
+                    ? stats_.refused_signature
+                    : stats_.refused_invalid;
+            counter.fetch_add(1, std::memory_order_relaxed);
         }
     }
+    stats_.pushes_by_status[static_cast<size_t>(reply.status)].fetch_add(1,
+                                                                         std::memory_order_relaxed);
+    return reply;
 }
 
 }  // namespace pooledge::dataplane

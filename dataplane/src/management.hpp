@@ -7,13 +7,16 @@
 #include <array>
 #include <atomic>
 #include <cstdint>
+#include <memory>
 #include <mutex>
+#include <span>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "pooledge/dataplane/worker/config.hpp"
 #include "pooledge/dataplane/worker/image_slot.hpp"
+#include "pooledge/image/push_server.hpp"
 
 namespace pooledge::dataplane {
 
@@ -47,14 +50,15 @@ class Management {
     // connects. False (and a log line) when there is none that verifies.
     bool load_from_disk();
 
-    // Opens the listening sockets (throws std::runtime_error) and starts the thread.
+    // Opens the listening sockets (throws std::runtime_error) and starts serving them:
+    // connections concurrently, images installed one at a time, Status never waiting.
     void start();
 
     // Rereads the trusted keys (SIGHUP); keeps the old ones when a file fails to load.
     void reload_keys();
 
   private:
-    void run();
+    image::push::Reply handle(image::push::RequestType type, std::span<const uint8_t> body);
     bool install(std::vector<uint8_t> bytes, const char* how);
 
     DataplaneConfig config_;
@@ -62,10 +66,8 @@ class Management {
     ImageStats& stats_;
     std::mutex keys_mu_;
     std::vector<image::TrustedKey> keys_;
-    std::vector<int> listeners_;
-    std::atomic<int> serving_fd_{-1};  // the connection being served, shut down on stop
-    int wake_[2] = {-1, -1};
-    std::thread thread_;
+    std::mutex install_mu_;  // one image judged and installed at a time
+    std::unique_ptr<image::push::Server> server_;
 };
 
 }  // namespace pooledge::dataplane

@@ -4,18 +4,18 @@
 //
 //   push-receiver --listen unix:PATH|tcp:ADDR:PORT --key PUB [--key PUB]... --dir DIR
 //                 [--max-seconds N]
-#include <poll.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <mutex>
+#include <span>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "pooledge/base/file_io.hpp"
+#include "pooledge/image/push_server.hpp"
 #include "pooledge/image/reader.hpp"
 #include "pooledge/image/receiver.hpp"
 
@@ -71,40 +71,32 @@ int main(int argc, char** argv) {
     std::printf("listening on %s\n", endpoint->to_string().c_str());
     std::fflush(stdout);
 
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(max_seconds);
-    while (std::chrono::steady_clock::now() < deadline) {
-        pollfd p{fd, POLLIN, 0};
-        if (::poll(&p, 1, 200) != 1) {
-            continue;
-        }
-        const int c = ::accept(fd, nullptr, nullptr);
-        if (c < 0) {
-            continue;
-        }
-        image::push::serve_connection(
-            c, {}, [&](image::push::RequestType type, std::span<const uint8_t> body) {
-                using image::push::Status;
-                if (type == image::push::RequestType::Status) {
-                    return image::push::Reply{Status::Accepted, serving ? serving->serial : 0, ""};
+    // The same concurrent server the dataplane uses; decisions are taken one at a time.
+    std::mutex mu;
+    image::push::Server server(
+        {fd}, {}, [&](image::push::RequestType type, std::span<const uint8_t> body) {
+            using image::push::Status;
+            std::lock_guard lock(mu);
+            if (type == image::push::RequestType::Status) {
+                return image::push::Reply{Status::Accepted, serving ? serving->serial : 0, ""};
+            }
+            auto reply = image::judge_image(body, keys, serving);
+            if (reply.status == Status::Accepted) {
+                std::string err;
+                if (!base::write_file_atomic(path, body, &err)) {
+                    reply = {Status::Failed, serving ? serving->serial : 0, err};
+                } else {
+                    image::format::Header h;
+                    std::memcpy(&h, body.data(), sizeof h);
+                    serving = image::ServingImage{h.serial, h.checksum};
                 }
-                auto reply = image::judge_image(body, keys, serving);
-                if (reply.status == Status::Accepted) {
-                    std::string err;
-                    if (!base::write_file_atomic(path, body, &err)) {
-                        reply = {Status::Failed, serving ? serving->serial : 0, err};
-                    } else {
-                        image::format::Header h;
-                        std::memcpy(&h, body.data(), sizeof h);
-                        serving = image::ServingImage{h.serial, h.checksum};
-                    }
-                }
-                std::printf("%s serial %llu %zu bytes%s%s\n", image::push::to_string(reply.status),
-                            static_cast<unsigned long long>(reply.serial), body.size(),
-                            reply.reason.empty() ? "" : ": ", reply.reason.c_str());
-                std::fflush(stdout);
-                return reply;
-            });
-        ::close(c);
-    }
+            }
+            std::printf("%s serial %llu %zu bytes%s%s\n", image::push::to_string(reply.status),
+                        static_cast<unsigned long long>(reply.serial), body.size(),
+                        reply.reason.empty() ? "" : ": ", reply.reason.c_str());
+            std::fflush(stdout);
+            return reply;
+        });
+    std::this_thread::sleep_for(std::chrono::seconds(max_seconds));
     return 0;
 }

@@ -115,7 +115,17 @@ void read_images(const base::YamlReader& r, const YAML::Node& node, DataplaneCon
 }
 
 void read_management(const base::YamlReader& r, const YAML::Node& node, DataplaneConfig& c) {
-    const base::YamlMap m(r, node, "management", {"listen"});
+    const base::YamlMap m(r, node, "management", {"listen", "allow"});
+    std::vector<std::string> allow;
+    m.strings("allow", allow);
+    for (size_t i = 0; i < allow.size(); ++i) {
+        const auto p = base::IpPrefix::parse(allow[i]);
+        if (!p) {
+            r.fail(m["allow"][i], "management.allow[" + std::to_string(i) + "]",
+                   "'" + allow[i] + "' is not a prefix (bits past the length must be zero)");
+        }
+        c.management_allow.push_back(*p);
+    }
     std::vector<std::string> eps;
     m.strings("listen", eps);
     for (size_t i = 0; i < eps.size(); ++i) {

@@ -85,6 +85,7 @@ TEST_F(DataplaneConfigTest, ReadsEveryOptionalKey) {
                                       "  status_clients: [192.0.2.0/24, '2001:db8::/32']\n"
                                       "management:\n"
                                       "  listen: [unix:/run/pe.sock]\n"
+                                      "  allow: [192.0.2.10/32]\n"
                                       "metrics:\n"
                                       "  listen: 127.0.0.1:9100\n"
                                       "workers: 2\n"
@@ -101,6 +102,8 @@ TEST_F(DataplaneConfigTest, ReadsEveryOptionalKey) {
     ASSERT_EQ(c.status_clients.size(), 2u);
     EXPECT_EQ(c.status_clients[1].to_string(), "2001:db8::/32");
     ASSERT_EQ(c.management.size(), 1u);
+    ASSERT_EQ(c.management_allow.size(), 1u);
+    EXPECT_EQ(c.management_allow[0].to_string(), "192.0.2.10/32");
     EXPECT_EQ(c.metrics_listen, "127.0.0.1:9100");
     EXPECT_EQ(c.workers, 2u);
     EXPECT_EQ(c.tcp_idle_timeout, std::chrono::seconds(60));
@@ -119,6 +122,7 @@ TEST_F(DataplaneConfigTest, ErrorsNameTheLineAndKey) {
                  "identity.status_clients[0]: '10.0.0.1/8' is not a prefix");
     expect_error(m + "tcp:\n  idle: 5\n", ":8: tcp.idle: unknown key");
     expect_error(m + "management:\n  listen: [udp:x]\n", "management.listen[0]");
+    expect_error(m + "management:\n  allow: [bad]\n", "management.allow[0]: 'bad'");
     expect_error(m + "metrics: 5\n", "metrics: expected a mapping");
     expect_error("ports:\n  - exception_interface: pe0\n", ":2: ports[0].device: missing");
     expect_error("ports:\n  - device: a\n    exception_interface: much-too-long-name\n",

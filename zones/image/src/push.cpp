@@ -354,15 +354,25 @@ int listen_on(const Endpoint& at, std::string* why) {
     return fd.release();
 }
 
-void serve_connection(int fd, const ServeLimits& limits, const Handler& handler) {
+void serve_connection(int fd, const ServeLimits& limits, const Handler& handler,
+                      std::atomic<bool>* waiting) {
     std::vector<uint8_t> body;
-    for (;;) {
+    const auto connection_deadline = Clock::now() + limits.connection_timeout;
+    for (unsigned served = 0; served < limits.max_requests; ++served) {
         std::array<uint8_t, kHeaderSize> h{};
-        if (!read_exact(fd, h.data(), h.size(), limits.io_timeout)) {
-            return;  // peer closed or stalled between requests
+        if (waiting != nullptr) {
+            waiting->store(true);
         }
-        // From the header on, the whole request has one deadline.
-        const auto deadline = Clock::now() + limits.transfer_timeout;
+        const bool got_header =
+            read_exact(fd, h.data(), h.size(), limits.io_timeout, connection_deadline);
+        if (waiting != nullptr) {
+            waiting->store(false);
+        }
+        if (!got_header) {
+            return;  // peer closed or stalled between requests, or out of time
+        }
+        // From the header on, the whole request has one deadline, within the connection's.
+        const auto deadline = std::min(connection_deadline, Clock::now() + limits.transfer_timeout);
         const auto req = decode_request(h);
         // Header problems are answered without reading a body.
         std::optional<Reply> early;
@@ -380,9 +390,12 @@ void serve_connection(int fd, const ServeLimits& limits, const Handler& handler)
         if (early) {
             reply = std::move(*early);
         } else {
-            // The buffer grows with the bytes that actually arrive (a peer announcing a
-            // gigabyte and sending nothing costs nothing), under the request's deadline.
+            // Room for the announced size, which is within max_image_size: reserved once, so
+            // the buffer never doubles past it (a 600 MB image would otherwise peak at 1.5 GB
+            // while it arrives). Pages are only touched as bytes arrive, so a peer announcing
+            // a gigabyte and sending nothing still costs nothing resident.
             body.clear();
+            body.reserve(req->length);
             bool complete = true;
             while (body.size() < req->length) {
                 const size_t chunk = std::min<uint64_t>(req->length - body.size(), size_t{1} << 20);

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <array>
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -77,14 +78,21 @@ struct ServeLimits {
     // The whole image transfer: a peer sending a byte just inside each io_timeout cannot
     // either. 10 minutes is a gigabyte at 14 Mbit/s.
     std::chrono::seconds transfer_timeout{600};
+    // The whole connection, from the accept, request headers included: a peer asking for
+    // Status every 20 s cannot keep a connection for ever.
+    std::chrono::seconds connection_timeout{900};
+    unsigned max_requests = 16;  // per connection; then it is closed
 };
 
 // Decides on one request; the body is empty for Status. Runs on the serving thread.
 using Handler = std::function<Reply(RequestType type, std::span<const uint8_t> body)>;
 
-// Serves requests on an accepted connection until the peer closes, stalls or misbehaves;
-// does not close `fd`.
-void serve_connection(int fd, const ServeLimits& limits, const Handler& handler);
+// Serves requests on an accepted connection until the peer closes, stalls or misbehaves, or
+// the connection's deadline or request count runs out; does not close `fd`. `waiting`, when
+// given, is true while the connection waits for a request header (and may be cut off to
+// make room for another one).
+void serve_connection(int fd, const ServeLimits& limits, const Handler& handler,
+                      std::atomic<bool>* waiting = nullptr);
 
 // Encoders and decoders of the fixed headers, exposed for tests and fuzzing.
 [[nodiscard]] std::array<uint8_t, kHeaderSize> encode_request(RequestType type, uint64_t length);

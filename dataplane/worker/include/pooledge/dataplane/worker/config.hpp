@@ -40,7 +40,8 @@ struct DataplaneConfig {
     std::vector<image::TrustedKey> trusted_keys;
     uint64_t max_image_size = uint64_t{1} << 30;
     std::vector<image::push::Endpoint> management;
-    std::string metrics_listen;  // "127.0.0.1:9121": /metrics and /health
+    std::vector<base::IpPrefix> management_allow;  // TCP push peers allowed; empty: any
+    std::string metrics_listen;                    // "127.0.0.1:9121": /metrics and /health
     unsigned workers = 1;
     std::chrono::seconds tcp_idle_timeout{10};
     // From the first byte of a query to its last: a client dripping bytes is cut off.
