@@ -67,7 +67,8 @@ image::push::Endpoint read_target(const base::YamlReader& r, const YAML::Node& n
 }
 
 void read_push(const base::YamlReader& r, const YAML::Node& node, PushConfig& c) {
-    const base::YamlMap m(r, node, "push", {"targets", "timeout", "retry_min", "retry_max"});
+    const base::YamlMap m(r, node, "push",
+                          {"targets", "timeout", "deadline", "retry_min", "retry_max"});
     if (const auto t = m["targets"]) {
         if (!t.IsSequence()) {
             r.fail(t, "push.targets", "expected a list");
@@ -77,6 +78,7 @@ void read_push(const base::YamlReader& r, const YAML::Node& node, PushConfig& c)
         }
     }
     m.duration("timeout", c.timeout, 1, 3600);
+    m.duration("deadline", c.deadline, 1, 86400);
     m.duration("retry_min", c.retry_min, 1, 3600);
     m.duration("retry_max", c.retry_max, 1, 86400);
     if (c.retry_max < c.retry_min) {

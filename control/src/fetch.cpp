@@ -72,6 +72,20 @@ enum class Outcome { Ok, NotModified, Retry, Fatal };
 
 }  // namespace
 
+namespace {
+
+// Retries back off from FetchOptions::backoff, doubling, up to this.
+constexpr std::chrono::milliseconds kMaxBackoff{30000};
+
+// libcurl's progress callback (about once a second, and on every transfer step): non-zero
+// aborts the transfer.
+int on_progress(void* stopper, curl_off_t /*dltotal*/, curl_off_t /*dlnow*/, curl_off_t /*ultotal*/,
+                curl_off_t /*ulnow*/) {
+    return static_cast<base::Stopper*>(stopper)->stopped() ? 1 : 0;
+}
+
+}  // namespace
+
 Fetcher::Fetcher(FetchOptions opts, base::Stopper* stopper)
     : opts_(std::move(opts)), stopper_(stopper) {
     static std::once_flag once;
@@ -104,7 +118,7 @@ Fetched Fetcher::fetch(const std::string& location) {
                                     : (std::this_thread::sleep_for(backoff), false)) {
                 fail(location, "stopped while retrying (" + last_error + ")");
             }
-            backoff *= 2;
+            backoff = std::min(backoff * 2, kMaxBackoff);
         }
         std::unique_ptr<CURL, CurlFree> curl(curl_easy_init());
         if (!curl) {
@@ -148,6 +162,12 @@ Fetched Fetcher::fetch(const std::string& location) {
         curl_easy_setopt(c, CURLOPT_WRITEDATA, &t);
         curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
         curl_easy_setopt(c, CURLOPT_HEADERDATA, &t);
+        // A stop interrupts a transfer in progress instead of waiting for registry.timeout.
+        if (stopper_ != nullptr) {
+            curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+            curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
+            curl_easy_setopt(c, CURLOPT_XFERINFODATA, stopper_);
+        }
         const CURLcode rc = curl_easy_perform(c);
         long status = 0;
         curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);

@@ -26,13 +26,20 @@ Pusher::Pusher(const PushConfig& config, ControlMetrics& metrics)
 }
 
 Pusher::~Pusher() {
+    stop();
+}
+
+void Pusher::stop() {
+    cancel_.store(true);  // a push in progress gives up within about 200 ms
     {
         std::lock_guard lock(mu_);
         stopping_ = true;
     }
     cv_.notify_all();
     for (auto& t : targets_) {
-        t->thread.join();
+        if (t->thread.joinable()) {
+            t->thread.join();
+        }
     }
 }
 
@@ -81,9 +88,14 @@ void Pusher::run(Target& t) {
             generation = generation_;
         }
         std::string why;
-        const auto reply = image::push::send_image(
-            t.endpoint, *image, std::chrono::duration_cast<image::push::Timeout>(config_.timeout),
-            &why);
+        image::push::ClientOptions options;
+        options.timeout = std::chrono::duration_cast<image::push::Timeout>(config_.timeout);
+        options.deadline = config_.deadline;
+        options.cancel = &cancel_;
+        const auto reply = image::push::send_image(t.endpoint, *image, options, &why);
+        if (cancel_.load()) {
+            return;
+        }
         const std::string result = reply ? image::push::to_string(reply->status) : "error";
         metrics_.push_result(t.name, result);
         using image::push::Status;

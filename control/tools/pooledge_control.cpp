@@ -43,6 +43,9 @@ namespace image = pooledge::image;
 
 namespace {
 
+// The longest a stop may take (SIGTERM, SIGINT) before the process ends regardless.
+constexpr std::chrono::seconds kStopGrace{20};
+
 constexpr const char* kUsage =
     "usage:\n"
     "  pooledge-control run --config FILE [--force]\n"
@@ -293,11 +296,15 @@ int run(const Args& a) {
         base::Stopper stopper;
         pc::Controller controller(config, metrics, pusher, stopper, a.has("--force"));
         std::atomic<bool> reload{false};
+        std::atomic<bool> finished{false};  // the main loop is done: the signal thread may go
         std::thread signals([&] {
             for (;;) {
                 int sig = 0;
                 if (sigwait(&set, &sig) != 0) {
                     continue;
+                }
+                if (finished.load()) {
+                    return;
                 }
                 if (sig == SIGHUP) {
                     reload = true;
@@ -307,21 +314,43 @@ int run(const Args& a) {
                 base::log::info(std::string("received ") + (sig == SIGINT ? "SIGINT" : "SIGTERM") +
                                 ", stopping");
                 stopper.stop();
-                return;
+                break;
+            }
+            // Stopping is bounded whatever the registry or the targets do: fetches and pushes
+            // are cancelled, and as a last resort the process ends after kStopGrace. A second
+            // SIGTERM or SIGINT ends it at once.
+            const auto until = std::chrono::steady_clock::now() + kStopGrace;
+            while (!finished.load()) {
+                const timespec slice{0, 200'000'000};
+                const int sig = sigtimedwait(&set, nullptr, &slice);
+                if (finished.load()) {
+                    return;
+                }
+                if (sig == SIGTERM || sig == SIGINT) {
+                    base::log::error("second signal: exiting now, without a clean stop");
+                    std::_Exit(1);
+                }
+                if (std::chrono::steady_clock::now() >= until) {
+                    base::log::error("did not stop within " + std::to_string(kStopGrace.count()) +
+                                     " s: exiting now");
+                    std::_Exit(1);
+                }
             }
         });
         // However the loop ends, the signal thread ends with it.
         struct JoinSignals {
             std::thread& t;
+            std::atomic<bool>& finished;
             ~JoinSignals() {
                 if (t.joinable()) {
+                    finished.store(true);
                     // Wakes the sigwait() of the signal thread, which then returns.
                     // NOLINTNEXTLINE(bugprone-bad-signal-to-kill-thread)
                     pthread_kill(t.native_handle(), SIGTERM);
                     t.join();
                 }
             }
-        } join_signals{signals};
+        } join_signals{signals, finished};
         base::log::info(
             "pooledge-control running: " +
             std::string(config.registry.pool_data.empty() ? "geodns JSON " : "pool data ") +
@@ -343,6 +372,7 @@ int run(const Args& a) {
                 }
             }
         }
+        pusher.stop();  // while the stop watchdog still runs
         base::log::info("stopped");
         return 0;
     } catch (const base::InputError& e) {

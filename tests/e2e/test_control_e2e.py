@@ -22,6 +22,7 @@ import os
 import re
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -242,9 +243,17 @@ def main():
             procs.append(rx)
             check(rx.wait_line("listening on", 10) is not None, f"{name} listening")
         dead = f"unix:{work}/nobody-listens.sock"
+        # A target that accepts and never reads: a push to it blocks in every write step.
+        hole = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        hole.bind(f"{work}/black-hole.sock")
+        hole.listen(8)
+        held = []
+        threading.Thread(target=lambda: [held.append(hole.accept()) for _ in iter(int, 1)],
+                         daemon=True).start()
         metrics_port = free_port()
         config = os.path.join(work, "control.yaml")
-        write_config(config, a, www_port, work, metrics_port, endpoints + [dead])
+        write_config(config, a, www_port, work, metrics_port,
+                     endpoints + [dead, f"unix:{work}/black-hole.sock"])
 
         # 1. First image: fetched over HTTP, compiled, signed, pushed to both live targets
         #    even though the third is dead.
@@ -426,8 +435,13 @@ def main():
         with open(image, "rb") as f:
             check(f.read() == stored, "last good image on disk is the one serving")
 
-        # 8. Restart: SIGTERM stops cleanly; a new process re-pushes the last good image.
+        # 8. Restart: SIGTERM stops cleanly, and soon, although a push to the black-hole
+        #    target is blocked in a write (push.timeout is 5 s per step); a new process
+        #    re-pushes the last good image.
+        t0 = time.monotonic()
         check(ctl.stop() == 0, "SIGTERM: pooledge-control exits 0")
+        took = time.monotonic() - t0
+        check(took < 4, f"SIGTERM stops a push in progress at once ({took:.2f} s)")
         with open(os.path.join(www, "pool.json"), "w") as f:
             f.write("{")  # the registry is broken while it restarts
         marks = [len(rx.lines) for rx in procs[:2]]

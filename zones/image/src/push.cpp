@@ -35,19 +35,31 @@ uint64_t get_be(const uint8_t* p, int bytes) {
     return v;
 }
 
-// Waits for `events` on fd for at most `timeout`; false on timeout or error.
-bool wait_for(int fd, short events, Timeout timeout) {
+using Clock = std::chrono::steady_clock;
+
+// How often a wait looks at its cancel flag.
+constexpr Timeout kCancelSlice{200};
+
+// Waits for `events` on fd for at most `timeout`; false on timeout, error or cancel.
+bool wait_for(int fd, short events, Timeout timeout, const std::atomic<bool>* cancel = nullptr) {
     pollfd p{fd, events, 0};
+    const auto until = Clock::now() + timeout;
     for (;;) {
-        const int n = ::poll(&p, 1, static_cast<int>(timeout.count()));
+        if (cancel != nullptr && cancel->load()) {
+            return false;
+        }
+        const auto left = std::chrono::duration_cast<Timeout>(until - Clock::now());
+        const Timeout slice = cancel != nullptr ? std::min(left, kCancelSlice) : left;
+        const int n = ::poll(&p, 1, static_cast<int>(std::max(Timeout{0}, slice).count()));
         if (n < 0 && errno == EINTR) {
             continue;
+        }
+        if (n == 0 && cancel != nullptr && Clock::now() < until) {
+            continue;  // a slice ran out, not the timeout
         }
         return n == 1 && (p.revents & (events | POLLHUP | POLLERR)) != 0;
     }
 }
-
-using Clock = std::chrono::steady_clock;
 
 // What is left of `timeout` before `deadline` (never negative).
 Timeout bounded(Timeout timeout, Clock::time_point deadline) {
@@ -60,11 +72,11 @@ Timeout bounded(Timeout timeout, Clock::time_point deadline) {
 // timeout still runs out of time.
 template <typename Step>
 bool move_exact(int fd, short events, size_t len, Timeout timeout, Clock::time_point deadline,
-                Step step) {
+                const std::atomic<bool>* cancel, Step step) {
     size_t done = 0;
     while (done < len) {
         const Timeout t = bounded(timeout, deadline);
-        if (t.count() == 0 || !wait_for(fd, events, t)) {
+        if (t.count() == 0 || !wait_for(fd, events, t, cancel)) {
             return false;
         }
         const ssize_t n = step(done, len - done);
@@ -80,19 +92,23 @@ bool move_exact(int fd, short events, size_t len, Timeout timeout, Clock::time_p
 }
 
 bool read_exact(int fd, uint8_t* buf, size_t len, Timeout timeout,
-                Clock::time_point deadline = Clock::time_point::max()) {
-    return move_exact(fd, POLLIN, len, timeout, deadline,
+                Clock::time_point deadline = Clock::time_point::max(),
+                const std::atomic<bool>* cancel = nullptr) {
+    return move_exact(fd, POLLIN, len, timeout, deadline, cancel,
                       [&](size_t at, size_t n) { return ::recv(fd, buf + at, n, 0); });
 }
 
-bool write_exact(int fd, const uint8_t* buf, size_t len, Timeout timeout) {
-    return move_exact(fd, POLLOUT, len, timeout, Clock::time_point::max(),
+bool write_exact(int fd, const uint8_t* buf, size_t len, Timeout timeout,
+                 Clock::time_point deadline = Clock::time_point::max(),
+                 const std::atomic<bool>* cancel = nullptr) {
+    return move_exact(fd, POLLOUT, len, timeout, deadline, cancel,
                       [&](size_t at, size_t n) { return ::send(fd, buf + at, n, MSG_NOSIGNAL); });
 }
 
 // A connected, non-blocking socket, or -1 with a reason. Non-blocking so that connect() and
 // every transfer obey the timeout: a dead remote node must not stall its pusher thread.
-int connect_to(const Endpoint& to, Timeout timeout, std::string* why) {
+int connect_to(const Endpoint& to, Timeout timeout, std::string* why,
+               const std::atomic<bool>* cancel = nullptr) {
     if (to.kind == Endpoint::Kind::Unix) {
         sockaddr_un sa{};
         sa.sun_family = AF_UNIX;
@@ -127,7 +143,7 @@ int connect_to(const Endpoint& to, Timeout timeout, std::string* why) {
         }
         int err = 0;
         socklen_t len = sizeof err;
-        if (!wait_for(fd.get(), POLLOUT, timeout)) {
+        if (!wait_for(fd.get(), POLLOUT, timeout, cancel)) {
             last = "connect timed out";
             continue;
         }
@@ -147,17 +163,24 @@ int connect_to(const Endpoint& to, Timeout timeout, std::string* why) {
 }
 
 std::optional<Reply> exchange(const Endpoint& to, RequestType type, std::span<const uint8_t> body,
-                              Timeout timeout, std::string* why) {
-    base::Fd fd(connect_to(to, timeout, why));
+                              const ClientOptions& o, std::string* why) {
+    const Timeout timeout = o.timeout;
+    const auto deadline = Clock::now() + o.deadline;
+    const std::atomic<bool>* cancel = o.cancel;
+    base::Fd fd(connect_to(to, timeout, why, cancel));
     if (fd.get() < 0) {
         return std::nullopt;
     }
     const auto header = encode_request(type, body.size());
-    if (!write_exact(fd.get(), header.data(), header.size(), timeout) ||
-        !write_exact(fd.get(), body.data(), body.size(), timeout)) {
+    if (!write_exact(fd.get(), header.data(), header.size(), timeout, deadline, cancel) ||
+        !write_exact(fd.get(), body.data(), body.size(), timeout, deadline, cancel)) {
+        if (cancel != nullptr && cancel->load()) {
+            base::set_why(why, to.to_string() + ": cancelled");
+            return std::nullopt;
+        }
         // The receiver may have refused early (TooLarge) and closed; its reply still counts.
         std::array<uint8_t, kHeaderSize> rh{};
-        if (!read_exact(fd.get(), rh.data(), rh.size(), timeout)) {
+        if (!read_exact(fd.get(), rh.data(), rh.size(), timeout, deadline, cancel)) {
             base::set_why(why, to.to_string() + ": sending failed: " + std::strerror(errno));
             return std::nullopt;
         }
@@ -169,8 +192,8 @@ std::optional<Reply> exchange(const Endpoint& to, RequestType type, std::span<co
         return Reply{d->status, d->serial, "(reason lost: connection closed)"};
     }
     std::array<uint8_t, kHeaderSize> rh{};
-    if (!read_exact(fd.get(), rh.data(), rh.size(), timeout)) {
-        base::set_why(why, to.to_string() + ": no reply (timeout or connection closed)");
+    if (!read_exact(fd.get(), rh.data(), rh.size(), timeout, deadline, cancel)) {
+        base::set_why(why, to.to_string() + ": no reply (timeout, deadline, cancel or closed)");
         return std::nullopt;
     }
     const auto d = decode_reply(rh);
@@ -299,13 +322,18 @@ std::optional<ReplyHeader> decode_reply(std::span<const uint8_t, kHeaderSize> h)
     return ReplyHeader{static_cast<Status>(h[5]), get_be(&h[8], 8), static_cast<uint16_t>(reason)};
 }
 
+std::optional<Reply> send_image(const Endpoint& to, std::span<const uint8_t> image,
+                                const ClientOptions& options, std::string* why) {
+    return exchange(to, RequestType::Image, image, options, why);
+}
+
 std::optional<Reply> send_image(const Endpoint& to, std::span<const uint8_t> image, Timeout timeout,
                                 std::string* why) {
-    return exchange(to, RequestType::Image, image, timeout, why);
+    return send_image(to, image, ClientOptions{timeout}, why);
 }
 
 std::optional<Reply> query_status(const Endpoint& to, Timeout timeout, std::string* why) {
-    return exchange(to, RequestType::Status, {}, timeout, why);
+    return exchange(to, RequestType::Status, {}, ClientOptions{timeout}, why);
 }
 
 int listen_on(const Endpoint& at, std::string* why) {

@@ -42,6 +42,7 @@ struct CompileConfig {
 struct PushConfig {
     std::vector<image::push::Endpoint> targets;
     std::chrono::seconds timeout{30};
+    std::chrono::seconds deadline{600};  // one whole push
     std::chrono::seconds retry_min{1};
     std::chrono::seconds retry_max{300};
 };

@@ -4,6 +4,7 @@
 // image replaces the pending one at once.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <memory>
@@ -28,6 +29,10 @@ class Pusher {
 
     void publish(ImagePtr image, uint64_t serial);
 
+    // Cancels the pushes in progress (each gives up within about 200 ms) and joins the
+    // target threads; publish() does nothing afterwards. The destructor calls it.
+    void stop();
+
   private:
     struct Target;
     void run(Target& t);
@@ -37,6 +42,7 @@ class Pusher {
     std::mutex mu_;
     std::condition_variable cv_;
     bool stopping_ = false;
+    std::atomic<bool> cancel_{false};  // read by pushes in progress, without the lock
     ImagePtr image_;
     uint64_t serial_ = 0;
     uint64_t generation_ = 0;

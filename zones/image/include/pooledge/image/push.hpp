@@ -60,9 +60,18 @@ struct Endpoint {
 
 using Timeout = std::chrono::milliseconds;
 
+struct ClientOptions {
+    Timeout timeout{30000};                     // the connect, and each read or write step
+    std::chrono::seconds deadline{600};         // the whole exchange
+    const std::atomic<bool>* cancel = nullptr;  // set: give up within about 200 ms
+};
+
 // Client side: connect, send, wait for the reply, close. Nothing (and a reason) when the
-// connection, the transfer or the reply fails; a reply the receiver sent is returned even
-// when it is a refusal.
+// connection, the transfer or the reply fails, runs out of time or is cancelled; a reply the
+// receiver sent is returned even when it is a refusal.
+[[nodiscard]] std::optional<Reply> send_image(const Endpoint& to, std::span<const uint8_t> image,
+                                              const ClientOptions& options,
+                                              std::string* why = nullptr);
 [[nodiscard]] std::optional<Reply> send_image(const Endpoint& to, std::span<const uint8_t> image,
                                               Timeout timeout, std::string* why = nullptr);
 [[nodiscard]] std::optional<Reply> query_status(const Endpoint& to, Timeout timeout,
