@@ -10,8 +10,8 @@ constexpr uint16_t kQtypes[] = {dns::rrtype::A,   dns::rrtype::AAAA, dns::rrtype
                                 dns::rrtype::ANY, dns::rrtype::CNAME};
 constexpr const char* kQtypeNames[] = {"A",   "AAAA", "NS",    "SOA",  "MX",
                                        "TXT", "ANY",  "CNAME", "other"};
-constexpr const char* kRcodeNames[] = {"NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN",
-                                       "NOTIMP",  "REFUSED", "BADVERS",  "other"};
+constexpr const char* kRcodeNames[] = {"NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN", "NOTIMP",
+                                       "REFUSED", "BADVERS", "NOTAUTH",  "other"};
 }  // namespace
 
 size_t qtype_slot(uint16_t qtype) noexcept {
@@ -32,7 +32,7 @@ size_t rcode_slot(dns::Rcode rcode) noexcept {
     if (r <= 5) {
         return r;
     }
-    return rcode == dns::Rcode::BadVers ? 6 : 7;
+    return rcode == dns::Rcode::BadVers ? 6 : rcode == dns::Rcode::NotAuth ? 7 : 8;
 }
 
 const char* rcode_slot_name(size_t slot) noexcept {

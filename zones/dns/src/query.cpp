@@ -154,19 +154,63 @@ bool parse_opt(WireReader& r, EdnsInfo& edns) noexcept {
     return true;
 }
 
-// Walks the additional section: at most one OPT, owned by the root.
-bool parse_additional(WireReader& r, uint16_t count, EdnsInfo& edns) noexcept {
+// Reads a TSIG RR after its owner name (RFC 8945 4.2): class ANY, TTL 0, and rdata of
+// algorithm name, time signed, fudge, MAC, original id, error and other data.
+bool parse_tsig(WireReader& r, size_t owner_at, size_t owner_len, TsigInfo& tsig) noexcept {
+    const uint16_t klass = r.u16();
+    const uint32_t ttl = r.u32();
+    const uint16_t rdlen = r.u16();
+    const size_t rdata_at = r.pos();
+    WireReader rd(r.bytes(rdlen));
+    if (!r.ok() || klass != rrclass::ANY || ttl != 0) {
+        return false;
+    }
+    const size_t alg_at = rd.pos();
+    if (!skip_name(rd)) {
+        return false;
+    }
+    const size_t alg_len = rd.pos() - alg_at;
+    const size_t time_at = rd.pos();
+    rd.skip(8);         // time signed, fudge
+    rd.skip(rd.u16());  // MAC
+    const uint16_t original_id = rd.u16();
+    rd.skip(2);         // error
+    rd.skip(rd.u16());  // other data
+    if (!rd.ok() || rd.remaining() != 0) {
+        return false;
+    }
+    tsig.present = true;
+    tsig.key_offset = static_cast<uint16_t>(owner_at);
+    tsig.key_len = static_cast<uint16_t>(owner_len);
+    tsig.alg_offset = static_cast<uint16_t>(rdata_at + alg_at);
+    tsig.alg_len = static_cast<uint16_t>(alg_len);
+    tsig.time_offset = static_cast<uint16_t>(rdata_at + time_at);
+    tsig.original_id = original_id;
+    return true;
+}
+
+// Walks the additional section: at most one OPT, owned by the root, and at most one TSIG,
+// which must be the last record (RFC 8945 5.2: FORMERR otherwise).
+bool parse_additional(WireReader& r, uint16_t count, EdnsInfo& edns, TsigInfo& tsig) noexcept {
     for (uint16_t i = 0; i < count; ++i) {
         const bool root_owner = r.peek_u8() == 0;
-        if (!skip_name(r)) {
+        const size_t owner_at = r.pos();
+        if (tsig.present || !skip_name(r)) {
             return false;
         }
+        const size_t owner_len = r.pos() - owner_at;
         const uint16_t type = r.u16();
         if (!r.ok()) {
             return false;
         }
         if (type == rrtype::OPT) {
             if (edns.present || !root_owner || !parse_opt(r, edns)) {
+                return false;
+            }
+            continue;
+        }
+        if (type == rrtype::TSIG) {
+            if (i + 1 != count || !parse_tsig(r, owner_at, owner_len, tsig)) {
                 return false;
             }
             continue;
@@ -224,6 +268,7 @@ ParseResult parse_query(std::span<const uint8_t> packet, Query& out) noexcept {
     out.question_end = 0;
     out.qname_len = 0;
     out.edns = EdnsInfo{};
+    out.tsig = TsigInfo{};
     if (!r.ok() || (out.flags & flag::QR) != 0) {
         return ParseResult::Drop;
     }
@@ -237,7 +282,7 @@ ParseResult parse_query(std::span<const uint8_t> packet, Query& out) noexcept {
     }
     // RFC 7873 5.4: no question, only an OPT, to learn a server cookie.
     if (qdcount == 0 && ancount == 0 && nscount == 0) {
-        if (!parse_additional(r, arcount, out.edns) || r.remaining() != 0) {
+        if (!parse_additional(r, arcount, out.edns, out.tsig) || r.remaining() != 0) {
             return ParseResult::FormErr;
         }
         return out.edns.cookie.present && out.edns.version == 0 ? ParseResult::CookieOnly
@@ -259,7 +304,7 @@ ParseResult parse_query(std::span<const uint8_t> packet, Query& out) noexcept {
         return refuse(ParseResult::FormErr);
     }
     out.question_end = static_cast<uint16_t>(r.pos());
-    if (!parse_additional(r, arcount, out.edns) || r.remaining() != 0) {
+    if (!parse_additional(r, arcount, out.edns, out.tsig) || r.remaining() != 0) {
         return ParseResult::FormErr;
     }
     return ParseResult::Ok;

@@ -483,6 +483,51 @@ Response respond_error(const dns::Query& q, dns::Rcode rcode, std::span<const ui
     return res;
 }
 
+// RFC 8945 5.2.2: this node holds no TSIG keys, so a signed query gets NOTAUTH with an
+// unsigned TSIG RR naming the client's key and algorithm, MAC size 0, error BADKEY.
+constexpr uint16_t kTsigBadKey = 17;
+
+Response respond_badkey(const AnswerContext& ctx, const Client& client, const dns::Query& q,
+                        std::span<const uint8_t> query, std::span<uint8_t> out) noexcept {
+    // Built aside first: the answer may be written over the query the TSIG parts are in.
+    uint8_t extra[kOptBufSize + 2 * dns::kMaxNameLen + 32];
+    size_t n = 0;
+    if (q.edns.present) {
+        n = build_opt(ctx, q, client.addr, 0, 0,
+                      std::span<uint8_t, kOptBufSize>(extra, kOptBufSize));
+    }
+    dns::WireWriter w(std::span<uint8_t>(extra).subspan(n));
+    w.bytes(query.subspan(q.tsig.key_offset, q.tsig.key_len));
+    w.u16(dns::rrtype::TSIG);
+    w.u16(dns::rrclass::ANY);
+    w.u32(0);
+    const size_t rdlen_at = w.pos();
+    w.u16(0);
+    w.bytes(query.subspan(q.tsig.alg_offset, q.tsig.alg_len));
+    w.bytes(query.subspan(q.tsig.time_offset, 8));  // time signed and fudge, echoed
+    w.u16(0);                                       // MAC size: unsigned
+    w.u16(q.tsig.original_id);
+    w.u16(kTsigBadKey);
+    w.u16(0);  // other data
+    w.patch_u16(rdlen_at, static_cast<uint16_t>(w.pos() - rdlen_at - 2));
+    const size_t extra_len = n + w.pos();
+    const size_t limit = max_response_size(client, q, *ctx.identity, out.size());
+    if (!w.ok() || limit < q.question_end + extra_len) {
+        return respond_error(q, dns::Rcode::NotAuth, query, out);
+    }
+    Response res;
+    res.rcode = dns::Rcode::NotAuth;
+    res.qtype = q.qtype;
+    Reply r(q, out, limit - extra_len);
+    const auto flags = static_cast<uint16_t>(dns::flag::QR | (q.flags & dns::flag::RD));
+    r.begin(query, flags);
+    r.ar_ = q.edns.present ? 1 : 0;  // finish() counts one more for `extra`: OPT, then TSIG
+    res.size = static_cast<uint16_t>(
+        r.finish(static_cast<uint16_t>(flags | static_cast<uint16_t>(dns::Rcode::NotAuth)),
+                 std::span<const uint8_t>(extra, extra_len)));
+    return res;
+}
+
 // RFC 7873 5.4: a query with no question and a COOKIE option learns the server cookie, in a
 // NOERROR reply with no question. A node without a cookie secret does not do cookies: FORMERR.
 Response respond_cookie(const AnswerContext& ctx, const Client& client, const dns::Query& q,
@@ -520,6 +565,9 @@ Response answer(const AnswerContext& ctx, const Client& client, std::span<const 
             return respond_error(q, dns::Rcode::NotImp, query, out);
         case dns::ParseResult::CookieOnly:
             return respond_cookie(ctx, client, q, query, out);
+    }
+    if (q.tsig.present) {
+        return respond_badkey(ctx, client, q, query, out);
     }
 
     Response res;

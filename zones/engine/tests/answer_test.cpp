@@ -441,6 +441,71 @@ TEST_F(AnswerTest, NotimpAndQuestionFormerrKeepOpt) {
     EXPECT_FALSE(ask_raw(notify_plain).has_opt);
 }
 
+// A TSIG RR (RFC 8945 4.2) for `key`, with a 32-byte MAC.
+std::vector<uint8_t> tsig_rr(const std::string& key, uint16_t klass = 255) {
+    std::vector<uint8_t> rr = *dns::name_from_text(key);
+    const auto alg = *dns::name_from_text("hmac-sha256");
+    std::vector<uint8_t> rd(alg);
+    const uint8_t fixed[] = {0,    0,    0x69, 0x20, 0x00,
+                             0x00, 0x01, 0x2c, 0,    32};  // time, fudge, MAC size
+    rd.insert(rd.end(), std::begin(fixed), std::end(fixed));
+    rd.insert(rd.end(), 32, 0xAA);                    // MAC
+    const uint8_t tail[] = {0x12, 0x34, 0, 0, 0, 0};  // original id, error, other len
+    rd.insert(rd.end(), std::begin(tail), std::end(tail));
+    const uint8_t head[] = {
+        0, 250, static_cast<uint8_t>(klass >> 8),     static_cast<uint8_t>(klass),    0, 0,
+        0, 0,   static_cast<uint8_t>(rd.size() >> 8), static_cast<uint8_t>(rd.size())};
+    rr.insert(rr.end(), std::begin(head), std::end(head));
+    rr.insert(rr.end(), rd.begin(), rd.end());
+    return rr;
+}
+
+std::vector<uint8_t> with_additional(std::vector<uint8_t> q, const std::vector<uint8_t>& rr) {
+    q.insert(q.end(), rr.begin(), rr.end());
+    ++q[11];  // ARCOUNT
+    return q;
+}
+
+// RFC 8945 5.2.2: no keys here, so a signed query gets NOTAUTH and an unsigned TSIG RR with
+// error BADKEY; a misplaced or duplicate TSIG, or one of the wrong class, is FORMERR.
+TEST_F(AnswerTest, TsigIsAnsweredNotauthBadkey) {
+    for (const bool edns : {false, true}) {
+        const auto q =
+            with_additional(make_query("0.pool.ntp.org", {.edns = edns}), tsig_rr("key.example"));
+        const auto m = ask_raw(q);
+        ASSERT_TRUE(m.ok) << edns;
+        EXPECT_EQ(m.rcode, static_cast<uint16_t>(dns::Rcode::NotAuth));
+        EXPECT_TRUE(m.answer.empty());
+        EXPECT_EQ(m.has_opt, edns);
+        ASSERT_FALSE(m.additional.empty());
+        const auto& t = m.additional.back();
+        EXPECT_EQ(t.type, 250) << "TSIG comes last";
+        EXPECT_EQ(t.owner, "key.example.");
+        EXPECT_EQ(t.klass, 255);
+        const auto alg_len = dns::name_from_text("hmac-sha256")->size();
+        ASSERT_EQ(t.rdata.size(), alg_len + 16);
+        const uint8_t* f = t.rdata.data() + alg_len;
+        EXPECT_EQ(f[1], 0) << "time signed echoed";
+        EXPECT_EQ(f[2], 0x69);
+        EXPECT_EQ(f[8] << 8 | f[9], 0) << "MAC size 0: unsigned";
+        EXPECT_EQ(f[10] << 8 | f[11], 0x1234) << "original id";
+        EXPECT_EQ(f[12] << 8 | f[13], 17) << "BADKEY";
+    }
+    // Not last: TSIG, then OPT.
+    auto q = make_query("pool.ntp.org");
+    q = with_additional(q, tsig_rr("key.example"));
+    const uint8_t opt[] = {0, 0, 41, 4, 0xD0, 0, 0, 0, 0, 0, 0};
+    q = with_additional(q, std::vector<uint8_t>(std::begin(opt), std::end(opt)));
+    EXPECT_EQ(ask_raw(q).rcode, static_cast<uint16_t>(dns::Rcode::FormErr));
+    // Two of them.
+    auto two = with_additional(make_query("pool.ntp.org"), tsig_rr("a.example"));
+    two = with_additional(two, tsig_rr("b.example"));
+    EXPECT_EQ(ask_raw(two).rcode, static_cast<uint16_t>(dns::Rcode::FormErr));
+    // Class IN.
+    EXPECT_EQ(ask_raw(with_additional(make_query("pool.ntp.org"), tsig_rr("k.example", 1))).rcode,
+              static_cast<uint16_t>(dns::Rcode::FormErr));
+}
+
 // RFC 7873 5.4: QDCOUNT 0 with only a COOKIE option asks for a server cookie.
 TEST_F(AnswerTest, CookieOnlyQueryLearnsTheServerCookie) {
     auto q = make_query("pool.ntp.org", {.edns = true, .cookie = std::vector<uint8_t>(8, 5)});

@@ -16,6 +16,7 @@ inline constexpr uint16_t MX = 15;
 inline constexpr uint16_t TXT = 16;
 inline constexpr uint16_t AAAA = 28;
 inline constexpr uint16_t OPT = 41;
+inline constexpr uint16_t TSIG = 250;
 inline constexpr uint16_t IXFR = 251;
 inline constexpr uint16_t AXFR = 252;
 inline constexpr uint16_t ANY = 255;
@@ -24,6 +25,7 @@ inline constexpr uint16_t ANY = 255;
 namespace rrclass {
 inline constexpr uint16_t IN = 1;
 inline constexpr uint16_t CH = 3;
+inline constexpr uint16_t ANY = 255;
 }  // namespace rrclass
 
 enum class Rcode : uint16_t {
@@ -33,6 +35,7 @@ enum class Rcode : uint16_t {
     NxDomain = 3,
     NotImp = 4,
     Refused = 5,
+    NotAuth = 9,   // RFC 8945: with a TSIG error (BADKEY) in the response's TSIG RR
     BadVers = 16,  // extended: upper 8 bits go into the OPT TTL
 };
 

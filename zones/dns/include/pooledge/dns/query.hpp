@@ -49,6 +49,20 @@ struct EdnsInfo {
     CookieOption cookie;
 };
 
+// A TSIG RR (RFC 8945) on the query: where its parts sit in the received packet, so the
+// answer can name the key and echo the time. This node holds no keys, so every signed query
+// is answered NOTAUTH/BADKEY, unsigned. Offsets are into the query bytes; an answer written
+// over them must copy what it needs first.
+struct TsigInfo {
+    bool present = false;
+    uint16_t key_offset = 0;  // the RR's owner name (uncompressed, checked)
+    uint16_t key_len = 0;
+    uint16_t alg_offset = 0;  // the algorithm name, in the rdata
+    uint16_t alg_len = 0;
+    uint16_t time_offset = 0;  // time signed (6 bytes) and fudge (2)
+    uint16_t original_id = 0;
+};
+
 struct Query {
     uint16_t id = 0;
     uint16_t flags = 0;  // header flags word as received
@@ -61,6 +75,7 @@ struct Query {
     uint8_t label_count = 0;  // labels before the root
     uint64_t qname_hash = 0;
     EdnsInfo edns;
+    TsigInfo tsig;
     // Case-folded question name, zero-padded past qname_len so name_hash_padded can read words.
     // Not value-initialised: parse_query writes what it uses, and zeroing 400 bytes per packet
     // would cost more than the rest of the parse.

@@ -23,7 +23,7 @@ inline void bump(Counter& c, uint64_t n = 1) noexcept {
 // rcodes the engine sends.
 inline constexpr size_t kZoneSlots = 8;  // zone index 0..6, then "other"; "none" separately
 inline constexpr size_t kQtypeSlots = 9;
-inline constexpr size_t kRcodeSlots = 8;
+inline constexpr size_t kRcodeSlots = 9;
 
 [[nodiscard]] size_t qtype_slot(uint16_t qtype) noexcept;
 [[nodiscard]] const char* qtype_slot_name(size_t slot) noexcept;
