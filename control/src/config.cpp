@@ -3,15 +3,34 @@
 #include <yaml-cpp/yaml.h>
 
 #include "pooledge/base/input_error.hpp"
+#include "pooledge/base/ip.hpp"
 #include "pooledge/base/yaml_reader.hpp"
 
 namespace pooledge::control {
 namespace {
 
+// "http://127.0.0.1:8080/x", "http://localhost/x", "http://[::1]/x": the request never
+// leaves the machine.
+bool is_loopback_url(const std::string& url) {
+    std::string host = url.substr(url.find("//") + 2);
+    host = host.substr(0, host.find('/'));
+    if (host.starts_with("[")) {
+        host = host.substr(1, host.find(']') - 1);
+    } else {
+        host = host.substr(0, host.find(':'));
+    }
+    if (host == "localhost") {
+        return true;
+    }
+    const auto a = base::IpAddress::parse(host);
+    return a && base::is_loopback(*a);
+}
+
 void read_registry(const base::YamlReader& r, const YAML::Node& node, RegistryConfig& c) {
-    const base::YamlMap m(r, node, "registry",
-                          {"pool_data", "scores", "geodns_json", "origin", "token_file", "interval",
-                           "timeout", "retries", "max_age", "max_bytes"});
+    const base::YamlMap m(
+        r, node, "registry",
+        {"pool_data", "scores", "geodns_json", "origin", "token_file", "insecure_token", "interval",
+         "timeout", "retries", "max_age", "max_bytes"});
     m.location("pool_data", c.pool_data);
     m.location("scores", c.scores);
     m.location("geodns_json", c.geodns_json);
@@ -23,6 +42,25 @@ void read_registry(const base::YamlReader& r, const YAML::Node& node, RegistryCo
     }
     m.str("origin", c.origin);
     m.existing_file("token_file", c.token_file);
+    if (m.has("insecure_token")) {
+        try {
+            c.insecure_token = m["insecure_token"].as<bool>();
+        } catch (const YAML::Exception&) {
+            m.fail("insecure_token", "expected true or false");
+        }
+    }
+    // The bearer token is a credential: never sent in clear over a network.
+    if (!c.token_file.empty() && !c.insecure_token) {
+        const std::pair<const char*, const std::string*> sources[] = {
+            {"pool_data", &c.pool_data}, {"scores", &c.scores}, {"geodns_json", &c.geodns_json}};
+        for (const auto& [key, location] : sources) {
+            if (location->starts_with("http://") && !is_loopback_url(*location)) {
+                m.fail(key, "'" + *location +
+                                "' is plain http: the token would cross the network in clear "
+                                "(use https, or set registry.insecure_token: true)");
+            }
+        }
+    }
     m.duration("interval", c.interval, 1, 86400);
     m.duration("timeout", c.timeout, 1, 3600);
     m.number<int>("retries", c.retries, 0, 20);

@@ -84,6 +84,14 @@ std::string Controller::summary_path() const {
 }
 
 void Controller::restore() {
+    size_t stale = 0;
+    for (const std::string& p : {image_path(), summary_path()}) {
+        stale += base::remove_stale_temp_files(p);
+    }
+    if (stale > 0) {
+        base::log::info("removed " + std::to_string(stale) +
+                        " temporary files an earlier crash left in " + config_.state_dir);
+    }
     std::string why;
     // The summary first: the guard rails hold across a restart even when the image cannot
     // be restored (a rotated key, say).

@@ -172,6 +172,27 @@ TEST_F(ConfigTest, ErrorsNameTheLineAndKey) {
     expect_error("", "the file is empty");
 }
 
+// The bearer token never crosses a network in clear: plain http is refused unless the host
+// is loopback or registry.insecure_token says so.
+TEST_F(ConfigTest, TokenOverPlainHttpIsRefused) {
+    std::ofstream(dir_ / "token") << "secret";
+    auto with = [&](const std::string& url, const std::string& extra = "") {
+        std::string y = kGood;
+        y.replace(y.find("pool_data: pool.json"), 20,
+                  "pool_data: " + url + "\n  token_file: token" + extra);
+        return y;
+    };
+    expect_error(with("http://registry.example/pool.json"),
+                 "registry.pool_data: 'http://registry.example/pool.json' is plain http");
+    EXPECT_NO_THROW((void)load_config(write(with("https://registry.example/pool.json"))));
+    EXPECT_NO_THROW((void)load_config(write(with("http://127.0.0.1:8080/pool.json"))));
+    EXPECT_NO_THROW((void)load_config(write(with("http://[::1]:8080/pool.json"))));
+    EXPECT_NO_THROW((void)load_config(write(with("http://localhost/pool.json"))));
+    const auto c =
+        load_config(write(with("http://registry.example/pool.json", "\n  insecure_token: true")));
+    EXPECT_TRUE(c.registry.insecure_token);
+}
+
 TEST(Config, Durations) {
     EXPECT_EQ(base::parse_duration("90"), std::chrono::seconds(90));
     EXPECT_EQ(base::parse_duration("90s"), std::chrono::seconds(90));

@@ -68,6 +68,10 @@ bool Management::install(std::vector<uint8_t> bytes, const char* how) {
 }
 
 bool Management::load_from_disk() {
+    if (const size_t n = base::remove_stale_temp_files(image_path(config_)); n > 0) {
+        base::log::info("removed " + std::to_string(n) + " temporary image files an earlier " +
+                        "crash left in " + config_.image_dir);
+    }
     std::string why;
     auto bytes = base::read_file(image_path(config_), config_.max_image_size, &why);
     if (!bytes) {

@@ -6,6 +6,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 
 #include "pooledge/base/fd.hpp"
 
@@ -97,6 +98,24 @@ std::optional<std::vector<uint8_t>> read_file(const std::string& path, uint64_t 
         got += static_cast<size_t>(n);
     }
     return out;
+}
+
+size_t remove_stale_temp_files(const std::string& path) {
+    namespace fs = std::filesystem;
+    const fs::path target(path);
+    const fs::path dir = target.has_parent_path() ? target.parent_path() : fs::path(".");
+    const std::string prefix = target.filename().string() + ".tmp.";
+    size_t removed = 0;
+    std::error_code ec;
+    for (const auto& e : fs::directory_iterator(dir, ec)) {
+        const std::string name = e.path().filename().string();
+        // mkostemp's six random characters after the prefix, nothing else.
+        if (name.size() == prefix.size() + 6 && name.starts_with(prefix) && e.is_regular_file(ec) &&
+            fs::remove(e.path(), ec)) {
+            ++removed;
+        }
+    }
+    return removed;
 }
 
 }  // namespace pooledge::base

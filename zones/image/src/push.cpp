@@ -342,9 +342,17 @@ int listen_on(const Endpoint& at, std::string* why) {
         sa.sun_family = AF_UNIX;
         std::memcpy(sa.sun_path, at.path.data(), at.path.size());
         // A socket file left by a previous run would make bind() fail; anything else at that
-        // path is not ours to delete.
+        // path is not ours to delete, and neither is a socket another process still serves
+        // (a second instance must not steal a running one's pushes).
         struct stat st {};
         if (::lstat(at.path.c_str(), &st) == 0 && S_ISSOCK(st.st_mode)) {
+            base::Fd probe(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+            if (probe.get() >= 0 &&
+                ::connect(probe.get(), reinterpret_cast<sockaddr*>(&sa), sizeof sa) == 0) {
+                base::set_why(why, at.to_string() +
+                                       ": another process is listening there (a second instance?)");
+                return -1;
+            }
             ::unlink(at.path.c_str());
         }
         base::Fd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));

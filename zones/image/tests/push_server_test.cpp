@@ -145,6 +145,17 @@ TEST(PushServer, ConnectionsEndByRequestCountAndDeadline) {
     EXPECT_LE(status_replies(10, 400ms), 3) << "connection_timeout covers the gaps";
 }
 
+// A unix socket another process still serves is not unlinked from under it.
+TEST(PushServer, ALiveUnixSocketIsNotTakenOver) {
+    const std::string path = socket_path();
+    const auto at = *Endpoint::parse("unix:" + path);
+    Receiver first(at);
+    std::string why;
+    EXPECT_EQ(listen_on(at, &why), -1);
+    EXPECT_NE(why.find("another process is listening there"), std::string::npos) << why;
+    EXPECT_TRUE(query_status(at, 2000ms, &why).has_value()) << "the first still serves: " << why;
+}
+
 TEST(PushServer, AllowListRefusesOtherTcpPeers) {
     const int probe = ::socket(AF_INET, SOCK_STREAM, 0);
     sockaddr_in sa{};

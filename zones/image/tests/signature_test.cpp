@@ -6,6 +6,7 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 
 #include "pooledge/base/file_io.hpp"
 #include "test_util.hpp"
@@ -163,6 +164,14 @@ TEST(FileIo, AtomicWriteReplacesAndReadRespectsLimit) {
     // No temporary files are left behind.
     EXPECT_EQ(std::distance(fs::directory_iterator(dir), fs::directory_iterator()), 1);
     EXPECT_FALSE(base::write_file_atomic((dir / "no/such/dir/f").string(), {}, &why));
+    // What a crash mid-write leaves is removed at the next start; nothing else is.
+    for (const char* name : {"f.tmp.a1B2c3", "f.tmp.Zz9yX8", "f.tmp.short", "g.tmp.a1B2c3"}) {
+        std::ofstream(dir / name) << "x";
+    }
+    EXPECT_EQ(base::remove_stale_temp_files(path), 2u);
+    EXPECT_TRUE(fs::exists(path));
+    EXPECT_TRUE(fs::exists(dir / "f.tmp.short"));
+    EXPECT_TRUE(fs::exists(dir / "g.tmp.a1B2c3"));
     fs::remove_all(dir);
 }
 

@@ -20,11 +20,12 @@
 namespace pooledge::control {
 
 struct RegistryConfig {
-    std::string pool_data;    // URL or path; exactly one of pool_data and geodns_json
-    std::string scores;       // optional score feed (pool data only)
-    std::string geodns_json;  // URL or path
-    std::string origin;       // geodns JSON zone name; default: from the file name
-    std::string token_file;   // bearer token for http(s) sources; reread on every fetch
+    std::string pool_data;        // URL or path; exactly one of pool_data and geodns_json
+    std::string scores;           // optional score feed (pool data only)
+    std::string geodns_json;      // URL or path
+    std::string origin;           // geodns JSON zone name; default: from the file name
+    std::string token_file;       // bearer token for http(s) sources; reread on every fetch
+    bool insecure_token = false;  // allow the token over plain http to a non-loopback host
     std::chrono::seconds interval{60};
     std::chrono::seconds timeout{30};
     int retries = 3;

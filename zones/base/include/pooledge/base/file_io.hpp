@@ -16,6 +16,11 @@ namespace pooledge::base {
 [[nodiscard]] bool write_file_atomic(const std::string& path, std::span<const uint8_t> bytes,
                                      std::string* why = nullptr);
 
+// Removes the temporary files a write_file_atomic(path, ...) interrupted by a crash left
+// behind (`path.tmp.XXXXXX`), which would otherwise pile up, an image's size each. Returns
+// how many it removed. Call it at start, before anything writes `path`.
+size_t remove_stale_temp_files(const std::string& path);
+
 // The file's bytes, refusing files larger than `max_size` (a corrupt or hostile file must
 // not make us allocate without bound). The buffer is suitably aligned for ImageView.
 [[nodiscard]] std::optional<std::vector<uint8_t>> read_file(const std::string& path,

@@ -77,8 +77,8 @@ struct ClientOptions {
 [[nodiscard]] std::optional<Reply> query_status(const Endpoint& to, Timeout timeout,
                                                 std::string* why = nullptr);
 
-// Server side. A listening socket (a stale unix socket file is replaced); -1 and a reason
-// on failure.
+// Server side. A listening socket; -1 and a reason on failure. A stale unix socket file is
+// replaced, but one that another process still accepts on is refused.
 [[nodiscard]] int listen_on(const Endpoint& at, std::string* why = nullptr);
 
 struct ServeLimits {
