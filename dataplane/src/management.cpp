@@ -149,7 +149,7 @@ image::push::Reply Management::handle(image::push::RequestType type,
         std::lock_guard lock(keys_mu_);
         keys = keys_;
     }
-    auto reply = image::judge_image(body, keys, serving);
+    auto [reply, refusal] = image::judge(body, keys, serving);
     if (reply.status == Status::Accepted) {
         std::string why;
         // On disk first: a restart serves what was last accepted.
@@ -163,13 +163,9 @@ image::push::Reply Management::handle(image::push::RequestType type,
         base::log::warn(std::string("push ") + image::push::to_string(reply.status) + ": " +
                         reply.reason);
         if (reply.status == Status::Refused) {
-            // A bounded label from the reader's reason text.
-            const std::string& r = reply.reason;
-            auto& counter =
-                r.find("checksum") != std::string::npos ? stats_.refused_checksum
-                : r.find("sign") != std::string::npos || r.find("key") != std::string::npos
-                    ? stats_.refused_signature
-                    : stats_.refused_invalid;
+            auto& counter = refusal == image::LoadFailure::Checksum    ? stats_.refused_checksum
+                            : refusal == image::LoadFailure::Signature ? stats_.refused_signature
+                                                                       : stats_.refused_invalid;
             counter.fetch_add(1, std::memory_order_relaxed);
         }
     }

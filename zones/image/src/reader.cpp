@@ -134,20 +134,28 @@ bool check_geo(std::span<const uint32_t> index, std::span<const Key> start,
 
 }  // namespace
 
-std::optional<ImageView> ImageView::load(std::span<const uint8_t> bytes, std::string* why) {
+std::optional<ImageView> ImageView::load(std::span<const uint8_t> bytes, std::string* why,
+                                         LoadFailure* failure) {
     ImageView view;
     std::string reason;
     view.bytes_ = bytes;
-    if (!view.validate(reason)) {
+    bool bad_checksum = false;
+    if (!view.validate(reason, bad_checksum)) {
         if (why != nullptr) {
             *why = std::move(reason);
         }
+        if (failure != nullptr) {
+            *failure = bad_checksum ? LoadFailure::Checksum : LoadFailure::Invalid;
+        }
         return std::nullopt;
+    }
+    if (failure != nullptr) {
+        *failure = LoadFailure::None;
     }
     return view;
 }
 
-bool ImageView::validate(std::string& why) {
+bool ImageView::validate(std::string& why, bool& bad_checksum) {
     Checker c{why};
     if (reinterpret_cast<uintptr_t>(bytes_.data()) % 8 != 0) {
         return c.fail("image buffer is not 8-byte aligned");
@@ -175,6 +183,7 @@ bool ImageView::validate(std::string& why) {
         return c.fail("cannot compute the image checksum (OpenSSL failed)");
     }
     if (*sum != h.checksum) {
+        bad_checksum = true;
         return c.fail("checksum mismatch (corrupted image)");
     }
     if (h.sig_alg != SigAlg::None && h.sig_alg != SigAlg::Ed25519) {

@@ -4,25 +4,32 @@
 
 namespace pooledge::image {
 
-push::Reply judge_image(std::span<const uint8_t> bytes, std::span<const TrustedKey> keys,
-                        const std::optional<ServingImage>& serving) {
+Judgement judge(std::span<const uint8_t> bytes, std::span<const TrustedKey> keys,
+                const std::optional<ServingImage>& serving) {
     using push::Status;
     const uint64_t current = serving ? serving->serial : 0;
     std::string why;
-    const auto view = load_trusted(bytes, keys, &why);
+    LoadFailure failure = LoadFailure::None;
+    const auto view = load_trusted(bytes, keys, &why, &failure);
     if (!view) {
-        return {Status::Refused, current, why};
+        return {{Status::Refused, current, why}, failure};
     }
     const auto& h = view->header();
     if (serving && h.serial == serving->serial && h.checksum == serving->checksum) {
-        return {Status::Current, current, "already serving this image"};
+        return {{Status::Current, current, "already serving this image"}, LoadFailure::None};
     }
     if (serving && h.serial <= serving->serial) {
-        return {Status::Stale, current,
-                "serial " + std::to_string(h.serial) + " is not newer than the serving " +
-                    std::to_string(serving->serial)};
+        return {{Status::Stale, current,
+                 "serial " + std::to_string(h.serial) + " is not newer than the serving " +
+                     std::to_string(serving->serial)},
+                LoadFailure::None};
     }
-    return {Status::Accepted, h.serial, ""};
+    return {{Status::Accepted, h.serial, ""}, LoadFailure::None};
+}
+
+push::Reply judge_image(std::span<const uint8_t> bytes, std::span<const TrustedKey> keys,
+                        const std::optional<ServingImage>& serving) {
+    return judge(bytes, keys, serving).reply;
 }
 
 }  // namespace pooledge::image

@@ -257,13 +257,20 @@ SignatureStatus check_signature(const ImageView& image, std::span<const TrustedK
 }
 
 std::optional<ImageView> load_trusted(std::span<const uint8_t> bytes,
-                                      std::span<const TrustedKey> keys, std::string* why) {
-    auto view = ImageView::load(bytes, why);
+                                      std::span<const TrustedKey> keys, std::string* why,
+                                      LoadFailure* failure) {
+    auto view = ImageView::load(bytes, why, failure);
     if (!view) {
         return std::nullopt;
     }
+    if (failure != nullptr) {
+        *failure = LoadFailure::Signature;  // unless it verifies, below
+    }
     switch (check_signature(*view, keys)) {
         case SignatureStatus::Valid:
+            if (failure != nullptr) {
+                *failure = LoadFailure::None;
+            }
             return view;
         case SignatureStatus::Unsigned:
             base::set_why(why, "image is not signed");

@@ -9,6 +9,7 @@
 #include <fstream>
 
 #include "pooledge/base/file_io.hpp"
+#include "pooledge/image/receiver.hpp"
 #include "test_util.hpp"
 
 namespace pooledge::image {
@@ -53,6 +54,26 @@ TEST_F(SignatureTest, SignedImageVerifiesWithItsKey) {
     ASSERT_TRUE(view.has_value()) << why;
     EXPECT_EQ(view->header().key_id, trusted.id);
     EXPECT_EQ(check_signature(*view, keys), SignatureStatus::Valid);
+}
+
+// Receivers count refusals by the check that failed, from the loader, not from the text.
+TEST_F(SignatureTest, JudgeNamesTheFailedCheck) {
+    auto [key, trusted] = make_key("a");
+    auto [other, other_trusted] = make_key("b");
+    const std::vector<TrustedKey> keys = {trusted};
+    ASSERT_TRUE(sign_image(image_, key));
+    EXPECT_EQ(judge(image_, keys, std::nullopt).refusal, LoadFailure::None);
+    EXPECT_EQ(judge(image_, keys, std::nullopt).reply.status, push::Status::Accepted);
+    auto corrupt = image_;
+    corrupt[corrupt.size() - 10] ^= 1;
+    EXPECT_EQ(judge(corrupt, keys, std::nullopt).refusal, LoadFailure::Checksum);
+    auto cut = std::vector<uint8_t>(image_.begin(), image_.begin() + 100);
+    EXPECT_EQ(judge(cut, keys, std::nullopt).refusal, LoadFailure::Invalid);
+    auto foreign = image_;
+    ASSERT_TRUE(sign_image(foreign, other));
+    const auto j = judge(foreign, keys, std::nullopt);
+    EXPECT_EQ(j.reply.status, push::Status::Refused);
+    EXPECT_EQ(j.refusal, LoadFailure::Signature);
 }
 
 TEST_F(SignatureTest, UnsignedImageIsRefused) {

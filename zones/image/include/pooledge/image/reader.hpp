@@ -37,12 +37,18 @@ struct GeoMatch {
 // OpenSSL fails.
 [[nodiscard]] bool seal_image_checksum(std::span<uint8_t> image);
 
+// Which kind of check an image failed, for counters (the reason text is for people).
+// Signature is load_trusted's (signature.hpp).
+enum class LoadFailure : uint8_t { None, Invalid, Checksum, Signature };
+
 class ImageView {
   public:
     // Validates `bytes` (which must stay mapped while the view is used; 8-byte aligned).
-    // On failure returns nothing and, when `why` is given, a reason naming what is wrong.
+    // On failure returns nothing and, when `why` is given, a reason naming what is wrong;
+    // `failure`, when given, says whether the checksum or another check failed.
     [[nodiscard]] static std::optional<ImageView> load(std::span<const uint8_t> bytes,
-                                                       std::string* why = nullptr);
+                                                       std::string* why = nullptr,
+                                                       LoadFailure* failure = nullptr);
 
     [[nodiscard]] const format::Header& header() const noexcept { return *header_; }
     [[nodiscard]] std::span<const uint8_t> bytes() const noexcept { return bytes_; }
@@ -85,7 +91,7 @@ class ImageView {
 
   private:
     ImageView() = default;
-    [[nodiscard]] bool validate(std::string& why);
+    [[nodiscard]] bool validate(std::string& why, bool& bad_checksum);
 
     std::span<const uint8_t> bytes_;
     const format::Header* header_ = nullptr;

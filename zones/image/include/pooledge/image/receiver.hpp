@@ -9,6 +9,7 @@
 #include <span>
 
 #include "pooledge/image/push.hpp"
+#include "pooledge/image/reader.hpp"
 #include "pooledge/image/signature.hpp"
 
 namespace pooledge::image {
@@ -26,5 +27,15 @@ struct ServingImage {
 [[nodiscard]] push::Reply judge_image(std::span<const uint8_t> bytes,
                                       std::span<const TrustedKey> keys,
                                       const std::optional<ServingImage>& serving);
+
+struct Judgement {
+    push::Reply reply;
+    // What failed, for a Refused reply: counters key on this, not on the reason text.
+    LoadFailure refusal = LoadFailure::None;
+};
+
+// judge_image, saying which check refused the image.
+[[nodiscard]] Judgement judge(std::span<const uint8_t> bytes, std::span<const TrustedKey> keys,
+                              const std::optional<ServingImage>& serving);
 
 }  // namespace pooledge::image

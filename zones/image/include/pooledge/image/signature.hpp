@@ -86,6 +86,7 @@ enum class SignatureStatus { Valid, Unsigned, UnknownKey, Forged };
 // The reason names what failed ("checksum mismatch", "signed by unknown key 0123...").
 [[nodiscard]] std::optional<ImageView> load_trusted(std::span<const uint8_t> bytes,
                                                     std::span<const TrustedKey> keys,
-                                                    std::string* why = nullptr);
+                                                    std::string* why = nullptr,
+                                                    LoadFailure* failure = nullptr);
 
 }  // namespace pooledge::image
