@@ -21,11 +21,16 @@ base::InputError parse_error(const std::string& text) {
     return base::InputError("none", "");
 }
 
-void expect_error(const json& doc, const std::string& reason, const std::string& fragment) {
-    const base::InputError e = parse_error(doc.dump());
+void expect_text_error(const std::string& text, const std::string& reason,
+                       const std::string& fragment) {
+    const base::InputError e = parse_error(text);
     EXPECT_EQ(e.reason(), reason) << e.what();
     EXPECT_NE(std::string(e.what()).find(fragment), std::string::npos)
         << "'" << e.what() << "' lacks '" << fragment << "'";
+}
+
+void expect_error(const json& doc, const std::string& reason, const std::string& fragment) {
+    expect_text_error(doc.dump(), reason, fragment);
 }
 
 TEST(PoolData, ParsesAWellFormedDocument) {
@@ -105,14 +110,6 @@ std::string with_number(const json& doc, const std::string& marker, const std::s
     const size_t at = text.find("\"" + marker + "\"");
     EXPECT_NE(at, std::string::npos);
     return text.replace(at, marker.size() + 2, number);
-}
-
-void expect_text_error(const std::string& text, const std::string& reason,
-                       const std::string& fragment) {
-    const base::InputError e = parse_error(text);
-    EXPECT_EQ(e.reason(), reason) << e.what();
-    EXPECT_NE(std::string(e.what()).find(fragment), std::string::npos)
-        << "'" << e.what() << "' lacks '" << fragment << "'";
 }
 
 // Numbers beyond a double's range are valid JSON syntax the parser cannot hold: an input

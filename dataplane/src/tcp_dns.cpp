@@ -84,18 +84,6 @@ int listen_tcp(const void* addr, int family) {
     return fd;
 }
 
-base::IpAddress peer_of(const sockaddr_storage& ss) {
-    base::IpAddress a;
-    if (ss.ss_family == AF_INET) {
-        a.family = 4;
-        std::memcpy(a.bytes.data(), &reinterpret_cast<const sockaddr_in&>(ss).sin_addr, 4);
-    } else {
-        a.family = 6;
-        std::memcpy(a.bytes.data(), &reinterpret_cast<const sockaddr_in6&>(ss).sin6_addr, 16);
-    }
-    return a;
-}
-
 }  // namespace
 
 TcpDns::TcpDns(const DataplaneConfig& config, const ImageSlot& slot,
@@ -264,7 +252,8 @@ void TcpDns::run() {
                         ::close(c);
                         continue;
                     }
-                    const base::IpAddress peer = peer_of(ss);
+                    const base::IpAddress peer =
+                        base::from_sockaddr(ss).value_or(base::IpAddress{});
                     const auto known = per_prefix.find(prefix_of(peer));
                     if (known != per_prefix.end() && known->second >= config_.tcp_max_per_prefix) {
                         stats_.refused_prefix.fetch_add(1, std::memory_order_relaxed);

@@ -1,6 +1,11 @@
 // Helpers for the zones tests: building queries, decoding responses, a small known zone.
 #pragma once
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -15,6 +20,22 @@
 #include "pooledge/image/reader.hpp"
 
 namespace pooledge::testkit {
+
+// A TCP port on 127.0.0.1 that was free a moment ago (bound, read back, released).
+inline uint16_t free_loopback_port() {
+    const int probe = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in sa{};
+    sa.sin_family = AF_INET;
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof sa;
+    uint16_t port = 0;
+    if (::bind(probe, reinterpret_cast<sockaddr*>(&sa), sizeof sa) == 0 &&
+        ::getsockname(probe, reinterpret_cast<sockaddr*>(&sa), &len) == 0) {
+        port = ntohs(sa.sin_port);
+    }
+    ::close(probe);
+    return port;
+}
 
 // The tests' queries are always well formed.
 using dns::QueryOptions;

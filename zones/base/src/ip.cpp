@@ -1,6 +1,7 @@
 #include "pooledge/base/ip.hpp"
 
 #include <arpa/inet.h>
+#include <netinet/in.h>
 
 #include <charconv>
 #include <cstring>
@@ -136,6 +137,28 @@ bool IpPrefix::contains(const IpAddress& a) const noexcept {
     }
     const auto mask = static_cast<uint8_t>(0xFF << (8 - rest));
     return (a.bytes[full] & mask) == (addr.bytes[full] & mask);
+}
+
+std::optional<IpAddress> from_sockaddr(const sockaddr_storage& ss) noexcept {
+    IpAddress a;
+    if (ss.ss_family == AF_INET) {
+        a.family = 4;
+        std::memcpy(a.bytes.data(), &reinterpret_cast<const sockaddr_in&>(ss).sin_addr, 4);
+        return a;
+    }
+    if (ss.ss_family != AF_INET6) {
+        return std::nullopt;
+    }
+    std::memcpy(a.bytes.data(), &reinterpret_cast<const sockaddr_in6&>(ss).sin6_addr, 16);
+    static constexpr uint8_t kMapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xFF, 0xFF};
+    if (std::memcmp(a.bytes.data(), kMapped, sizeof kMapped) == 0) {
+        a.family = 4;
+        std::memmove(a.bytes.data(), a.bytes.data() + 12, 4);
+        std::memset(a.bytes.data() + 4, 0, 12);
+        return a;
+    }
+    a.family = 6;
+    return a;
 }
 
 bool is_loopback(const IpAddress& a) noexcept {

@@ -1,7 +1,6 @@
 #include "pooledge/image/push_server.hpp"
 
 #include <fcntl.h>
-#include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -20,26 +19,7 @@ std::optional<base::IpAddress> tcp_peer(int fd) {
     if (::getpeername(fd, reinterpret_cast<sockaddr*>(&ss), &len) != 0) {
         return std::nullopt;
     }
-    base::IpAddress a;
-    if (ss.ss_family == AF_INET) {
-        a.family = 4;
-        std::memcpy(a.bytes.data(), &reinterpret_cast<const sockaddr_in&>(ss).sin_addr, 4);
-        return a;
-    }
-    if (ss.ss_family == AF_INET6) {
-        a.family = 6;
-        std::memcpy(a.bytes.data(), &reinterpret_cast<const sockaddr_in6&>(ss).sin6_addr, 16);
-        // An IPv4 peer on a dual-stack socket is matched as IPv4.
-        static constexpr uint8_t kMapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xFF, 0xFF};
-        if (std::memcmp(a.bytes.data(), kMapped, sizeof kMapped) == 0) {
-            base::IpAddress v4;
-            v4.family = 4;
-            std::memcpy(v4.bytes.data(), a.bytes.data() + 12, 4);
-            return v4;
-        }
-        return a;
-    }
-    return std::nullopt;
+    return base::from_sockaddr(ss);
 }
 
 }  // namespace

@@ -13,6 +13,8 @@
 #include <mutex>
 #include <thread>
 
+#include "test_util.hpp"
+
 namespace pooledge::image::push {
 namespace {
 
@@ -157,15 +159,8 @@ TEST(PushServer, ALiveUnixSocketIsNotTakenOver) {
 }
 
 TEST(PushServer, AllowListRefusesOtherTcpPeers) {
-    const int probe = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in sa{};
-    sa.sin_family = AF_INET;
-    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof sa;
-    ASSERT_EQ(::bind(probe, reinterpret_cast<sockaddr*>(&sa), sizeof sa), 0);
-    ASSERT_EQ(::getsockname(probe, reinterpret_cast<sockaddr*>(&sa), &len), 0);
-    const uint16_t port = ntohs(sa.sin_port);
-    ::close(probe);
+    const uint16_t port = testkit::free_loopback_port();
+    ASSERT_NE(port, 0);
     const auto at = *Endpoint::parse("tcp:127.0.0.1:" + std::to_string(port));
     std::string why;
     {

@@ -1,6 +1,8 @@
 // IP addresses and prefixes for the builder, the engine's client address and the tools.
 #pragma once
 
+#include <sys/socket.h>
+
 #include <array>
 #include <cstdint>
 #include <optional>
@@ -33,6 +35,10 @@ struct IpPrefix {
     // Whether `a` (of the same family) lies in the prefix.
     [[nodiscard]] bool contains(const IpAddress& a) const noexcept;
 };
+
+// The address of a socket peer (AF_INET or AF_INET6; an IPv4-mapped IPv6 address comes back
+// as IPv4, so IPv4 prefixes match it). Nothing for other families (unix sockets).
+[[nodiscard]] std::optional<IpAddress> from_sockaddr(const sockaddr_storage& ss) noexcept;
 
 // 127.0.0.0/8 and ::1 (and IPv4-mapped loopback).
 [[nodiscard]] bool is_loopback(const IpAddress& a) noexcept;
