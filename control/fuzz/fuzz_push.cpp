@@ -36,7 +36,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     push::ServeLimits limits;
     limits.max_image_size = 1 << 20;
     limits.io_timeout = push::Timeout(50);
-    push::serve_connection(sv[1], limits, [](push::RequestType, std::span<const uint8_t> body) {
+    push::serve_connection(sv[1], limits, [](push::RequestType, std::vector<uint8_t>& body) {
         return judge_image(body, keys, std::nullopt);
     });
     ::close(sv[0]);

@@ -37,7 +37,7 @@ class FakeTarget {
                     continue;
                 }
                 image::push::serve_connection(
-                    c, {}, [&](image::push::RequestType, std::span<const uint8_t>) {
+                    c, {}, [&](image::push::RequestType, std::vector<uint8_t>&) {
                         ++requests_;
                         return image::push::Reply{status, serial, "test target"};
                     });

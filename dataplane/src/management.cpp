@@ -33,29 +33,26 @@ Management::Management(const DataplaneConfig& config, ImageSlot& slot, ImageStat
 
 Management::~Management() = default;  // the server stops and joins its connections
 
-bool Management::install(std::vector<uint8_t> bytes, const char* how) {
-    std::string why;
+void Management::install(std::vector<uint8_t> bytes, const image::ImageView& view,
+                         const char* how) {
     auto img = std::make_unique<LoadedImage>();
+    // Moving a vector keeps its buffer, so the view, validated over these bytes where they
+    // arrived, still points at them: no copy (the serving image plus the new one is the
+    // peak), no second SHA-256 pass.
     img->bytes = std::move(bytes);
-    // The view points into img->bytes, whose buffer does not move from here on.
-    auto view = image::ImageView::load(img->bytes, &why);
-    if (!view) {
-        base::log::error(std::string("image ") + how + ": " + why);
-        return false;
-    }
     img->view = view;
     img->loaded_unix = static_cast<uint64_t>(std::time(nullptr));
-    const uint64_t serial = view->header().serial;
+    const uint64_t serial = view.header().serial;
     {
         std::vector<std::string> names;
-        for (const auto& z : view->zones()) {
-            names.push_back(dns::name_to_text(view->node_name(view->nodes()[z.apex_node])));
+        for (const auto& z : view.zones()) {
+            names.push_back(dns::name_to_text(view.node_name(view.nodes()[z.apex_node])));
         }
         std::lock_guard lock(stats_.zone_names_mu);
         stats_.zone_names = std::move(names);
     }
     stats_.serial.store(serial);
-    stats_.build_time.store(view->header().build_time);
+    stats_.build_time.store(view.header().build_time);
     stats_.loaded_unix.store(img->loaded_unix);
     stats_.size_bytes.store(img->bytes.size());
     const auto took = slot_.publish(std::move(img));
@@ -64,7 +61,6 @@ bool Management::install(std::vector<uint8_t> bytes, const char* how) {
     stats_.swap_ns_total.fetch_add(static_cast<uint64_t>(took.count()), std::memory_order_relaxed);
     base::log::info(std::string("image serial ") + std::to_string(serial) + " serving (" + how +
                     "), swap took " + std::to_string(took.count() / 1000) + " us");
-    return true;
 }
 
 bool Management::load_from_disk() {
@@ -83,11 +79,13 @@ bool Management::load_from_disk() {
         std::lock_guard lock(keys_mu_);
         keys = keys_;
     }
-    if (!image::load_trusted(*bytes, keys, &why)) {
+    const auto view = image::load_trusted(*bytes, keys, &why);
+    if (!view) {
         base::log::error(image_path(config_) + " not served: " + why);
         return false;
     }
-    return install(std::move(*bytes), "from disk");
+    install(std::move(*bytes), *view, "from disk");
+    return true;
 }
 
 void Management::reload_keys() {
@@ -124,13 +122,12 @@ void Management::start() {
     options.limits.max_image_size = config_.max_image_size;
     options.allow = config_.management_allow;
     server_ = std::make_unique<image::push::Server>(
-        listeners, options, [this](image::push::RequestType type, std::span<const uint8_t> body) {
+        listeners, options, [this](image::push::RequestType type, std::vector<uint8_t>& body) {
             return handle(type, body);
         });
 }
 
-image::push::Reply Management::handle(image::push::RequestType type,
-                                      std::span<const uint8_t> body) {
+image::push::Reply Management::handle(image::push::RequestType type, std::vector<uint8_t>& body) {
     using image::push::Status;
     if (type == image::push::RequestType::Status) {
         // From the published serial, never waiting behind an install.
@@ -149,15 +146,15 @@ image::push::Reply Management::handle(image::push::RequestType type,
         std::lock_guard lock(keys_mu_);
         keys = keys_;
     }
-    auto [reply, refusal] = image::judge(body, keys, serving);
+    auto [reply, refusal, view] = image::judge(body, keys, serving);
     if (reply.status == Status::Accepted) {
         std::string why;
         // On disk first: a restart serves what was last accepted.
         if (!base::write_file_atomic(image_path(config_), body, &why)) {
             reply = {Status::Failed, serving ? serving->serial : 0,
                      "cannot store the image: " + why};
-        } else if (!install(std::vector<uint8_t>(body.begin(), body.end()), "pushed")) {
-            reply = {Status::Failed, serving ? serving->serial : 0, "cannot map"};
+        } else {
+            install(std::move(body), *view, "pushed");
         }
     } else {
         base::log::warn(std::string("push ") + image::push::to_string(reply.status) + ": " +

@@ -58,8 +58,10 @@ class Management {
     void reload_keys();
 
   private:
-    image::push::Reply handle(image::push::RequestType type, std::span<const uint8_t> body);
-    bool install(std::vector<uint8_t> bytes, const char* how);
+    // Takes the body of an accepted image (the push server then starts a fresh buffer).
+    image::push::Reply handle(image::push::RequestType type, std::vector<uint8_t>& body);
+    // Serves `bytes`, already validated as `view` (which points into them).
+    void install(std::vector<uint8_t> bytes, const image::ImageView& view, const char* how);
 
     DataplaneConfig config_;
     ImageSlot& slot_;

@@ -74,7 +74,7 @@ int main(int argc, char** argv) {
     // The same concurrent server the dataplane uses; decisions are taken one at a time.
     std::mutex mu;
     image::push::Server server(
-        {fd}, {}, [&](image::push::RequestType type, std::span<const uint8_t> body) {
+        {fd}, {}, [&](image::push::RequestType type, std::vector<uint8_t>& body) {
             using image::push::Status;
             std::lock_guard lock(mu);
             if (type == image::push::RequestType::Status) {

@@ -446,8 +446,9 @@ void serve_connection(int fd, const ServeLimits& limits, const Handler& handler,
                 return;  // truncated or too slow: nothing to answer, nothing changes
             }
             reply = handler(req->type, body);
-            body.clear();
-            body.shrink_to_fit();  // do not pin an image's worth of memory between pushes
+            // Freed, unless the handler took it: no image's worth of memory stays pinned
+            // between pushes.
+            body = std::vector<uint8_t>();
         }
         const auto out = encode_reply(reply);
         if (!write_exact(fd, out.data(), out.size(), limits.io_timeout) || early) {

@@ -12,19 +12,22 @@ Judgement judge(std::span<const uint8_t> bytes, std::span<const TrustedKey> keys
     LoadFailure failure = LoadFailure::None;
     const auto view = load_trusted(bytes, keys, &why, &failure);
     if (!view) {
-        return {{Status::Refused, current, why}, failure};
+        return {{Status::Refused, current, why}, failure, std::nullopt};
     }
     const auto& h = view->header();
     if (serving && h.serial == serving->serial && h.checksum == serving->checksum) {
-        return {{Status::Current, current, "already serving this image"}, LoadFailure::None};
+        return {{Status::Current, current, "already serving this image"},
+                LoadFailure::None,
+                std::nullopt};
     }
     if (serving && h.serial <= serving->serial) {
         return {{Status::Stale, current,
                  "serial " + std::to_string(h.serial) + " is not newer than the serving " +
                      std::to_string(serving->serial)},
-                LoadFailure::None};
+                LoadFailure::None,
+                std::nullopt};
     }
-    return {{Status::Accepted, h.serial, ""}, LoadFailure::None};
+    return {{Status::Accepted, h.serial, ""}, LoadFailure::None, view};
 }
 
 push::Reply judge_image(std::span<const uint8_t> bytes, std::span<const TrustedKey> keys,

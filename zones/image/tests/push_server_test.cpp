@@ -46,7 +46,7 @@ struct Receiver {
         const int fd = listen_on(at, &why);
         EXPECT_GE(fd, 0) << why;
         server_ = std::make_unique<Server>(
-            std::vector<int>{fd}, options, [this](RequestType type, std::span<const uint8_t> b) {
+            std::vector<int>{fd}, options, [this](RequestType type, std::vector<uint8_t>& b) {
                 if (type == RequestType::Status) {
                     return Reply{Status::Accepted, serial_.load(), "status"};
                 }

@@ -71,7 +71,7 @@ class Receiver {
                 if (c < 0) {
                     return;
                 }
-                serve_connection(c, limits_, [this](RequestType type, std::span<const uint8_t> b) {
+                serve_connection(c, limits_, [this](RequestType type, std::vector<uint8_t>& b) {
                     if (type == RequestType::Status) {
                         return Reply{Status::Accepted, serial_, "status"};
                     }

@@ -64,9 +64,14 @@ TEST_F(SignatureTest, JudgeNamesTheFailedCheck) {
     ASSERT_TRUE(sign_image(image_, key));
     EXPECT_EQ(judge(image_, keys, std::nullopt).refusal, LoadFailure::None);
     EXPECT_EQ(judge(image_, keys, std::nullopt).reply.status, push::Status::Accepted);
+    // The accepted view is over the very bytes judged, ready to serve without a second check.
+    const auto accepted = judge(image_, keys, std::nullopt);
+    ASSERT_TRUE(accepted.view.has_value());
+    EXPECT_EQ(accepted.view->bytes().data(), image_.data());
     auto corrupt = image_;
     corrupt[corrupt.size() - 10] ^= 1;
     EXPECT_EQ(judge(corrupt, keys, std::nullopt).refusal, LoadFailure::Checksum);
+    EXPECT_FALSE(judge(corrupt, keys, std::nullopt).view.has_value());
     auto cut = std::vector<uint8_t>(image_.begin(), image_.begin() + 100);
     EXPECT_EQ(judge(cut, keys, std::nullopt).refusal, LoadFailure::Invalid);
     auto foreign = image_;

@@ -93,8 +93,10 @@ struct ServeLimits {
     unsigned max_requests = 16;  // per connection; then it is closed
 };
 
-// Decides on one request; the body is empty for Status. Runs on the serving thread.
-using Handler = std::function<Reply(RequestType type, std::span<const uint8_t> body)>;
+// Decides on one request; the body is empty for Status. Runs on the serving thread. The
+// handler may take the body (move it out) to keep the image without copying it: a receiver
+// then holds at most the serving image and the one arriving.
+using Handler = std::function<Reply(RequestType type, std::vector<uint8_t>& body)>;
 
 // Serves requests on an accepted connection until the peer closes, stalls or misbehaves, or
 // the connection's deadline or request count runs out; does not close `fd`. `waiting`, when

@@ -32,6 +32,9 @@ struct Judgement {
     push::Reply reply;
     // What failed, for a Refused reply: counters key on this, not on the reason text.
     LoadFailure refusal = LoadFailure::None;
+    // For an Accepted reply, the validated view over the bytes judged: a receiver serves it
+    // as it is (the bytes must stay where they are), without hashing the image a second time.
+    std::optional<ImageView> view;
 };
 
 // judge_image, saying which check refused the image.
