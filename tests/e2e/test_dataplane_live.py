@@ -32,9 +32,10 @@ import tempfile
 import time
 
 from e2e_common import addresses, check, failed, report, run, wait_for
+from node_pair import (SVC4, SVC6, Dataplane, NodePair, dataplane_yaml, proc_status, push_raw,
+                       sh)
 
 NODE, CLIENT = "pe-t-node", "pe-t-client"
-SVC4, SVC6 = "10.99.0.1", "fd00:99::1"
 
 
 # Run inside the node namespace: clients that would stall a one-at-a-time server. Prints
@@ -63,103 +64,12 @@ while time.monotonic() < end:
 """
 
 
-def sh(*argv, **kw):
-    """run() for set-up steps, where a failing command stops the test."""
-    kw.setdefault("check_rc", True)
-    return run(*argv, **kw)
-
-
-def kdig(*args, tcp=False, family=4):
-    server = SVC4 if family == 4 else SVC6
-    argv = ["kdig", f"@{server}", "+retry=0", "+timeout=2", "+tcp" if tcp else "+notcp"]
-    return sh(*argv, *args, ns=CLIENT, check_rc=False).stdout
-
-
-def http_get(path, port):
-    # Metrics listen on the node namespace's loopback: ask from inside it.
-    r = sh("curl", "-s", "-o", "-", "-w", "\n%{http_code}", f"http://127.0.0.1:{port}{path}",
-           ns=NODE, check_rc=False)
-    body, _, code = r.stdout.rpartition("\n")
-    return int(code or 0), body
-
-
-def push_raw(sock_path, body):
-    """One push over the unix socket (control/PUSH.md); returns (status, serial)."""
-    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    s.settimeout(10)
-    s.connect(sock_path)
-    s.sendall(b"PEPQ" + bytes([1, 1, 0, 0]) + struct.pack(">Q", len(body)) + body)
-    head = b""
-    while len(head) < 16:
-        chunk = s.recv(16 - len(head))
-        if not chunk:
-            break
-        head += chunk
-    s.close()
-    if len(head) < 16:
-        return None, None
-    status, (serial,) = head[5], struct.unpack(">Q", head[8:16])
-    return status, serial
+PAIR = NodePair(NODE, CLIENT)
+kdig, http_get = PAIR.kdig, PAIR.http_get
 
 
 def rss_kb(pid):
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    return 0
-
-
-class Dataplane:
-    def __init__(self, binary, config, log):
-        self.log = open(log, "a")
-        self.p = subprocess.Popen(
-            # Two workers (lcores 1 and 2 share CPU 1 on a 2-core machine); af_packet's
-            # two queue pairs are a PACKET_FANOUT group spreading flows by hash.
-            ["ip", "netns", "exec", NODE, binary, "--lcores", "0@0,1@1,2@1", "--no-huge",
-             "-m", "512", "--no-pci", "--file-prefix", f"pe-t-{os.getpid()}",
-             "--vdev", "net_af_packet0,iface=pe-n0,qpairs=2", "--", "--config", config],
-            stdout=self.log, stderr=subprocess.STDOUT)
-
-    def stop(self, sig=signal.SIGTERM):
-        if self.p.poll() is None:
-            self.p.send_signal(sig)
-            try:
-                self.p.wait(20)
-            except subprocess.TimeoutExpired:
-                self.p.kill()
-                self.p.wait()
-        self.log.close()
-        return self.p.returncode
-
-    def pid(self):
-        # `ip netns exec` execs the binary, so the PID is the dataplane's.
-        return self.p.pid
-
-
-def setup_netns():
-    for ns in (NODE, CLIENT):
-        sh("ip", "netns", "add", ns)
-    sh("ip", "link", "add", "pe-t-c0", "type", "veth", "peer", "name", "pe-t-n0")
-    sh("ip", "link", "set", "pe-t-c0", "netns", CLIENT)
-    sh("ip", "link", "set", "pe-t-n0", "netns", NODE)
-    sh("ip", "link", "set", "pe-t-c0", "name", "pe-c0", ns=CLIENT)
-    sh("ip", "link", "set", "pe-t-n0", "name", "pe-n0", ns=NODE)
-    sh("ip", "addr", "add", "10.99.0.2/24", "dev", "pe-c0", ns=CLIENT)
-    sh("ip", "addr", "add", "fd00:99::2/64", "dev", "pe-c0", "nodad", ns=CLIENT)
-    for ns, dev in ((CLIENT, "pe-c0"), (NODE, "pe-n0"), (CLIENT, "lo"), (NODE, "lo")):
-        sh("ip", "link", "set", dev, "up", ns=ns)
-    # Known traps (see the issue): the client's veth would hand af_packet partial
-    # checksums; the node's kernel must not answer what arrives on the DPDK-owned end.
-    sh("ethtool", "-K", "pe-c0", "tx", "off", ns=CLIENT)
-    sh("nft", "-f", "-", ns=NODE, input=(
-        'table netdev pooledge { chain wire { type filter hook ingress device "pe-n0" '
-        'priority 0; policy drop; }; }\n'))
-
-
-def teardown_netns():
-    for ns in (NODE, CLIENT):
-        subprocess.run(["ip", "netns", "del", ns], capture_output=True)
+    return proc_status(pid)["VmRSS"]
 
 
 def main():
@@ -173,9 +83,8 @@ def main():
     work = tempfile.mkdtemp(prefix="pooledge-e2e-dp-")
     os.chmod(work, 0o755)
     procs = []
-    teardown_netns()
     try:
-        setup_netns()
+        PAIR.setup()
         run = lambda *x: subprocess.run(list(x), check=True, capture_output=True, text=True)
         run(a.control, "keygen", "--out", f"{work}/control")
         run(sys.executable, a.gen, "--seed", "5", "--generated", str(int(time.time())),
@@ -186,18 +95,10 @@ def main():
         os.makedirs(f"{work}/images")
         metrics_port = 9199
         with open(f"{work}/dataplane.yaml", "w") as f:
-            f.write(f"""ports:
-  - device: net_af_packet0
-    exception_interface: pe0
-service_addresses: [{SVC4}/24, "{SVC6}/64"]
-identity: {{nsid: node-t1, server_id: node-t1.example.net, version: pooledge-test}}
-images: {{dir: {work}/images, trusted_keys: [{work}/control.pub]}}
-management: {{listen: ["unix:{work}/push.sock"]}}
-metrics: {{listen: "127.0.0.1:{metrics_port}"}}
-workers: 2
-tcp: {{idle_timeout: 3s, message_timeout: 1s, max_connections: 4, max_per_prefix: 3}}
-""")
-        dp = Dataplane(a.dataplane, f"{work}/dataplane.yaml", f"{work}/dataplane.log")
+            f.write(dataplane_yaml(work, metrics_port, """\
+tcp: {idle_timeout: 3s, message_timeout: 1s, max_connections: 4, max_per_prefix: 3}
+"""))
+        dp = Dataplane(PAIR, a.dataplane, f"{work}/dataplane.yaml", f"{work}/dataplane.log")
         procs.append(dp)
         check(wait_for(lambda: http_get("/health", metrics_port)[0] != 0, 30),
               "dataplane up (health endpoint answers)")
@@ -479,7 +380,7 @@ print("held %.1f" % (time.monotonic() - t0))
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         time.sleep(1)
         dp.stop(signal.SIGKILL)
-        dp = Dataplane(a.dataplane, f"{work}/dataplane.yaml", f"{work}/dataplane.log")
+        dp = Dataplane(PAIR, a.dataplane, f"{work}/dataplane.yaml", f"{work}/dataplane.log")
         procs.append(dp)
         check(wait_for(lambda: http_get("/health", metrics_port)[0] == 200, 30),
               "restarted dataplane is ready from the image on disk")
@@ -492,8 +393,7 @@ print("held %.1f" % (time.monotonic() - t0))
     finally:
         for p in procs:
             p.stop()
-        teardown_netns()
-        shutil.rmtree(f"/var/run/dpdk/pe-t-{os.getpid()}", ignore_errors=True)
+        PAIR.teardown()
         if failed():
             for name in ("dataplane.log", "control.log"):
                 path = os.path.join(work, name)
