@@ -14,6 +14,7 @@
 #include "pooledge/control/pool_compiler.hpp"
 #include "pooledge/control/pool_data.hpp"
 #include "pooledge/control/regions.hpp"
+#include "pooledge/control/signing_keys.hpp"
 
 namespace pooledge::control {
 namespace {
@@ -74,6 +75,15 @@ Controller::Controller(ControlConfig config, ControlMetrics& metrics, Pusher& pu
     if (ec) {
         throw base::InputError("config", "state_dir: " + config_.state_dir + ": " + ec.message());
     }
+    remember_key();
+}
+
+void Controller::remember_key() {
+    std::string why;
+    if (!record_key(keys_path(), key_->public_key(), &why)) {
+        base::log::warn("cannot record the signing key in state_dir (" + why +
+                        "): after a key rotation the last good image would not be restored");
+    }
 }
 
 std::string Controller::image_path() const {
@@ -81,6 +91,9 @@ std::string Controller::image_path() const {
 }
 std::string Controller::summary_path() const {
     return config_.state_dir + "/last-good.summary.json";
+}
+std::string Controller::keys_path() const {
+    return config_.state_dir + "/signing-keys";
 }
 
 void Controller::restore() {
@@ -109,13 +122,31 @@ void Controller::restore() {
         base::log::info("no last good image to restore (" + why + ")");
         return;
     }
-    // Checked like any receiver checks it: a damaged or foreign file is not pushed.
-    image::TrustedKey own{key_->public_key(), key_->key_id(), config_.key_file};
-    const std::vector<image::TrustedKey> keys = {own};
+    // Checked like any receiver checks it: a damaged or foreign file is not pushed. Signed by
+    // a key this control plane had before a rotation, it is re-signed with the current one.
+    std::vector<image::TrustedKey> keys = {{key_->public_key(), key_->key_id(), config_.key_file}};
+    std::string record_why;
+    for (auto& k : recorded_keys(keys_path(), &record_why)) {
+        keys.push_back(std::move(k));
+    }
+    if (!record_why.empty()) {
+        base::log::warn("signing key record: " + record_why + "; trusting the current key only");
+    }
     const auto view = image::load_trusted(*bytes, keys, &why);
     if (!view) {
         base::log::warn("last good image " + image_path() + " not restored: " + why);
         return;
+    }
+    if (view->header().key_id != key_->key_id()) {
+        const std::string old_id = image::to_hex(view->header().key_id);
+        if (!image::sign_image(*bytes, *key_, &why) ||
+            !base::write_file_atomic(image_path(), *bytes, &why)) {
+            base::log::warn("last good image " + image_path() +
+                            " not restored: re-signing it: " + why);
+            return;
+        }
+        base::log::info("last good image was signed by the earlier key " + old_id +
+                        "; re-signed with the current key " + image::to_hex(key_->key_id()));
     }
     last_serial_ = view->header().serial;
     metrics_.image(last_serial_, bytes->size(), -1);
@@ -148,6 +179,7 @@ void Controller::reconfigure(ControlConfig config) {
     std::string why;
     if (auto key = image::SigningKey::load(config_.key_file, &why)) {
         key_ = std::move(key);
+        remember_key();
     } else {
         base::log::error("signing.key: " + why + "; keeping the previous key");
     }

@@ -105,24 +105,22 @@ void Management::reload_keys() {
 }
 
 void Management::start() {
-    std::vector<int> listeners;
+    std::vector<base::Fd> listeners;
     for (const auto& e : config_.management) {
         std::string why;
-        const int fd = image::push::listen_on(e, &why);
-        if (fd < 0) {
-            for (const int l : listeners) {
-                ::close(l);
-            }
+        base::Fd fd(image::push::listen_on(e, &why));
+        if (fd.get() < 0) {
             throw std::runtime_error("management.listen: " + why);
         }
-        listeners.push_back(fd);
+        listeners.push_back(std::move(fd));
         base::log::info("accepting images on " + e.to_string());
     }
     image::push::ServerOptions options;
     options.limits.max_image_size = config_.max_image_size;
     options.allow = config_.management_allow;
     server_ = std::make_unique<image::push::Server>(
-        listeners, options, [this](image::push::RequestType type, std::vector<uint8_t>& body) {
+        std::move(listeners), options,
+        [this](image::push::RequestType type, std::vector<uint8_t>& body) {
             return handle(type, body);
         });
 }

@@ -41,6 +41,7 @@ PrefixKey prefix_of(const base::IpAddress& a) {
 }
 
 struct Conn {
+    base::Fd fd;
     std::vector<uint8_t> in;
     std::vector<uint8_t> out;
     size_t out_sent = 0;
@@ -51,35 +52,49 @@ struct Conn {
     base::IpAddress peer;
 };
 
-int listen_tcp(const void* addr, int family) {
-    const int fd = ::socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (fd < 0) {
-        return -1;
+// A listening socket on port 53 of `addr`; throws naming the step that failed.
+base::Fd listen_tcp(const void* addr, int family, const std::string& text) {
+    auto fail = [&](const char* step) {
+        return std::runtime_error("TCP DNS: [" + text + "]:53: " + step + ": " +
+                                  std::strerror(errno));
+    };
+    base::Fd fd(::socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+    if (fd.get() < 0) {
+        throw fail("socket");
     }
     const int one = 1;
-    ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    ::setsockopt(fd, family == AF_INET ? IPPROTO_IP : IPPROTO_IPV6,
-                 family == AF_INET ? IP_FREEBIND : IPV6_FREEBIND, &one, sizeof one);
+    auto set = [&](int level, int option, const char* name) {
+        if (::setsockopt(fd.get(), level, option, &one, sizeof one) != 0) {
+            throw fail(name);
+        }
+    };
+    set(SOL_SOCKET, SO_REUSEADDR, "SO_REUSEADDR");
+    // An IPv6 service address may still be in DAD on the exception interface.
+    if (family == AF_INET) {
+        set(IPPROTO_IP, IP_FREEBIND, "IP_FREEBIND");
+    } else {
+        set(IPPROTO_IPV6, IPV6_FREEBIND, "IPV6_FREEBIND");
+        set(IPPROTO_IPV6, IPV6_V6ONLY, "IPV6_V6ONLY");
+    }
     int rc;
     if (family == AF_INET) {
         sockaddr_in sa{};
         sa.sin_family = AF_INET;
         sa.sin_port = htons(53);
         std::memcpy(&sa.sin_addr, addr, 4);
-        rc = ::bind(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa);
+        rc = ::bind(fd.get(), reinterpret_cast<sockaddr*>(&sa), sizeof sa);
     } else {
-        ::setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
         sockaddr_in6 sa{};
         sa.sin6_family = AF_INET6;
         sa.sin6_port = htons(53);
         std::memcpy(&sa.sin6_addr, addr, 16);
-        rc = ::bind(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa);
+        rc = ::bind(fd.get(), reinterpret_cast<sockaddr*>(&sa), sizeof sa);
     }
-    if (rc != 0 || ::listen(fd, 512) != 0) {
-        const int err = errno;
-        ::close(fd);
-        errno = err;
-        return -1;
+    if (rc != 0) {
+        throw fail("bind");
+    }
+    if (::listen(fd.get(), 512) != 0) {
+        throw fail("listen");
     }
     return fd;
 }
@@ -93,16 +108,8 @@ TcpDns::TcpDns(const DataplaneConfig& config, const ImageSlot& slot,
 TcpDns::~TcpDns() {
     if (thread_.joinable()) {
         const char b = 1;
-        [[maybe_unused]] const ssize_t n = ::write(wake_[1], &b, 1);
+        [[maybe_unused]] const ssize_t n = ::write(wake_write_.get(), &b, 1);
         thread_.join();
-    }
-    for (const int fd : listeners_) {
-        ::close(fd);
-    }
-    for (const int fd : {epoll_, wake_[0], wake_[1]}) {
-        if (fd >= 0) {
-            ::close(fd);
-        }
     }
 }
 
@@ -123,23 +130,24 @@ void TcpDns::start() {
                 " (raise it with ulimit -n or LimitNOFILE=, or lower tcp.max_connections)");
         }
     }
-    epoll_ = ::epoll_create1(EPOLL_CLOEXEC);
-    if (epoll_ < 0 || ::pipe2(wake_, O_CLOEXEC | O_NONBLOCK) != 0) {
+    epoll_.reset(::epoll_create1(EPOLL_CLOEXEC));
+    int wake[2];
+    if (epoll_.get() < 0 || ::pipe2(wake, O_CLOEXEC | O_NONBLOCK) != 0) {
         throw std::runtime_error(std::string("TCP DNS: ") + std::strerror(errno));
     }
-    auto add = [&](const void* addr, int family, const std::string& text) {
-        const int fd = listen_tcp(addr, family);
-        if (fd < 0) {
-            throw std::runtime_error("TCP DNS: cannot listen on [" + text +
-                                     "]:53: " + std::strerror(errno));
-        }
-        listeners_.push_back(fd);
+    wake_read_.reset(wake[0]);
+    wake_write_.reset(wake[1]);
+    auto watch = [&](int fd) {
         epoll_event ev{};
         ev.events = EPOLLIN;
         ev.data.fd = fd;
-        if (::epoll_ctl(epoll_, EPOLL_CTL_ADD, fd, &ev) != 0) {
+        if (::epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, fd, &ev) != 0) {
             throw std::runtime_error("TCP DNS: epoll: " + std::string(std::strerror(errno)));
         }
+    };
+    auto add = [&](const void* addr, int family, const std::string& text) {
+        listeners_.push_back(listen_tcp(addr, family, text));
+        watch(listeners_.back().get());
     };
     for (const auto& a : config_.service_v4) {
         char t[INET_ADDRSTRLEN];
@@ -149,12 +157,7 @@ void TcpDns::start() {
         char t[INET6_ADDRSTRLEN];
         add(a.data(), AF_INET6, ::inet_ntop(AF_INET6, a.data(), t, sizeof t));
     }
-    epoll_event ev{};
-    ev.events = EPOLLIN;
-    ev.data.fd = wake_[0];
-    if (::epoll_ctl(epoll_, EPOLL_CTL_ADD, wake_[0], &ev) != 0) {
-        throw std::runtime_error("TCP DNS: epoll: " + std::string(std::strerror(errno)));
-    }
+    watch(wake_read_.get());
     thread_ = std::thread([this] { run(); });
 }
 
@@ -170,11 +173,11 @@ void TcpDns::run() {
     // rather than spin on accept failing.
     Clock::time_point accept_paused_until{};
     auto watch_listeners = [&](uint32_t events) {
-        for (const int l : listeners_) {
+        for (const auto& l : listeners_) {
             epoll_event ev{};
             ev.events = events;
-            ev.data.fd = l;
-            if (::epoll_ctl(epoll_, EPOLL_CTL_MOD, l, &ev) != 0) {
+            ev.data.fd = l.get();
+            if (::epoll_ctl(epoll_.get(), EPOLL_CTL_MOD, l.get(), &ev) != 0) {
                 base::log::warn(std::string("TCP DNS: epoll: ") + std::strerror(errno));
             }
         }
@@ -186,9 +189,8 @@ void TcpDns::run() {
             if (p != per_prefix.end() && --p->second == 0) {
                 per_prefix.erase(p);
             }
-            conns.erase(it);
+            conns.erase(it);  // closes the socket
         }
-        ::close(fd);
         stats_.open.store(conns.size(), std::memory_order_relaxed);
     };
     auto flush = [&](int fd, Conn& c) -> bool {
@@ -213,13 +215,13 @@ void TcpDns::run() {
         ev.events = (c.out.size() < kMaxPending ? static_cast<uint32_t>(EPOLLIN) : 0u) |
                     (c.out.empty() ? 0u : static_cast<uint32_t>(EPOLLOUT));
         ev.data.fd = fd;
-        return ::epoll_ctl(epoll_, EPOLL_CTL_MOD, fd, &ev) == 0;
+        return ::epoll_ctl(epoll_.get(), EPOLL_CTL_MOD, fd, &ev) == 0;
     };
     epoll_event events[64];
     for (;;) {
         rcu_thread_offline();  // blocking: must not hold up a grace period
         const bool paused = accept_paused_until != Clock::time_point{};
-        const int n = ::epoll_wait(epoll_, events, 64, paused ? 100 : 250);
+        const int n = ::epoll_wait(epoll_.get(), events, 64, paused ? 100 : 250);
         rcu_thread_online();
         const auto now = Clock::now();
         if (paused && now >= accept_paused_until) {
@@ -229,17 +231,18 @@ void TcpDns::run() {
         bool stop = false;
         for (int i = 0; i < n; ++i) {
             const int fd = events[i].data.fd;
-            if (fd == wake_[0]) {
+            if (fd == wake_read_.get()) {
                 stop = true;
                 continue;
             }
-            if (std::find(listeners_.begin(), listeners_.end(), fd) != listeners_.end()) {
+            if (std::any_of(listeners_.begin(), listeners_.end(),
+                            [fd](const base::Fd& l) { return l.get() == fd; })) {
                 for (;;) {
                     sockaddr_storage ss{};
                     socklen_t len = sizeof ss;
-                    const int c = ::accept4(fd, reinterpret_cast<sockaddr*>(&ss), &len,
-                                            SOCK_NONBLOCK | SOCK_CLOEXEC);
-                    if (c < 0) {
+                    base::Fd c(::accept4(fd, reinterpret_cast<sockaddr*>(&ss), &len,
+                                         SOCK_NONBLOCK | SOCK_CLOEXEC));
+                    if (c.get() < 0) {
                         if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
                             errno == ENOMEM) {
                             accept_paused_until = now + std::chrono::milliseconds(100);
@@ -249,7 +252,6 @@ void TcpDns::run() {
                     }
                     if (conns.size() >= config_.tcp_max_connections) {
                         stats_.refused.fetch_add(1, std::memory_order_relaxed);
-                        ::close(c);
                         continue;
                     }
                     const base::IpAddress peer =
@@ -257,19 +259,19 @@ void TcpDns::run() {
                     const auto known = per_prefix.find(prefix_of(peer));
                     if (known != per_prefix.end() && known->second >= config_.tcp_max_per_prefix) {
                         stats_.refused_prefix.fetch_add(1, std::memory_order_relaxed);
-                        ::close(c);
                         continue;
                     }
                     epoll_event ev{};
                     ev.events = EPOLLIN;
-                    ev.data.fd = c;
-                    if (::epoll_ctl(epoll_, EPOLL_CTL_ADD, c, &ev) != 0) {
-                        ::close(c);
+                    ev.data.fd = c.get();
+                    if (::epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, c.get(), &ev) != 0) {
                         continue;
                     }
                     ++per_prefix[prefix_of(peer)];
                     stats_.connections.fetch_add(1, std::memory_order_relaxed);
-                    Conn& conn = conns[c];
+                    const int key = c.get();
+                    Conn& conn = conns[key];
+                    conn.fd = std::move(c);
                     conn.last = now;
                     conn.peer = peer;
                     stats_.open.store(conns.size(), std::memory_order_relaxed);
@@ -346,9 +348,7 @@ void TcpDns::run() {
             break;
         }
     }
-    for (auto& [fd, c] : conns) {
-        ::close(fd);
-    }
+    conns.clear();  // closes every connection
     rcu_unregister_thread();
 }
 

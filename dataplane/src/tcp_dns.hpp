@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "metrics.hpp"
+#include "pooledge/base/fd.hpp"
 #include "pooledge/dataplane/worker/config.hpp"
 #include "pooledge/dataplane/worker/image_slot.hpp"
 #include "pooledge/engine/answer.hpp"
@@ -34,9 +35,9 @@ class TcpDns {
     const ImageSlot& slot_;
     const engine::Identity& identity_;
     TcpStats& stats_;
-    std::vector<int> listeners_;
-    int epoll_ = -1;
-    int wake_[2] = {-1, -1};
+    std::vector<base::Fd> listeners_;
+    base::Fd epoll_;
+    base::Fd wake_read_, wake_write_;
     std::thread thread_;
 };
 

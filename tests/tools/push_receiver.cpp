@@ -73,8 +73,10 @@ int main(int argc, char** argv) {
 
     // The same concurrent server the dataplane uses; decisions are taken one at a time.
     std::mutex mu;
+    std::vector<base::Fd> listeners;
+    listeners.emplace_back(fd);
     image::push::Server server(
-        {fd}, {}, [&](image::push::RequestType type, std::vector<uint8_t>& body) {
+        std::move(listeners), {}, [&](image::push::RequestType type, std::vector<uint8_t>& body) {
             using image::push::Status;
             std::lock_guard lock(mu);
             if (type == image::push::RequestType::Status) {

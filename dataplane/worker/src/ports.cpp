@@ -13,6 +13,7 @@
 #include <cstring>
 #include <stdexcept>
 
+#include "pooledge/base/fd.hpp"
 #include "pooledge/base/log.hpp"
 
 namespace pooledge::dataplane {
@@ -81,8 +82,11 @@ bool start_port(uint16_t id, const std::string& name, unsigned queues, rte_mempo
         rc != 0) {
         fail(name, "configure", rc);
     }
+    // The ring sizes, fitted to what the device allows (a PMD's minimum, maximum, alignment).
     uint16_t nb_rx = kRxRing, nb_tx = kTxRing;
-    rte_eth_dev_adjust_nb_rx_tx_desc(id, &nb_rx, &nb_tx);
+    if (const int rc = rte_eth_dev_adjust_nb_rx_tx_desc(id, &nb_rx, &nb_tx); rc != 0) {
+        fail(name, "ring sizes", rc);
+    }
     const int socket = rte_eth_dev_socket_id(id);
     for (unsigned q = 0; q < queues; ++q) {
         rte_eth_rxconf rxc = info.default_rxconf;
@@ -169,19 +173,15 @@ bool links_up(const std::vector<Port>& ports) {
 }
 
 void configure_kernel_interface(const std::string& name, const DataplaneConfig& config) {
-    const int fd4 = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-    const int fd6 = ::socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-    auto cleanup = [&] {
-        ::close(fd4);
-        if (fd6 >= 0) {
-            ::close(fd6);
-        }
+    const base::Fd fd4(::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+    const base::Fd fd6(::socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+    auto fail_step = [&](const std::string& what) {
+        throw std::runtime_error(name + ": " + what + ": " + std::strerror(errno));
     };
     ifreq ifr{};
     std::strncpy(ifr.ifr_name, name.c_str(), IFNAMSIZ - 1);
-    if (fd4 < 0 || ::ioctl(fd4, SIOCGIFINDEX, &ifr) != 0) {
-        cleanup();
-        throw std::runtime_error(name + ": no such kernel interface: " + std::strerror(errno));
+    if (fd4.get() < 0 || ::ioctl(fd4.get(), SIOCGIFINDEX, &ifr) != 0) {
+        fail_step("no such kernel interface");
     }
     const int index = ifr.ifr_ifindex;
     bool first = true;
@@ -197,17 +197,19 @@ void configure_kernel_interface(const std::string& name, const DataplaneConfig& 
             std::snprintf(r.ifr_name, IFNAMSIZ, "%.12s:%zu", name.c_str(),
                           static_cast<size_t>(&a - config.service_v4.data()));
         }
-        if (::ioctl(fd4, SIOCSIFADDR, &r) != 0 && errno != EEXIST) {
-            cleanup();
-            throw std::runtime_error(name +
-                                     ": cannot add an IPv4 address: " + std::strerror(errno));
+        if (::ioctl(fd4.get(), SIOCSIFADDR, &r) != 0 && errno != EEXIST) {
+            fail_step("cannot add an IPv4 address");
         }
         const unsigned len =
             config.service_v4_len[static_cast<size_t>(&a - config.service_v4.data())];
         r.ifr_netmask.sa_family = AF_INET;
         reinterpret_cast<sockaddr_in*>(&r.ifr_netmask)->sin_addr.s_addr =
             htonl(len == 0 ? 0 : 0xFFFFFFFFu << (32 - len));
-        ::ioctl(fd4, SIOCSIFNETMASK, &r);
+        // Without its netmask the address is a /8, /16 or /24 by class, and the kernel
+        // would route (and answer ARP for) the wrong neighbours.
+        if (::ioctl(fd4.get(), SIOCSIFNETMASK, &r) != 0) {
+            fail_step("cannot set the netmask of an IPv4 address");
+        }
         first = false;
     }
     for (const auto& a : config.service_v6) {
@@ -219,17 +221,18 @@ void configure_kernel_interface(const std::string& name, const DataplaneConfig& 
         std::memcpy(&req.addr, a.data(), 16);
         req.prefixlen = config.service_v6_len[static_cast<size_t>(&a - config.service_v6.data())];
         req.ifindex = index;
-        if (fd6 < 0 || (::ioctl(fd6, SIOCSIFADDR, &req) != 0 && errno != EEXIST)) {
-            cleanup();
-            throw std::runtime_error(name +
-                                     ": cannot add an IPv6 address: " + std::strerror(errno));
+        if (fd6.get() < 0 || (::ioctl(fd6.get(), SIOCSIFADDR, &req) != 0 && errno != EEXIST)) {
+            fail_step("cannot add an IPv6 address");
         }
     }
-    if (::ioctl(fd4, SIOCGIFFLAGS, &ifr) == 0) {
-        ifr.ifr_flags |= IFF_UP;
-        ::ioctl(fd4, SIOCSIFFLAGS, &ifr);
+    // Down, the interface would take no ARP, ND or TCP at all: the exception path is dead.
+    if (::ioctl(fd4.get(), SIOCGIFFLAGS, &ifr) != 0) {
+        fail_step("cannot read the interface flags");
     }
-    cleanup();
+    ifr.ifr_flags |= IFF_UP;
+    if (::ioctl(fd4.get(), SIOCSIFFLAGS, &ifr) != 0) {
+        fail_step("cannot bring the interface up");
+    }
 }
 
 }  // namespace pooledge::dataplane

@@ -24,11 +24,8 @@ std::optional<base::IpAddress> tcp_peer(int fd) {
 
 }  // namespace
 
-Server::Server(const std::vector<int>& listeners, ServerOptions options, Handler handler)
-    : options_(std::move(options)), handler_(std::move(handler)) {
-    for (const int fd : listeners) {
-        listeners_.emplace_back(fd);
-    }
+Server::Server(std::vector<base::Fd> listeners, ServerOptions options, Handler handler)
+    : options_(std::move(options)), handler_(std::move(handler)), listeners_(std::move(listeners)) {
     int p[2] = {-1, -1};
     if (::pipe2(p, O_CLOEXEC) != 0) {
         throw std::runtime_error(std::string("push server: pipe: ") + std::strerror(errno));

@@ -43,10 +43,11 @@ struct Receiver {
                       std::chrono::milliseconds install_time = 0ms)
         : install_time_(install_time) {
         std::string why;
-        const int fd = listen_on(at, &why);
-        EXPECT_GE(fd, 0) << why;
+        std::vector<base::Fd> listeners;
+        listeners.emplace_back(listen_on(at, &why));
+        EXPECT_GE(listeners.back().get(), 0) << why;
         server_ = std::make_unique<Server>(
-            std::vector<int>{fd}, options, [this](RequestType type, std::vector<uint8_t>& b) {
+            std::move(listeners), options, [this](RequestType type, std::vector<uint8_t>& b) {
                 if (type == RequestType::Status) {
                     return Reply{Status::Accepted, serial_.load(), "status"};
                 }

@@ -53,6 +53,9 @@ class Controller {
     void refetched(const std::string& source, const std::string& body, int64_t now);
     [[nodiscard]] std::string image_path() const;
     [[nodiscard]] std::string summary_path() const;
+    [[nodiscard]] std::string keys_path() const;  // signing_keys.hpp's record
+    // Adds the current signing key to the record, so restore() trusts it after a rotation.
+    void remember_key();
 
     ControlConfig config_;
     ControlMetrics& metrics_;

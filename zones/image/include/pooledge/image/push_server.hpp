@@ -41,8 +41,8 @@ struct ServerStats {
 
 class Server {
   public:
-    // Takes ownership of the listening sockets and starts serving.
-    Server(const std::vector<int>& listeners, ServerOptions options, Handler handler);
+    // Takes the listening sockets and starts serving.
+    Server(std::vector<base::Fd> listeners, ServerOptions options, Handler handler);
     ~Server();  // stop(), then joins every thread
     Server(const Server&) = delete;
     Server& operator=(const Server&) = delete;
