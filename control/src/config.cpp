@@ -106,7 +106,7 @@ image::push::Endpoint read_target(const base::YamlReader& r, const YAML::Node& n
 
 void read_push(const base::YamlReader& r, const YAML::Node& node, PushConfig& c) {
     const base::YamlMap m(r, node, "push",
-                          {"targets", "timeout", "deadline", "retry_min", "retry_max"});
+                          {"targets", "timeout", "deadline", "retry_min", "retry_max", "recheck"});
     if (const auto t = m["targets"]) {
         if (!t.IsSequence()) {
             r.fail(t, "push.targets", "expected a list");
@@ -119,6 +119,7 @@ void read_push(const base::YamlReader& r, const YAML::Node& node, PushConfig& c)
     m.duration("deadline", c.deadline, 1, 86400);
     m.duration("retry_min", c.retry_min, 1, 3600);
     m.duration("retry_max", c.retry_max, 1, 86400);
+    m.duration("recheck", c.recheck, 0, 86400);
     if (c.retry_max < c.retry_min) {
         m.fail("retry_max", "must not be below push.retry_min");
     }

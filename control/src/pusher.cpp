@@ -53,12 +53,32 @@ void Pusher::publish(ImagePtr image, uint64_t serial) {
     cv_.notify_all();
 }
 
+bool Pusher::still_serving(const Target& t, uint64_t serial) {
+    image::push::ClientOptions options;
+    options.timeout = std::chrono::duration_cast<image::push::Timeout>(config_.timeout);
+    options.cancel = &cancel_;
+    std::string why;
+    const auto reply = image::push::query_status(t.endpoint, options, &why);
+    if (cancel_.load()) {
+        return true;  // stopping: nothing to push
+    }
+    if (reply && reply->serial == serial) {
+        return true;
+    }
+    base::log::warn("push " + t.name + ": target " +
+                    (reply ? "serves serial " + std::to_string(reply->serial)
+                           : "does not answer (" + why + ")") +
+                    ", not the confirmed " + std::to_string(serial) + ": pushing it again");
+    return false;
+}
+
 void Pusher::run(Target& t) {
     using Clock = std::chrono::steady_clock;
     uint64_t done_generation = 0;    // the generation this target has confirmed
     uint64_t failed_generation = 0;  // the generation it last failed; retried after back-off
     auto backoff = config_.retry_min;
     Clock::time_point retry_at = Clock::time_point::min();
+    Clock::time_point recheck_at = Clock::time_point::max();
     for (;;) {
         ImagePtr image;
         uint64_t serial = 0;
@@ -72,8 +92,11 @@ void Pusher::run(Target& t) {
                        (image_ != nullptr && generation_ != done_generation &&
                         (generation_ != failed_generation || Clock::now() >= retry_at));
             };
-            if (retry_at > Clock::now()) {
-                cv_.wait_until(lock, retry_at, ready);
+            const auto wake =
+                std::min(retry_at > Clock::now() ? retry_at : Clock::time_point::max(),
+                         done_generation == generation_ ? recheck_at : Clock::time_point::max());
+            if (wake != Clock::time_point::max()) {
+                cv_.wait_until(lock, wake, ready);
             } else {
                 cv_.wait(lock, ready);
             }
@@ -81,6 +104,14 @@ void Pusher::run(Target& t) {
                 return;
             }
             if (!ready()) {
+                if (done_generation == generation_ && Clock::now() >= recheck_at) {
+                    const uint64_t want = serial_;
+                    lock.unlock();
+                    recheck_at = Clock::now() + config_.recheck;
+                    if (!still_serving(t, want)) {
+                        done_generation = 0;  // pushed again on the next turn
+                    }
+                }
                 continue;
             }
             image = image_;
@@ -119,6 +150,8 @@ void Pusher::run(Target& t) {
             failed_generation = 0;
             backoff = config_.retry_min;
             retry_at = Clock::time_point::min();
+            recheck_at = config_.recheck.count() > 0 ? Clock::now() + config_.recheck
+                                                     : Clock::time_point::max();
             continue;
         }
         if (failed_generation != generation) {

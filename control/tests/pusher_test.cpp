@@ -11,7 +11,9 @@
 #include <filesystem>
 #include <thread>
 
+#include "pooledge/base/fd.hpp"
 #include "pooledge/image/push.hpp"
+#include "pooledge/image/push_server.hpp"
 
 namespace pooledge::control {
 namespace {
@@ -112,6 +114,44 @@ TEST(Pusher, AcceptedIsConfirmed) {
         "pooledge_control_push_target_serial{target=\"" + target.endpoint().to_string() + "\"} 5";
     EXPECT_TRUE(wait_until([&] { return metrics.text().find(series) != std::string::npos; }))
         << metrics.text();
+}
+
+// A target that loses its image (a restart without it on disk, an upgrade that refuses it)
+// gets it again at the next recheck, though no new image was built; one that keeps it does
+// not.
+TEST(Pusher, RecheckPushesAgainToATargetThatLostTheImage) {
+    const auto path = std::filesystem::temp_directory_path() /
+                      ("pooledge-recheck-" + std::to_string(::getpid()) + ".sock");
+    const auto endpoint = *image::push::Endpoint::parse("unix:" + path.string());
+    std::atomic<uint64_t> serving{0};
+    std::atomic<int> images{0}, statuses{0};
+    std::vector<base::Fd> listeners;
+    std::string why;
+    listeners.emplace_back(image::push::listen_on(endpoint, &why));
+    ASSERT_GE(listeners.back().get(), 0) << why;
+    image::push::Server server(
+        std::move(listeners), {}, [&](image::push::RequestType type, std::vector<uint8_t>&) {
+            if (type == image::push::RequestType::Status) {
+                ++statuses;
+            } else {
+                ++images;
+                serving = 5;
+            }
+            return image::push::Reply{image::push::Status::Accepted, serving.load(), ""};
+        });
+    ControlMetrics metrics("");
+    PushConfig config;
+    config.targets = {endpoint};
+    config.recheck = std::chrono::seconds(1);
+    Pusher pusher(config, metrics);
+    pusher.publish(std::make_shared<const std::vector<uint8_t>>(64, 1), 5);
+    ASSERT_TRUE(wait_until([&] { return images == 1; }));
+    ASSERT_TRUE(wait_until([&] { return statuses >= 1; })) << "no recheck";
+    EXPECT_EQ(images, 1) << "a target still serving the image got it again";
+    serving = 0;  // restarted with nothing
+    EXPECT_TRUE(wait_until([&] { return images == 2; })) << "the lost image was not pushed again";
+    EXPECT_EQ(serving, 5u);
+    std::filesystem::remove(path);
 }
 
 }  // namespace

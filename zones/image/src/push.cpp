@@ -335,7 +335,12 @@ std::optional<Reply> send_image(const Endpoint& to, std::span<const uint8_t> ima
 }
 
 std::optional<Reply> query_status(const Endpoint& to, Timeout timeout, std::string* why) {
-    return exchange(to, RequestType::Status, {}, ClientOptions{timeout}, why);
+    return query_status(to, ClientOptions{timeout}, why);
+}
+
+std::optional<Reply> query_status(const Endpoint& to, const ClientOptions& options,
+                                  std::string* why) {
+    return exchange(to, RequestType::Status, {}, options, why);
 }
 
 int listen_on(const Endpoint& at, std::string* why) {

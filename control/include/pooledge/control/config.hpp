@@ -46,6 +46,10 @@ struct PushConfig {
     std::chrono::seconds deadline{600};  // one whole push
     std::chrono::seconds retry_min{1};
     std::chrono::seconds retry_max{300};
+    // How often a target that confirmed the current image is asked for its serial again; one
+    // that lost it (restarted without its image on disk, or refused it after an upgrade) is
+    // pushed to again. 0: never.
+    std::chrono::seconds recheck{30};
 };
 
 struct ControlConfig {

@@ -36,6 +36,8 @@ class Pusher {
   private:
     struct Target;
     void run(Target& t);
+    // Asks a target that confirmed `serial` whether it still serves it.
+    bool still_serving(const Target& t, uint64_t serial);
 
     PushConfig config_;
     ControlMetrics& metrics_;

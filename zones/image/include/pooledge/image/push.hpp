@@ -76,6 +76,8 @@ struct ClientOptions {
                                               Timeout timeout, std::string* why = nullptr);
 [[nodiscard]] std::optional<Reply> query_status(const Endpoint& to, Timeout timeout,
                                                 std::string* why = nullptr);
+[[nodiscard]] std::optional<Reply> query_status(const Endpoint& to, const ClientOptions& options,
+                                                std::string* why = nullptr);
 
 // Server side. A listening socket; -1 and a reason on failure. A stale unix socket file is
 // replaced, but one that another process still accepts on is refused.
