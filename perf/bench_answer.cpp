@@ -12,6 +12,7 @@
 
 #include "pooledge/dns/query.hpp"
 #include "pooledge/engine/answer.hpp"
+#include "pooledge/image/geo_index.hpp"
 #include "pooledge/image/reader.hpp"
 #include "pooledge/image/weighted.hpp"
 #include "synthetic_pool.hpp"
@@ -46,6 +47,9 @@ Workload make_workload(bool full_size) {
     w.servers = pool.servers;
     w.bytes = compile_image(pool.model, 1, 1);
     w.image = std::make_unique<ImageView>(*ImageView::load(w.bytes));
+    if (std::string why; !attach_geo_index(*w.image, &why)) {
+        throw std::runtime_error("geo index: " + why);
+    }
     Rng rng(2026);
     const auto& cc = pool.populated_countries;
     for (size_t i = 0; i < 8192; ++i) {

@@ -15,6 +15,7 @@
 #include "pooledge/dns/message.hpp"
 #include "pooledge/dns/protocol.hpp"
 #include "pooledge/engine/answer.hpp"
+#include "pooledge/image/geo_index.hpp"
 #include "pooledge/image/reader.hpp"
 #include "pooledge/image/signature.hpp"
 
@@ -201,10 +202,15 @@ int answer_cmd(int argc, char** argv) {
     }
     const auto bytes = read_image(image_path);
     std::string why;
-    const auto view = image::ImageView::load(bytes, &why);
+    auto view = image::ImageView::load(bytes, &why);
     if (!view) {
         std::fprintf(stderr, "pooledgectl: %s: %s\n", image_path.c_str(), why.c_str());
         return 1;
+    }
+    // The lookup tables a dataplane builds, so the answer is the dataplane's, path included.
+    if (!image::attach_geo_index(*view, &why)) {
+        std::fprintf(stderr, "pooledgectl: %s: no geo index (%s): using the range search\n",
+                     image_path.c_str(), why.c_str());
     }
     const engine::Identity identity{
         .nsid = "pooledgectl", .server_id = "pooledgectl", .version = "pooledge"};

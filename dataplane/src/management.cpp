@@ -13,6 +13,7 @@
 #include "pooledge/base/file_io.hpp"
 #include "pooledge/base/log.hpp"
 #include "pooledge/dns/dname.hpp"
+#include "pooledge/image/geo_index.hpp"
 #include "pooledge/image/push_server.hpp"
 #include "pooledge/image/receiver.hpp"
 
@@ -41,6 +42,18 @@ void Management::install(std::vector<uint8_t> bytes, const image::ImageView& vie
     // peak), no second SHA-256 pass.
     img->bytes = std::move(bytes);
     img->view = view;
+    // The fast path's geo tables, built here before the swap (image/geo_index.hpp).
+    const auto t0 = std::chrono::steady_clock::now();
+    std::string why;
+    if (!image::attach_geo_index(*img->view, &why)) {
+        base::log::warn(std::string("image ") + how + ": no geo index (" + why +
+                        "): client addresses are located by binary search, more slowly");
+    }
+    const auto build_us =
+        std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - t0)
+            .count();
+    const image::GeoIndex* geo = img->view->geo_index();
+    stats_.geo_index_bytes.store(geo != nullptr ? geo->stats().bytes : 0);
     img->loaded_unix = static_cast<uint64_t>(std::time(nullptr));
     const uint64_t serial = view.header().serial;
     {
@@ -60,7 +73,13 @@ void Management::install(std::vector<uint8_t> bytes, const image::ImageView& vie
     stats_.last_swap_ns.store(static_cast<uint64_t>(took.count()), std::memory_order_relaxed);
     stats_.swap_ns_total.fetch_add(static_cast<uint64_t>(took.count()), std::memory_order_relaxed);
     base::log::info(std::string("image serial ") + std::to_string(serial) + " serving (" + how +
-                    "), swap took " + std::to_string(took.count() / 1000) + " us");
+                    "), geo index " +
+                    (geo != nullptr
+                         ? std::to_string(geo->stats().bytes >> 20) + " MiB, " +
+                               std::to_string(geo->stats().split_blocks) +
+                               " split /24s, built in " + std::to_string(build_us) + " us"
+                         : std::string("none")) +
+                    ", swap took " + std::to_string(took.count() / 1000) + " us");
 }
 
 bool Management::load_from_disk() {

@@ -26,6 +26,7 @@ struct ImageStats {
     std::atomic<uint64_t> build_time{0};
     std::atomic<uint64_t> loaded_unix{0};
     std::atomic<uint64_t> size_bytes{0};
+    std::atomic<uint64_t> geo_index_bytes{0};  // the serving image's lookup tables
     std::mutex zone_names_mu;
     std::vector<std::string> zone_names;  // by zone index, for the zone label
     std::atomic<uint64_t> swaps{0};

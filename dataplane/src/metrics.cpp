@@ -201,6 +201,9 @@ std::string render_metrics(const MetricsSources& s) {
     g("pooledge_image_serial", "Serial of the serving zone image (0: none)", serial);
     g("pooledge_image_size_bytes", "Size of the serving zone image",
       static_cast<double>(im.size_bytes.load()));
+    g("pooledge_image_geo_index_bytes",
+      "Memory of the serving image's geo lookup tables, built at load (0: none, binary search)",
+      static_cast<double>(im.geo_index_bytes.load()));
     g("pooledge_image_build_timestamp_seconds", "When the serving image was compiled",
       static_cast<double>(im.build_time.load()));
     g("pooledge_image_age_seconds", "Seconds since the serving image was compiled",

@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "pooledge/engine/answer.hpp"
+#include "pooledge/image/geo_index.hpp"
 #include "pooledge/image/reader.hpp"
 #include "synthetic_pool.hpp"
 
@@ -164,10 +165,13 @@ int main(int argc, char** argv) {
         return 1;
     }
     std::string why;
-    const auto image = ImageView::load(bytes, &why);
+    auto image = ImageView::load(bytes, &why);
     if (!image) {
         std::cerr << "zones-serve: image refused: " << why << "\n";
         return 1;
+    }
+    if (!attach_geo_index(*image, &why)) {
+        std::cerr << "zones-serve: no geo index (" << why << "): using the range search\n";
     }
     if (!opts.write_image.empty()) {
         std::ofstream(opts.write_image, std::ios::binary)

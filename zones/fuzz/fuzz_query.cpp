@@ -5,6 +5,7 @@
 
 #include "fuzz_common.hpp"
 #include "pooledge/dns/query.hpp"
+#include "pooledge/image/geo_index.hpp"
 #include "pooledge/image/reader.hpp"
 
 using namespace pooledge::base;
@@ -17,7 +18,11 @@ namespace {
 
 struct Fixture {
     std::vector<uint8_t> bytes = fuzz::small_pool_image();
-    ImageView image = *ImageView::load(bytes);
+    ImageView image = [this] {
+        ImageView v = *ImageView::load(bytes);
+        (void)attach_geo_index(v);  // the fast path's lookups, as a dataplane has
+        return v;
+    }();
     Identity identity = fuzz::fuzz_identity();
     Rng rng{42};
 };

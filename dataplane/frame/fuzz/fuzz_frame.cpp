@@ -7,6 +7,7 @@
 
 #include "pooledge/dataplane/frame/classify.hpp"
 #include "pooledge/dataplane/frame/dns_answer.hpp"
+#include "pooledge/image/geo_index.hpp"
 #include "pooledge/image/model.hpp"
 #include "pooledge/image/reader.hpp"
 
@@ -39,6 +40,7 @@ struct Fixture {
         m.zones.push_back(z);
         bytes = image::compile_image(m, 1, 1);
         view = image::ImageView::load(bytes);
+        (void)image::attach_geo_index(*view);  // the fast path's lookups, as a dataplane has
     }
 };
 

@@ -81,21 +81,6 @@ class Partition {
     std::map<Key, uint16_t> part_;
 };
 
-template <typename Key>
-std::vector<uint32_t> geo_index(const std::vector<std::pair<Key, uint16_t>>& ranges,
-                                unsigned bits) {
-    std::vector<uint32_t> index(kGeoIndexEntries);
-    size_t i = 0;
-    for (uint32_t k = 0; k < kGeoIndexEntries; ++k) {
-        const u128 bound = geo_index_bound(k, bits);
-        while (i + 1 < ranges.size() && static_cast<u128>(ranges[i + 1].first) <= bound) {
-            ++i;
-        }
-        index[k] = static_cast<uint32_t>(i);
-    }
-    return index;
-}
-
 }  // namespace
 
 ImageBuilder::ImageBuilder() {
@@ -409,8 +394,6 @@ std::vector<uint8_t> ImageBuilder::finish(uint64_t serial, uint64_t build_time) 
             Geo6Key{static_cast<uint64_t>(start >> 64), static_cast<uint64_t>(start)});
         geo6_region.push_back(region);
     }
-    const auto geo4_idx = geo_index(ranges4, 32);
-    const auto geo6_idx = geo_index(ranges6, 128);
 
     // Lay out: header, then each section at a cache-line boundary.
     Header h{};
@@ -443,10 +426,8 @@ std::vector<uint8_t> ImageBuilder::finish(uint64_t serial, uint64_t build_time) 
     place(Section::Cum6, std::span<const uint64_t>(cum6_));
     place(Section::Regions, std::span<const Region>(regions_));
     place(Section::Zones, std::span<const Zone>(zones));
-    place(Section::Geo4Index, std::span<const uint32_t>(geo4_idx));
     place(Section::Geo4Start, std::span<const uint32_t>(geo4_start));
     place(Section::Geo4Region, std::span<const uint16_t>(geo4_region));
-    place(Section::Geo6Index, std::span<const uint32_t>(geo6_idx));
     place(Section::Geo6Start, std::span<const Geo6Key>(geo6_start));
     place(Section::Geo6Region, std::span<const uint16_t>(geo6_region));
     place(Section::Alias4, std::span<const AliasEntry>(alias4_));

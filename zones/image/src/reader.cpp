@@ -11,6 +11,7 @@
 #include "pooledge/dns/query.hpp"
 #include "pooledge/dns/rdata.hpp"
 #include "pooledge/image/geo.hpp"
+#include "pooledge/image/geo_index.hpp"
 
 namespace pooledge::image {
 
@@ -67,10 +68,9 @@ std::span<const T> typed(std::span<const uint8_t> bytes, const SectionRef& ref) 
 }
 
 constexpr std::string_view kSectionNames[kSectionCount] = {
-    "names",       "name index",  "nodes",      "entries",    "dispatch",    "rrsets",
-    "rdata index", "rdata",       "addr4",      "cum4",       "addr6",       "cum6",
-    "regions",     "zones",       "geo4 index", "geo4 start", "geo4 region", "geo6 index",
-    "geo6 start",  "geo6 region", "alias4",     "alias6"};
+    "names",      "name index",  "nodes",      "entries",     "dispatch", "rrsets",  "rdata index",
+    "rdata",      "addr4",       "cum4",       "addr6",       "cum6",     "regions", "zones",
+    "geo4 start", "geo4 region", "geo6 start", "geo6 region", "alias4",   "alias6"};
 
 constexpr size_t kElemSize[kSectionCount] = {1,
                                              sizeof(IndexSlot),
@@ -87,26 +87,23 @@ constexpr size_t kElemSize[kSectionCount] = {1,
                                              sizeof(Region),
                                              sizeof(Zone),
                                              4,
-                                             4,
                                              2,
-                                             4,
                                              sizeof(Geo6Key),
                                              2,
                                              sizeof(AliasEntry),
                                              sizeof(AliasEntry)};
 
-// Checks one geo table: ranges start at 0, ascend strictly, name known regions, and the
-// top-16-bit index holds exactly the values lookups assume.
+// Checks one geo table: ranges start at 0, ascend strictly and name known regions (what
+// the lookups and GeoIndex::build rely on).
 template <typename Key, typename ToU128>
-bool check_geo(std::span<const uint32_t> index, std::span<const Key> start,
-               std::span<const uint16_t> region, size_t region_count, unsigned bits, ToU128 to_u128,
-               std::string_view fam, std::string& why) {
+bool check_geo(std::span<const Key> start, std::span<const uint16_t> region, size_t region_count,
+               ToU128 to_u128, std::string_view fam, std::string& why) {
     Checker c{why};
     if (start.empty() || start.size() != region.size()) {
         return c.fail(std::string(fam) + " geo table: range and region counts differ or are 0");
     }
-    if (index.size() != kGeoIndexEntries) {
-        return c.fail(std::string(fam) + " geo index has the wrong size");
+    if (start.size() > UINT32_MAX) {
+        return c.fail(std::string(fam) + " geo table has more than 2^32 ranges");
     }
     if (to_u128(start[0]) != 0) {
         return c.fail(std::string(fam) + " geo table does not start at address 0");
@@ -117,16 +114,6 @@ bool check_geo(std::span<const uint32_t> index, std::span<const Key> start,
         }
         if (region[i] >= region_count) {
             return c.fail(std::string(fam) + " geo range names an unknown region");
-        }
-    }
-    size_t i = 0;
-    for (uint32_t k = 0; k < kGeoIndexEntries; ++k) {
-        const u128 bound = geo_index_bound(k, bits);
-        while (i + 1 < start.size() && to_u128(start[i + 1]) <= bound) {
-            ++i;
-        }
-        if (index[k] != i) {
-            return c.fail(std::string(fam) + " geo index disagrees with its ranges");
         }
     }
     return true;
@@ -169,7 +156,13 @@ bool ImageView::validate(std::string& why, bool& bad_checksum) {
         return c.fail("not a pooledge image (bad magic)");
     }
     if (h.version != kImageVersion) {
-        return c.fail("unsupported image format version " + std::to_string(h.version));
+        return c.fail("unsupported image format version " + std::to_string(h.version) +
+                      " (this reader reads version " + std::to_string(kImageVersion) + ": " +
+                      (h.version < kImageVersion ? "the image comes from an older control plane; "
+                                                   "upgrade the control plane first"
+                                                 : "the image comes from a newer control plane; "
+                                                   "upgrade this reader") +
+                      ", zones/image/FORMAT.md section 11)");
     }
     if (h.header_size != sizeof(Header) || h.section_count != kSectionCount) {
         return c.fail("header or section table size does not match this format version");
@@ -223,10 +216,8 @@ bool ImageView::validate(std::string& why, bool& bad_checksum) {
     alias6_ = typed<AliasEntry>(bytes_, sec(Section::Alias6));
     regions_ = typed<Region>(bytes_, sec(Section::Regions));
     zones_ = typed<Zone>(bytes_, sec(Section::Zones));
-    geo4_index_ = typed<uint32_t>(bytes_, sec(Section::Geo4Index));
     geo4_start_ = typed<uint32_t>(bytes_, sec(Section::Geo4Start));
     geo4_region_ = typed<uint16_t>(bytes_, sec(Section::Geo4Region));
-    geo6_index_ = typed<uint32_t>(bytes_, sec(Section::Geo6Index));
     geo6_start_ = typed<Geo6Key>(bytes_, sec(Section::Geo6Start));
     geo6_region_ = typed<uint16_t>(bytes_, sec(Section::Geo6Region));
 
@@ -385,10 +376,8 @@ bool ImageView::validate(std::string& why, bool& bad_checksum) {
     auto u128_key = [](const Geo6Key& k) {
         return static_cast<unsigned __int128>(k.hi) << 64 | k.lo;
     };
-    return check_geo(geo4_index_, geo4_start_, geo4_region_, regions_.size(), 32, u32_key, "IPv4",
-                     why) &&
-           check_geo(geo6_index_, geo6_start_, geo6_region_, regions_.size(), 128, u128_key, "IPv6",
-                     why);
+    return check_geo(geo4_start_, geo4_region_, regions_.size(), u32_key, "IPv4", why) &&
+           check_geo(geo6_start_, geo6_region_, regions_.size(), u128_key, "IPv6", why);
 }
 
 const Node* ImageView::find_node(const dns::Query& q) const noexcept {
@@ -430,29 +419,24 @@ int ImageView::find_zone(const dns::Query& q) const noexcept {
     return -1;
 }
 
+void ImageView::use_geo_index(std::shared_ptr<const GeoIndex> index) noexcept {
+    geo_index_ = std::move(index);
+}
+
 GeoMatch ImageView::geo_lookup4(uint32_t addr) const noexcept {
-    const uint32_t k = addr >> 16;
-    const auto* first = geo4_start_.data() + geo4_index_[k];
-    const auto* last = geo4_start_.data() + geo4_index_[k + 1] + 1;
-    const size_t i =
-        static_cast<size_t>(std::upper_bound(first, last, addr) - geo4_start_.data()) - 1;
-    const uint32_t lo = geo4_start_[i];
-    const uint32_t hi = i + 1 < geo4_start_.size() ? geo4_start_[i + 1] - 1 : UINT32_MAX;
-    return {geo4_region_[i], geo_scope<uint32_t>(addr, lo, hi)};
+    return geo_index_ ? geo_index_->lookup4(addr) : geo_search4(addr);
 }
 
 GeoMatch ImageView::geo_lookup6(uint64_t hi, uint64_t lo) const noexcept {
-    const u128 addr = static_cast<u128>(hi) << 64 | lo;
-    auto key = [](const Geo6Key& k) { return static_cast<u128>(k.hi) << 64 | k.lo; };
-    const uint32_t k = static_cast<uint32_t>(hi >> 48);
-    const auto* first = geo6_start_.data() + geo6_index_[k];
-    const auto* last = geo6_start_.data() + geo6_index_[k + 1] + 1;
-    const auto* it =
-        std::upper_bound(first, last, addr, [&](u128 a, const Geo6Key& e) { return a < key(e); });
-    const size_t i = static_cast<size_t>(it - geo6_start_.data()) - 1;
-    const u128 start = key(geo6_start_[i]);
-    const u128 end = i + 1 < geo6_start_.size() ? key(geo6_start_[i + 1]) - 1 : ~u128{0};
-    return {geo6_region_[i], geo_scope<u128>(addr, start, end)};
+    return geo_index_ ? geo_index_->lookup6(hi, lo) : geo_search6(hi, lo);
+}
+
+GeoMatch ImageView::geo_search4(uint32_t addr) const noexcept {
+    return geo_match4(geo4_start_, geo4_region_, 0, geo4_start_.size(), addr);
+}
+
+GeoMatch ImageView::geo_search6(uint64_t hi, uint64_t lo) const noexcept {
+    return geo_match6(geo6_start_, geo6_region_, 0, geo6_start_.size(), hi, lo);
 }
 
 }  // namespace pooledge::image

@@ -231,7 +231,7 @@ TEST(Image, DeepChecksCatchHostileRecords) {
         {format::Section::RRsets, 16 + 2, 0, "max_hosts"},     // the apex A set's
         {format::Section::RRsets, 12, 0xFF, "out of bounds"},  // count past the addresses
         {format::Section::Regions, 0, 9, "parent"},            // parent after child
-        {format::Section::Geo4Start, 7, 0x01, "geo"},          // moves a range start
+        {format::Section::Geo4Start, 7, 0xFF, "ascending"},    // a range start past the next
         {format::Section::Rdata, 0, 0x3F, "rdata"},            // SOA mname label overrun
     };
     for (const Case& c : cases) {

@@ -17,12 +17,12 @@ namespace pooledge::image::format {
 static_assert(std::endian::native == std::endian::little, "the image is little-endian");
 
 inline constexpr std::array<char, 8> kMagic = {'P', 'E', 'D', 'G', 'E', 'I', 'M', 'G'};
-inline constexpr uint32_t kImageVersion = 1;
+// Version 2 dropped the top-16-bit geo indexes (Geo4Index, Geo6Index): readers build their
+// lookup tables at load (geo_index.hpp). A version-1 image comes from an older control plane.
+inline constexpr uint32_t kImageVersion = 2;
 inline constexpr uint32_t kSectionAlign = 64;  // a cache line: keeps hot tables line-aligned
 inline constexpr uint16_t kMaxHostsLimit = 32;
 inline constexpr size_t kRegionNameMax = 29;
-// IPv4 and IPv6 geo tables are indexed by the address's top 16 bits.
-inline constexpr uint32_t kGeoIndexEntries = (1u << 16) + 1;
 
 enum class Section : uint32_t {
     Names,       // bytes: case-folded wire names of nodes and zones
@@ -39,10 +39,8 @@ enum class Section : uint32_t {
     Cum6,        // uint64[]
     Regions,     // Region[]
     Zones,       // Zone[]
-    Geo4Index,   // uint32[kGeoIndexEntries]
     Geo4Start,   // uint32[]: range starts, ascending, first is 0
     Geo4Region,  // uint16[]: region of each range
-    Geo6Index,   // uint32[kGeoIndexEntries]
     Geo6Start,   // Geo6Key[]
     Geo6Region,  // uint16[]
     Alias4,      // AliasEntry[]: Walker alias table of each IPv4 set, parallel to Addr4
@@ -137,7 +135,7 @@ struct Geo6Key {
 };
 
 // FORMAT.md section 3 gives these offsets; a change here is a format change.
-static_assert(std::is_trivially_copyable_v<Header> && sizeof(Header) == 520);
+static_assert(std::is_trivially_copyable_v<Header> && sizeof(Header) == 488);
 static_assert(offsetof(Header, checksum) == 56 && offsetof(Header, sections) == 168);
 static_assert(sizeof(IndexSlot) == 8 && sizeof(Node) == 16 && sizeof(Entry) == 8);
 static_assert(sizeof(RRset) == 16 && sizeof(RdataRef) == 8 && sizeof(Region) == 32);

@@ -8,11 +8,13 @@
 
 #include <array>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
 
 #include "pooledge/image/format.hpp"
+#include "pooledge/image/geo.hpp"
 #include "pooledge/image/weighted.hpp"
 
 namespace pooledge::dns {
@@ -21,12 +23,7 @@ struct Query;
 
 namespace pooledge::image {
 
-// Where a client address falls in the geo table: its region, and the prefix length of the
-// largest prefix around the address that lies wholly in that region (the ECS scope).
-struct GeoMatch {
-    uint16_t region = 0;
-    uint8_t prefix_len = 0;
-};
+class GeoIndex;
 
 // SHA-256 of an image with the checksum and the signature block (sig_alg, reserved0, key_id,
 // signature) taken as zero; nothing when the image is shorter than a header or OpenSSL fails.
@@ -84,10 +81,25 @@ class ImageView {
     [[nodiscard]] std::span<const format::Region> regions() const noexcept { return regions_; }
     [[nodiscard]] std::span<const format::Zone> zones() const noexcept { return zones_; }
 
+    // Through the attached GeoIndex when there is one, else by binary search over the ranges
+    // (geo_search4/6, the reference the index is tested against). Same results either way.
     [[nodiscard]] GeoMatch geo_lookup4(uint32_t addr) const noexcept;
     [[nodiscard]] GeoMatch geo_lookup6(uint64_t hi, uint64_t lo) const noexcept;
+    [[nodiscard]] GeoMatch geo_search4(uint32_t addr) const noexcept;
+    [[nodiscard]] GeoMatch geo_search6(uint64_t hi, uint64_t lo) const noexcept;
+    [[nodiscard]] std::span<const uint32_t> geo4_starts() const noexcept { return geo4_start_; }
+    [[nodiscard]] std::span<const uint16_t> geo4_regions() const noexcept { return geo4_region_; }
+    [[nodiscard]] std::span<const format::Geo6Key> geo6_starts() const noexcept {
+        return geo6_start_;
+    }
+    [[nodiscard]] std::span<const uint16_t> geo6_regions() const noexcept { return geo6_region_; }
     [[nodiscard]] size_t geo4_ranges() const noexcept { return geo4_start_.size(); }
     [[nodiscard]] size_t geo6_ranges() const noexcept { return geo6_start_.size(); }
+
+    // Attaches lookup tables built from this view (GeoIndex::build); they point into the
+    // same bytes, so they live no longer than those. Copies of the view share them.
+    void use_geo_index(std::shared_ptr<const GeoIndex> index) noexcept;
+    [[nodiscard]] const GeoIndex* geo_index() const noexcept { return geo_index_.get(); }
 
   private:
     ImageView() = default;
@@ -111,12 +123,11 @@ class ImageView {
     std::span<const AliasEntry> alias6_;
     std::span<const format::Region> regions_;
     std::span<const format::Zone> zones_;
-    std::span<const uint32_t> geo4_index_;
     std::span<const uint32_t> geo4_start_;
     std::span<const uint16_t> geo4_region_;
-    std::span<const uint32_t> geo6_index_;
     std::span<const format::Geo6Key> geo6_start_;
     std::span<const uint16_t> geo6_region_;
+    std::shared_ptr<const GeoIndex> geo_index_;
 };
 
 }  // namespace pooledge::image
