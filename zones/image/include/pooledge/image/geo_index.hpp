@@ -11,7 +11,7 @@
 //
 // Why at load and not in the signed image: the tables are a function of the ranges the image
 // already carries (and signs), 40-odd MiB against the image's 8; pushing, storing, hashing
-// and verifying them on every node would cost more than building them (tens of ms on the
+// and verifying them on every node would cost more than building them (80-170 ms on the
 // management thread, before the swap, off the fast path), and their layout can change
 // without an image format change. While a swap runs two images and two index sets are alive.
 //
