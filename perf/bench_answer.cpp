@@ -150,11 +150,12 @@ void BM_DrawGlobal(benchmark::State& state) {
     const uint32_t id = e.kind == format::EntryKind::Static ? e.ref : w.image->dispatch(e.ref, 0);
     const auto& rs = w.image->rrset(id);
     const auto cum = w.image->cum4().subspan(rs.first, rs.count);
-    const auto alias = w.image->alias4().subspan(rs.first, rs.count);
+    const auto set = w.image->draw4().subspan(rs.first, rs.count);
     Rng rng(3);
     uint32_t out[4];
+    uint32_t source[4];
     for (auto _ : state) {
-        benchmark::DoNotOptimize(draw_weighted(cum, alias, 4, rng, out));
+        benchmark::DoNotOptimize(draw_weighted(cum, set, 4, rng, out, source));
     }
     state.SetItemsProcessed(static_cast<int64_t>(state.iterations()));
     state.counters["set_size"] = rs.count;

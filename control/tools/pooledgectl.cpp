@@ -111,7 +111,7 @@ int inspect(int argc, char** argv) {
     std::printf("regions:     %zu\n", view->regions().size());
     std::printf("geo ranges:  %zu IPv4, %zu IPv6\n", view->geo4_ranges(), view->geo6_ranges());
     std::printf("addresses:   %zu IPv4, %zu IPv6 (entries in all address sets)\n",
-                view->addr4().size(), view->addr6().size());
+                view->draw4().size(), view->draw6().size());
     std::printf("rrsets:      %zu\n", view->rrset_count());
     // Per zone: names, and the names that answer by the client's location.
     std::map<int, std::pair<size_t, size_t>> per_zone;

@@ -301,26 +301,40 @@ size_t fill_from_unweighted(std::span<const uint64_t> cum, size_t max_hosts, siz
 }
 
 // Writes up to max_hosts addresses of a weighted set, drawn by weight without replacement.
-void write_addresses(Reply& r, const image::ImageView& img, const RRset& rs,
-                     base::Rng& rng) noexcept {
+// Each address comes from the record the draw read (its own or its column's alias address),
+// so a drawn host costs one record; the weight-0 fill reads its hosts' own records.
+template <typename Draw>
+void write_addresses(Reply& r, std::span<const Draw> set, std::span<const uint64_t> cum,
+                     const RRset& rs, base::Rng& rng) noexcept {
     uint32_t picked[image::format::kMaxHostsLimit];
-    const bool v4 = rs.type == dns::rrtype::A;
-    const auto cum = (v4 ? img.cum4() : img.cum6()).subspan(rs.first, rs.count);
-    const auto alias = (v4 ? img.alias4() : img.alias6()).subspan(rs.first, rs.count);
-    size_t n = image::draw_weighted(cum, alias, rs.max_hosts, rng, picked);
+    uint32_t source[image::format::kMaxHostsLimit];
+    const size_t drawn = image::draw_weighted(cum, set, rs.max_hosts, rng, picked, source);
+    size_t n = drawn;
     if (n < rs.max_hosts && n < rs.count) {
         n = fill_from_unweighted(cum, rs.max_hosts, n, rng, picked);
     }
     dns::WireWriter& w = r.writer();
     for (size_t i = 0; i < n; ++i) {
         const size_t at = r.rr_begin(kQnameOffset, rs.type, dns::rrclass::IN, rs.ttl);
-        if (v4) {
-            w.bytes(img.addr4()[rs.first + picked[i]]);
+        if (i < drawn) {
+            const Draw& d = set[source[i] >> 1];
+            w.bytes((source[i] & 1) != 0 ? d.alias_addr : d.addr);
         } else {
-            w.bytes(img.addr6()[rs.first + picked[i]]);
+            w.bytes(set[picked[i]].addr);
         }
         r.rr_end(at);
         ++r.an_;
+    }
+}
+
+void write_addresses(Reply& r, const image::ImageView& img, const RRset& rs,
+                     base::Rng& rng) noexcept {
+    if (rs.type == dns::rrtype::A) {
+        write_addresses(r, img.draw4().subspan(rs.first, rs.count),
+                        img.cum4().subspan(rs.first, rs.count), rs, rng);
+    } else {
+        write_addresses(r, img.draw6().subspan(rs.first, rs.count),
+                        img.cum6().subspan(rs.first, rs.count), rs, rng);
     }
 }
 

@@ -114,9 +114,10 @@ uint32_t ImageBuilder::add_address_set(uint16_t type, uint32_t ttl, uint16_t max
     const bool all_zero = std::all_of(addrs.begin(), addrs.end(),
                                       [](const WeightedAddress& w) { return w.weight == 0; });
     RRset rs{type, max_hosts, ttl, 0, 0};
-    rs.first = static_cast<uint32_t>(family == 4 ? addr4_.size() : addr6_.size());
+    rs.first = static_cast<uint32_t>(family == 4 ? draw4_.size() : draw6_.size());
     uint64_t sum = 0;
     std::vector<uint64_t> kept;
+    std::vector<const base::IpAddress*> order;  // the hosts in the set's order
     // Weighted addresses first, then those of weight 0: the engine draws by weight and, as
     // geodns does, fills the slots left over from the weight-0 tail (FORMAT.md 5.5).
     for (const bool weighted_pass : {true, false}) {
@@ -133,23 +134,35 @@ uint32_t ImageBuilder::add_address_set(uint16_t type, uint32_t ttl, uint16_t max
             }
             sum += weight;
             kept.push_back(weight);
-            if (family == 4) {
-                addr4_.push_back(
-                    {w.addr.bytes[0], w.addr.bytes[1], w.addr.bytes[2], w.addr.bytes[3]});
-                cum4_.push_back(sum);
-            } else {
-                addr6_.push_back(w.addr.bytes);
-                cum6_.push_back(sum);
-            }
+            order.push_back(&w.addr);
+            (family == 4 ? cum4_ : cum6_).push_back(sum);
             ++rs.count;
         }
     }
     if (rs.count == 0) {
         bad("an address set needs at least one address");
     }
+    // Each host's record carries its own address and its alias's, so a draw reads one record.
     const auto alias = build_alias_table(kept);
-    auto& alias_out = family == 4 ? alias4_ : alias6_;
-    alias_out.insert(alias_out.end(), alias.begin(), alias.end());
+    for (size_t i = 0; i < alias.size(); ++i) {
+        const base::IpAddress& self = *order[i];
+        const base::IpAddress& other = *order[alias[i].alias];
+        if (family == 4) {
+            format::Draw4 d{};
+            d.keep = alias[i].keep;
+            d.alias = alias[i].alias;
+            std::copy_n(self.bytes.begin(), 4, d.addr.begin());
+            std::copy_n(other.bytes.begin(), 4, d.alias_addr.begin());
+            draw4_.push_back(d);
+        } else {
+            format::Draw6 d{};
+            d.keep = alias[i].keep;
+            d.alias = alias[i].alias;
+            d.addr = self.bytes;
+            d.alias_addr = other.bytes;
+            draw6_.push_back(d);
+        }
+    }
     rrsets_.push_back(rs);
     return static_cast<uint32_t>(rrsets_.size());
 }
@@ -420,9 +433,9 @@ std::vector<uint8_t> ImageBuilder::finish(uint64_t serial, uint64_t build_time) 
     place(Section::RRsets, std::span<const RRset>(rrsets_));
     place(Section::RdataIndex, std::span<const RdataRef>(rdata_index_));
     place(Section::Rdata, std::span<const uint8_t>(rdata_));
-    place(Section::Addr4, std::span<const std::array<uint8_t, 4>>(addr4_));
+    place(Section::Draw4, std::span<const format::Draw4>(draw4_));
     place(Section::Cum4, std::span<const uint64_t>(cum4_));
-    place(Section::Addr6, std::span<const std::array<uint8_t, 16>>(addr6_));
+    place(Section::Draw6, std::span<const format::Draw6>(draw6_));
     place(Section::Cum6, std::span<const uint64_t>(cum6_));
     place(Section::Regions, std::span<const Region>(regions_));
     place(Section::Zones, std::span<const Zone>(zones));
@@ -430,8 +443,6 @@ std::vector<uint8_t> ImageBuilder::finish(uint64_t serial, uint64_t build_time) 
     place(Section::Geo4Region, std::span<const uint16_t>(geo4_region));
     place(Section::Geo6Start, std::span<const Geo6Key>(geo6_start));
     place(Section::Geo6Region, std::span<const uint16_t>(geo6_region));
-    place(Section::Alias4, std::span<const AliasEntry>(alias4_));
-    place(Section::Alias6, std::span<const AliasEntry>(alias6_));
     out.resize((out.size() + 7) / 8 * 8, 0);
     h.total_size = out.size();
     std::memcpy(out.data(), &h, sizeof h);

@@ -68,9 +68,9 @@ std::span<const T> typed(std::span<const uint8_t> bytes, const SectionRef& ref) 
 }
 
 constexpr std::string_view kSectionNames[kSectionCount] = {
-    "names",      "name index",  "nodes",      "entries",     "dispatch", "rrsets",  "rdata index",
-    "rdata",      "addr4",       "cum4",       "addr6",       "cum6",     "regions", "zones",
-    "geo4 start", "geo4 region", "geo6 start", "geo6 region", "alias4",   "alias6"};
+    "names",       "name index", "nodes",      "entries",     "dispatch",   "rrsets",
+    "rdata index", "rdata",      "draw4",      "cum4",        "draw6",      "cum6",
+    "regions",     "zones",      "geo4 start", "geo4 region", "geo6 start", "geo6 region"};
 
 constexpr size_t kElemSize[kSectionCount] = {1,
                                              sizeof(IndexSlot),
@@ -80,18 +80,32 @@ constexpr size_t kElemSize[kSectionCount] = {1,
                                              sizeof(RRset),
                                              sizeof(RdataRef),
                                              1,
-                                             4,
+                                             sizeof(Draw4),
                                              8,
-                                             16,
+                                             sizeof(Draw6),
                                              8,
                                              sizeof(Region),
                                              sizeof(Zone),
                                              4,
                                              2,
                                              sizeof(Geo6Key),
-                                             2,
-                                             sizeof(AliasEntry),
-                                             sizeof(AliasEntry)};
+                                             2};
+
+// An address set's alias columns point inside the set, and each carries its alias's address
+// (what a draw answers without reading the alias's record).
+template <typename Draw>
+bool check_draws(std::span<const Draw> set, std::string_view where, std::string& why) {
+    for (const Draw& d : set) {
+        if (d.alias >= set.size()) {
+            return Checker{why}.fail(std::string(where) + ": alias table points outside its set");
+        }
+        if (d.alias_addr != set[d.alias].addr) {
+            return Checker{why}.fail(std::string(where) +
+                                     ": an alias address differs from its host's address");
+        }
+    }
+    return true;
+}
 
 // Checks one geo table: ranges start at 0, ascend strictly and name known regions (what
 // the lookups and GeoIndex::build rely on).
@@ -208,12 +222,10 @@ bool ImageView::validate(std::string& why, bool& bad_checksum) {
     rrsets_ = typed<RRset>(bytes_, sec(Section::RRsets));
     rdata_index_ = typed<RdataRef>(bytes_, sec(Section::RdataIndex));
     rdata_ = typed<uint8_t>(bytes_, sec(Section::Rdata));
-    addr4_ = typed<std::array<uint8_t, 4>>(bytes_, sec(Section::Addr4));
+    draw4_ = typed<Draw4>(bytes_, sec(Section::Draw4));
     cum4_ = typed<uint64_t>(bytes_, sec(Section::Cum4));
-    addr6_ = typed<std::array<uint8_t, 16>>(bytes_, sec(Section::Addr6));
+    draw6_ = typed<Draw6>(bytes_, sec(Section::Draw6));
     cum6_ = typed<uint64_t>(bytes_, sec(Section::Cum6));
-    alias4_ = typed<AliasEntry>(bytes_, sec(Section::Alias4));
-    alias6_ = typed<AliasEntry>(bytes_, sec(Section::Alias6));
     regions_ = typed<Region>(bytes_, sec(Section::Regions));
     zones_ = typed<Zone>(bytes_, sec(Section::Zones));
     geo4_start_ = typed<uint32_t>(bytes_, sec(Section::Geo4Start));
@@ -233,9 +245,8 @@ bool ImageView::validate(std::string& why, bool& bad_checksum) {
     }
 
     // RRsets and their data.
-    if (cum4_.size() != addr4_.size() || cum6_.size() != addr6_.size() ||
-        alias4_.size() != addr4_.size() || alias6_.size() != addr6_.size()) {
-        return c.fail("address, weight and alias tables differ in length");
+    if (cum4_.size() != draw4_.size() || cum6_.size() != draw6_.size()) {
+        return c.fail("address and weight tables differ in length");
     }
     for (size_t i = 0; i < rrsets_.size(); ++i) {
         const RRset& rs = rrsets_[i];
@@ -256,11 +267,10 @@ bool ImageView::validate(std::string& why, bool& bad_checksum) {
                 w.back() > (uint64_t{1} << 62)) {
                 return c.fail(where + ": weights are not running sums of a positive total");
             }
-            const auto alias =
-                (rs.type == dns::rrtype::A ? alias4_ : alias6_).subspan(rs.first, rs.count);
-            if (std::any_of(alias.begin(), alias.end(),
-                            [&](const AliasEntry& e) { return e.alias >= rs.count; })) {
-                return c.fail(where + ": alias table points outside its set");
+            if (!(rs.type == dns::rrtype::A
+                      ? check_draws(draw4_.subspan(rs.first, rs.count), where, why)
+                      : check_draws(draw6_.subspan(rs.first, rs.count), where, why))) {
+                return false;
             }
             continue;
         }

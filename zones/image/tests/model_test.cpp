@@ -50,10 +50,10 @@ class Resolved {
             base::IpAddress a;
             if (rs->type == dns::rrtype::A) {
                 a.family = 4;
-                std::copy_n(holder_.view.addr4()[rs->first + i].begin(), 4, a.bytes.begin());
+                std::copy_n(holder_.view.draw4()[rs->first + i].addr.begin(), 4, a.bytes.begin());
             } else {
                 a.family = 6;
-                a.bytes = holder_.view.addr6()[rs->first + i];
+                a.bytes = holder_.view.draw6()[rs->first + i].addr;
             }
             out.insert(a.to_string());
         }

@@ -17,7 +17,7 @@ struct Set {
         std::partial_sum(w.begin(), w.end(), cum.begin());
     }
     size_t draw(size_t k, base::Rng& rng, uint32_t* out) const {
-        return draw_weighted(cum, alias, k, rng, out);
+        return draw_weighted<AliasEntry>(cum, alias, k, rng, out);
     }
     std::vector<uint64_t> cum;
     std::vector<AliasEntry> alias;

@@ -72,12 +72,10 @@ class ImageBuilder {
 
     std::vector<format::Region> regions_;
     std::vector<format::RRset> rrsets_;
-    std::vector<std::array<uint8_t, 4>> addr4_;
+    std::vector<format::Draw4> draw4_;
     std::vector<uint64_t> cum4_;
-    std::vector<std::array<uint8_t, 16>> addr6_;
+    std::vector<format::Draw6> draw6_;
     std::vector<uint64_t> cum6_;
-    std::vector<AliasEntry> alias4_;
-    std::vector<AliasEntry> alias6_;
     std::vector<format::RdataRef> rdata_index_;
     std::vector<uint8_t> rdata_;
     std::vector<NodeDraft> nodes_;

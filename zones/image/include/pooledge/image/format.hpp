@@ -18,7 +18,9 @@ static_assert(std::endian::native == std::endian::little, "the image is little-e
 
 inline constexpr std::array<char, 8> kMagic = {'P', 'E', 'D', 'G', 'E', 'I', 'M', 'G'};
 // Version 2 dropped the top-16-bit geo indexes (Geo4Index, Geo6Index): readers build their
-// lookup tables at load (geo_index.hpp). A version-1 image comes from an older control plane.
+// lookup tables at load (geo_index.hpp); and it merged each address set's addresses into its
+// alias table (Draw4, Draw6), so that a draw reads one record. A version-1 image comes from
+// an older control plane.
 inline constexpr uint32_t kImageVersion = 2;
 inline constexpr uint32_t kSectionAlign = 64;  // a cache line: keeps hot tables line-aligned
 inline constexpr uint16_t kMaxHostsLimit = 32;
@@ -33,9 +35,9 @@ enum class Section : uint32_t {
     RRsets,      // RRset[]
     RdataIndex,  // RdataRef[]
     Rdata,       // bytes: uncompressed wire rdata
-    Addr4,       // uint8[4][]: IPv4 addresses, network order
-    Cum4,        // uint64[]: running weight sums, parallel to Addr4
-    Addr6,       // uint8[16][]
+    Draw4,       // Draw4[]: per IPv4 set, its alias table with the addresses
+    Cum4,        // uint64[]: running weight sums, parallel to Draw4
+    Draw6,       // Draw6[]
     Cum6,        // uint64[]
     Regions,     // Region[]
     Zones,       // Zone[]
@@ -43,8 +45,6 @@ enum class Section : uint32_t {
     Geo4Region,  // uint16[]: region of each range
     Geo6Start,   // Geo6Key[]
     Geo6Region,  // uint16[]
-    Alias4,      // AliasEntry[]: Walker alias table of each IPv4 set, parallel to Addr4
-    Alias6,      // AliasEntry[]: the same for IPv6, parallel to Addr6
     Count
 };
 inline constexpr size_t kSectionCount = static_cast<size_t>(Section::Count);
@@ -108,7 +108,7 @@ struct RRset {
     uint16_t type;
     uint16_t max_hosts;  // A/AAAA: answers drawn per query; otherwise unused (0)
     uint32_t ttl;
-    uint32_t first;  // A: into Addr4/Cum4; AAAA: Addr6/Cum6; otherwise RdataIndex
+    uint32_t first;  // A: into Draw4/Cum4; AAAA: Draw6/Cum6; otherwise RdataIndex
     uint32_t count;
 };
 
@@ -129,16 +129,41 @@ struct Zone {
     uint32_t soa_rrset;
 };
 
+// One host of an address set: its address and its column of the set's Walker alias table,
+// with the address the column yields when it does not keep its own host, so a draw reads
+// this one record (a cache line holds two Draw4, one Draw6). A draw keeps this host when a
+// 64-bit uniform fraction is below `keep`, else takes host `alias` of the same set, whose
+// address is `alias_addr`.
+struct Draw4 {
+    uint64_t keep;
+    uint32_t alias;
+    std::array<uint8_t, 4> addr;  // network order
+    std::array<uint8_t, 4> alias_addr;
+    uint32_t reserved;
+    uint64_t reserved2;
+};
+
+struct Draw6 {
+    uint64_t keep;
+    uint32_t alias;
+    uint32_t reserved;
+    std::array<uint8_t, 16> addr;
+    std::array<uint8_t, 16> alias_addr;
+    std::array<uint64_t, 2> reserved2;
+};
+
 struct Geo6Key {
     uint64_t hi;  // address bits 0..63 as a host integer
     uint64_t lo;
 };
 
 // FORMAT.md section 3 gives these offsets; a change here is a format change.
-static_assert(std::is_trivially_copyable_v<Header> && sizeof(Header) == 488);
+static_assert(std::is_trivially_copyable_v<Header> && sizeof(Header) == 456);
 static_assert(offsetof(Header, checksum) == 56 && offsetof(Header, sections) == 168);
 static_assert(sizeof(IndexSlot) == 8 && sizeof(Node) == 16 && sizeof(Entry) == 8);
 static_assert(sizeof(RRset) == 16 && sizeof(RdataRef) == 8 && sizeof(Region) == 32);
 static_assert(sizeof(Zone) == 8 && sizeof(Geo6Key) == 16);
+static_assert(sizeof(Draw4) == 32 && sizeof(Draw6) == 64);
+static_assert(offsetof(Draw4, addr) == 12 && offsetof(Draw6, addr) == 16);
 
 }  // namespace pooledge::image::format

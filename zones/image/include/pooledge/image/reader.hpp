@@ -72,12 +72,12 @@ class ImageView {
         const auto& ref = rdata_index_[index];
         return rdata_.subspan(ref.offset, ref.length);
     }
-    [[nodiscard]] std::span<const std::array<uint8_t, 4>> addr4() const noexcept { return addr4_; }
+    // Address sets: per host its address and alias-table column (Draw4/6), and the running
+    // weight sums (read only by the exact fallback of a draw and by the weight-0 fill).
+    [[nodiscard]] std::span<const format::Draw4> draw4() const noexcept { return draw4_; }
     [[nodiscard]] std::span<const uint64_t> cum4() const noexcept { return cum4_; }
-    [[nodiscard]] std::span<const std::array<uint8_t, 16>> addr6() const noexcept { return addr6_; }
+    [[nodiscard]] std::span<const format::Draw6> draw6() const noexcept { return draw6_; }
     [[nodiscard]] std::span<const uint64_t> cum6() const noexcept { return cum6_; }
-    [[nodiscard]] std::span<const AliasEntry> alias4() const noexcept { return alias4_; }
-    [[nodiscard]] std::span<const AliasEntry> alias6() const noexcept { return alias6_; }
     [[nodiscard]] std::span<const format::Region> regions() const noexcept { return regions_; }
     [[nodiscard]] std::span<const format::Zone> zones() const noexcept { return zones_; }
 
@@ -115,12 +115,10 @@ class ImageView {
     std::span<const format::RRset> rrsets_;
     std::span<const format::RdataRef> rdata_index_;
     std::span<const uint8_t> rdata_;
-    std::span<const std::array<uint8_t, 4>> addr4_;
+    std::span<const format::Draw4> draw4_;
     std::span<const uint64_t> cum4_;
-    std::span<const std::array<uint8_t, 16>> addr6_;
+    std::span<const format::Draw6> draw6_;
     std::span<const uint64_t> cum6_;
-    std::span<const AliasEntry> alias4_;
-    std::span<const AliasEntry> alias6_;
     std::span<const format::Region> regions_;
     std::span<const format::Zone> zones_;
     std::span<const uint32_t> geo4_start_;

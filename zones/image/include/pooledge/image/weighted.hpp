@@ -43,56 +43,83 @@ struct Taken {
     uint64_t weight;
 };
 
-inline uint32_t alias_pick(std::span<const AliasEntry> table, base::Rng& rng) noexcept {
+// A host drawn from column `column`, kept (`aliased` false, host = column) or not (host =
+// the column's alias).
+struct AliasPick {
+    uint32_t host;
+    uint32_t column;
+    bool aliased;
+};
+
+template <typename Entry>
+inline AliasPick alias_pick(std::span<const Entry> table, base::Rng& rng) noexcept {
     const auto m = static_cast<unsigned __int128>(rng.next()) * table.size();
     const auto column = static_cast<uint32_t>(m >> 64);
     // The low half of the product is a uniform fraction independent enough of the column for
     // a 2^-64 bias at most.
     const auto fraction = static_cast<uint64_t>(m);
-    const AliasEntry& e = table[column];
-    return fraction < e.keep ? column : e.alias;
+    const Entry& e = table[column];
+    const bool keep = fraction < e.keep;
+    return {keep ? column : e.alias, column, !keep};
 }
 
 }  // namespace detail
 
-// `cum` holds running sums (cum[i] = w0 + ... + wi, non-decreasing, last > 0) and `alias` the
-// set's alias table. Writes up to k distinct indices into `out` in draw order and returns how
-// many: min(k, hosts of non-zero weight). k must not exceed 32.
-inline size_t draw_weighted(std::span<const uint64_t> cum, std::span<const AliasEntry> alias,
-                            size_t k, base::Rng& rng, uint32_t* out) noexcept {
-    detail::Taken taken[32];  // sorted by start, for the exclusion method
-    size_t n_taken = 0;
-    uint64_t remaining = cum.back();
-    k = std::min({k, cum.size(), size_t{32}});
-    for (size_t d = 0; d < k && remaining > 0; ++d) {
-        uint32_t idx = 0;
+// Draws up to k distinct hosts by weight without replacement, from `cum` (cum[i] = w0 + ... +
+// wi, non-decreasing, last > 0) and `table`, the set's alias table (AliasEntry, or an image's
+// Draw4/Draw6, which carry the addresses). Writes the hosts into `out` in draw order and
+// returns how many: min(k, hosts of non-zero weight). k must not exceed 32. When `source` is
+// given, source[i] = column << 1 | aliased says which record of `table` holds the address of
+// out[i] (its own, or its column's alias address): the record the draw read already.
+//
+// The alias draws read `table` only; `cum` is read on the exact fallback alone (rare: the
+// hosts drawn hold most of the weight), which rebuilds its bookkeeping from the hosts drawn.
+template <typename Entry>
+inline size_t draw_weighted(std::span<const uint64_t> cum, std::span<const Entry> table, size_t k,
+                            base::Rng& rng, uint32_t* out, uint32_t* source = nullptr) noexcept {
+    k = std::min({k, table.size(), size_t{32}});
+    for (size_t d = 0; d < k; ++d) {
+        detail::AliasPick pick{};
         bool fresh = false;
         for (int t = 0; t < detail::kAliasTries && !fresh; ++t) {
-            idx = detail::alias_pick(alias, rng);
+            pick = detail::alias_pick(table, rng);
             fresh = true;
             for (size_t j = 0; j < d; ++j) {
-                fresh &= out[j] != idx;
+                fresh &= out[j] != pick.host;
             }
         }
         if (!fresh) {
+            // The exclusion method over what is left: the drawn hosts' intervals, in order.
+            detail::Taken taken[32];
+            uint64_t remaining = cum.back();
+            for (size_t j = 0; j < d; ++j) {
+                const uint64_t start = out[j] == 0 ? 0 : cum[out[j] - 1];
+                const uint64_t weight = cum[out[j]] - start;
+                size_t pos = j;
+                while (pos > 0 && taken[pos - 1].start > start) {
+                    taken[pos] = taken[pos - 1];
+                    --pos;
+                }
+                taken[pos] = detail::Taken{start, weight};
+                remaining -= weight;
+            }
+            if (remaining == 0) {
+                return d;  // every host of non-zero weight is drawn
+            }
             uint64_t u = rng.below(remaining);
-            for (size_t t = 0; t < n_taken && u >= taken[t].start; ++t) {
+            for (size_t t = 0; t < d && u >= taken[t].start; ++t) {
                 u += taken[t].weight;
             }
-            idx = static_cast<uint32_t>(std::upper_bound(cum.begin(), cum.end(), u) - cum.begin());
+            const auto host =
+                static_cast<uint32_t>(std::upper_bound(cum.begin(), cum.end(), u) - cum.begin());
+            pick = {host, host, false};
         }
-        const uint64_t start = idx == 0 ? 0 : cum[idx - 1];
-        const uint64_t weight = cum[idx] - start;
-        size_t pos = n_taken++;
-        while (pos > 0 && taken[pos - 1].start > start) {
-            taken[pos] = taken[pos - 1];
-            --pos;
+        out[d] = pick.host;
+        if (source != nullptr) {
+            source[d] = pick.column << 1 | (pick.aliased ? 1u : 0u);
         }
-        taken[pos] = detail::Taken{start, weight};
-        remaining -= weight;
-        out[d] = idx;
     }
-    return n_taken;
+    return k;
 }
 
 }  // namespace pooledge::image
