@@ -8,6 +8,7 @@
 
 #include "pooledge/dataplane/frame/classify.hpp"
 #include "pooledge/dataplane/frame/dns_answer.hpp"
+#include "pooledge/image/geo_index.hpp"
 
 namespace pooledge::dataplane {
 namespace {
@@ -59,11 +60,19 @@ unsigned Worker::service_port(const Port& port, const engine::AnswerContext& act
     rte_mbuf* answers[kBurst];
     rte_mbuf* to_kernel[kBurst];
     rte_mbuf* dropped[kBurst];
+    struct Query {
+        rte_mbuf* m;
+        Classified c;
+    };
+    Query queries[kBurst];
+    const image::GeoIndex* geo = actx.image != nullptr ? actx.image->geo_index() : nullptr;
     const uint16_t n = rte_eth_rx_burst(port.id, q, rx, kBurst);
-    uint16_t na = 0, nk = 0, nd = 0;
+    uint16_t na = 0, nk = 0, nd = 0, nq = 0;
     if (n > 0) {
         bump(st.rx_packets, n);
     }
+    // Stage 1, the whole burst: classify, and start fetching the geo table line of each
+    // query's source address, so that stage 2 finds it in cache instead of waiting on it.
     for (uint16_t i = 0; i < n; ++i) {
         if (i + 1 < n) {
             rte_prefetch0(rte_pktmbuf_mtod(rx[i + 1], void*));
@@ -85,7 +94,17 @@ unsigned Worker::service_port(const Port& port, const engine::AnswerContext& act
             dropped[nd++] = m;
             continue;
         }
-        // The service's answer step; Service::Dns is the only one so far.
+        if (geo != nullptr && c.layout.source.family == 4) {
+            geo->prefetch4(c.layout.source.v4_host());
+        }
+        queries[nq++] = Query{m, c};
+    }
+    // Stage 2: the service's answer step (Service::Dns is the only one so far), in order.
+    for (uint16_t i = 0; i < nq; ++i) {
+        rte_mbuf* m = queries[i].m;
+        const Classified& c = queries[i].c;
+        auto* data = rte_pktmbuf_mtod(m, uint8_t*);
+        const uint16_t len = rte_pktmbuf_data_len(m);
         bump(st.dns.queries);
         const size_t room = static_cast<size_t>(len) + rte_pktmbuf_tailroom(m);
         const DnsAnswered a =

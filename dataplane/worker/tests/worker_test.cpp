@@ -19,7 +19,74 @@
 
 #include "frame_builder.hpp"
 #include "pooledge/dns/message.hpp"
+#include "pooledge/image/geo_index.hpp"
 #include "test_util.hpp"
+
+// Allocation counting for the "no allocation per packet" test: this binary's malloc family
+// forwards to glibc's and counts while `g_count_allocations` is set. Sanitizer builds keep
+// their own allocator (which must not be replaced) and skip that test.
+#if defined(__SANITIZE_ADDRESS__)
+#define POOLEDGE_COUNT_ALLOCATIONS 0
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(memory_sanitizer)
+#define POOLEDGE_COUNT_ALLOCATIONS 0
+#endif
+#endif
+#ifndef POOLEDGE_COUNT_ALLOCATIONS
+#define POOLEDGE_COUNT_ALLOCATIONS 1
+#endif
+
+namespace {
+std::atomic<bool> g_count_allocations{false};
+std::atomic<uint64_t> g_allocations{0};
+}  // namespace
+
+#if POOLEDGE_COUNT_ALLOCATIONS
+extern "C" {
+void* __libc_malloc(size_t);
+void* __libc_calloc(size_t, size_t);
+void* __libc_realloc(void*, size_t);
+void* __libc_memalign(size_t, size_t);
+
+void* malloc(size_t n) {
+    if (g_count_allocations.load(std::memory_order_relaxed)) {
+        g_allocations.fetch_add(1, std::memory_order_relaxed);
+    }
+    return __libc_malloc(n);
+}
+void* calloc(size_t k, size_t n) {
+    if (g_count_allocations.load(std::memory_order_relaxed)) {
+        g_allocations.fetch_add(1, std::memory_order_relaxed);
+    }
+    return __libc_calloc(k, n);
+}
+void* realloc(void* p, size_t n) {
+    if (g_count_allocations.load(std::memory_order_relaxed)) {
+        g_allocations.fetch_add(1, std::memory_order_relaxed);
+    }
+    return __libc_realloc(p, n);
+}
+void* memalign(size_t a, size_t n) {
+    if (g_count_allocations.load(std::memory_order_relaxed)) {
+        g_allocations.fetch_add(1, std::memory_order_relaxed);
+    }
+    return __libc_memalign(a, n);
+}
+int posix_memalign(void** out, size_t a, size_t n) {
+    if (g_count_allocations.load(std::memory_order_relaxed)) {
+        g_allocations.fetch_add(1, std::memory_order_relaxed);
+    }
+    *out = __libc_memalign(a, n);
+    return *out != nullptr ? 0 : ENOMEM;
+}
+void* aligned_alloc(size_t a, size_t n) {
+    if (g_count_allocations.load(std::memory_order_relaxed)) {
+        g_allocations.fetch_add(1, std::memory_order_relaxed);
+    }
+    return __libc_memalign(a, n);
+}
+}
+#endif
 
 namespace pooledge::dataplane {
 namespace {
@@ -100,6 +167,7 @@ class WorkerTest : public ::testing::Test {
         loaded->bytes = std::move(holder.bytes);
         loaded->view = image::ImageView::load(loaded->bytes);
         ASSERT_TRUE(loaded->view);
+        ASSERT_TRUE(image::attach_geo_index(*loaded->view));  // as the dataplane installs it
         slot_.publish(std::move(loaded));
         identity_.nsid = "worker-test";
         ctx_ = WorkerContext{0, ports_, &slot_, &identity_, &stats_, &stop_, 1};
@@ -149,6 +217,61 @@ TEST_F(WorkerTest, AnswersADnsQueryOutOfTheSamePort) {
     EXPECT_EQ(stats_.tx_packets.load(), 1u);
     EXPECT_EQ(stats_.dns.queries.load(), 1u);
     EXPECT_EQ(stats_.loops.load(), 1u);
+}
+
+// The worker's promise: no allocation per packet. A full burst of the query kinds the fast
+// path answers (A, AAAA, NXDOMAIN, EDNS with ECS and a cookie, NSID, CH TXT), IPv4 and IPv6,
+// goes through poll_once while every malloc of the process is counted.
+TEST_F(WorkerTest, AnswersABurstWithoutAllocating) {
+#if !POOLEDGE_COUNT_ALLOCATIONS
+    GTEST_SKIP() << "sanitizer build: its allocator is not counted";
+#endif
+    Worker w(ctx_);
+    std::vector<std::vector<uint8_t>> frames;
+    dns::QueryOptions ecs;
+    ecs.edns = true;
+    ecs.ecs = "81.0.3.0/24";
+    ecs.nsid = true;
+    ecs.cookie = std::vector<uint8_t>(8, 7);
+    dns::QueryOptions aaaa;
+    aaaa.qtype = dns::rrtype::AAAA;
+    dns::QueryOptions ch;
+    ch.qtype = dns::rrtype::TXT;
+    ch.qclass = dns::rrclass::CH;
+    FrameOptions v6;
+    v6.ip = 6;
+    v6.src = test_frames::v6({0x2a, 0x01}, 7);
+    v6.dst.assign(kSvc6[0].begin(), kSvc6[0].end());
+    for (int i = 0; i < 4; ++i) {
+        frames.push_back(frame(*dns::build_query("0.pool.ntp.org")));
+        frames.push_back(frame(*dns::build_query("de.pool.ntp.org", ecs)));
+        frames.push_back(frame(*dns::build_query("2.pool.ntp.org", aaaa), v6));
+        frames.push_back(frame(*dns::build_query("nope.pool.ntp.org")));
+        frames.push_back(frame(*dns::build_query("id.server", ch)));
+        frames.push_back(frame(*dns::build_query("0.debian.pool.ntp.org"), v6));
+        frames.push_back(frame(*dns::build_query("many.pool.ntp.org")));
+        frames.push_back(frame(*dns::build_query("pool.ntp.org", ecs)));
+    }
+    ASSERT_EQ(frames.size(), 32u);
+    (void)poll(w);  // a first, empty poll: nothing lazily set up is counted below
+    for (const auto& f : frames) {
+        ASSERT_EQ(rte_ring_enqueue(svc_.rx, mbuf_of(f)), 0);
+    }
+    // The counter counts (an allocation it would miss would make this test a no-op).
+    g_count_allocations = true;
+    void* volatile probe = std::malloc(64);
+    g_count_allocations = false;
+    std::free(probe);
+    ASSERT_EQ(g_allocations.exchange(0), 1u);
+    g_count_allocations = true;
+    const unsigned n = w.poll_once();
+    g_count_allocations = false;
+    rcu_quiescent_state();
+    EXPECT_EQ(n, 32u);
+    EXPECT_EQ(g_allocations.load(), 0u) << "allocations while a burst was answered";
+    const auto sent = drain(svc_.tx);
+    EXPECT_EQ(sent.size(), 32u);
+    EXPECT_EQ(stats_.dns.queries.load(), 32u);
 }
 
 TEST_F(WorkerTest, TakesABurstAtATime) {

@@ -1,0 +1,296 @@
+// Benchmark of the worker loop through the PMD API: the real Worker (worker_main, so
+// poll_once and the RCU quiescent state) on its own lcore, serving a net_ring port, fed by a
+// generator on the main lcore with the pool mix (perf/pool_mix.hpp: pool-sized image with its
+// geo index, many client subnets, ECS) as Ethernet frames.
+//
+//   build/perf/bench_worker [--seconds 2] [--repeats 5] [--small] [-- EAL arguments]
+//
+// The generator recycles each answer it takes off the port's TX ring: the mbuf is reset, the
+// next query frame of the mix is copied in, and it goes back on the RX ring. Its own ceiling
+// is measured first with no worker (the RX ring looped back to itself, the same work per
+// frame), so a figure at that ceiling is the generator's, not the worker's. Prints answered
+// Mqps and ns per frame of the worker lcore (busy polling: ns = 1 / rate), median and
+// min-max over the repeats, and the worker lcores needed for the line rate of 4-A answers.
+// Default EAL arguments: no hugepages, no PCI, lcores 0@0 (generator), 1@1 (worker).
+#include <rte_eal.h>
+#include <rte_errno.h>
+#include <rte_eth_ring.h>
+#include <rte_ethdev.h>
+#include <rte_launch.h>
+#include <rte_lcore.h>
+#include <rte_mbuf.h>
+#include <rte_ring.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "frame_builder.hpp"
+#include "pool_mix.hpp"
+#include "pooledge/dataplane/worker/worker.hpp"
+
+using namespace pooledge;
+using namespace pooledge::dataplane;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+constexpr unsigned kRing = 4096;
+constexpr unsigned kBurst = 32;
+constexpr unsigned kInFlight = 2048;  // frames the generator keeps circulating
+
+[[noreturn]] void die(const std::string& what) {
+    std::fprintf(stderr, "bench_worker: %s\n", what.c_str());
+    std::exit(1);
+}
+
+struct RingPort {
+    rte_ring* rx = nullptr;
+    rte_ring* tx = nullptr;
+    uint16_t id = 0;
+};
+
+RingPort ring_port(const std::string& name) {
+    RingPort p;
+    p.rx = rte_ring_create((name + "_rx").c_str(), kRing, SOCKET_ID_ANY,
+                           RING_F_SP_ENQ | RING_F_SC_DEQ);
+    p.tx = rte_ring_create((name + "_tx").c_str(), kRing, SOCKET_ID_ANY,
+                           RING_F_SP_ENQ | RING_F_SC_DEQ);
+    if (p.rx == nullptr || p.tx == nullptr) {
+        die("ring " + name + ": " + rte_strerror(rte_errno));
+    }
+    const int id = rte_eth_from_rings(name.c_str(), &p.rx, 1, &p.tx, 1, SOCKET_ID_ANY);
+    if (id < 0) {
+        die("port " + name + ": " + rte_strerror(rte_errno));
+    }
+    p.id = static_cast<uint16_t>(id);
+    return p;
+}
+
+// The mix's queries as frames from their clients to the service address.
+std::vector<std::vector<uint8_t>> frames_of(const perf::PoolMix& mix) {
+    std::vector<std::vector<uint8_t>> out;
+    for (size_t i = 0; i < mix.queries.size(); ++i) {
+        const auto& c = mix.clients[i].addr;
+        test_frames::FrameOptions o;
+        o.ip = c.family;
+        if (c.family == 4) {
+            o.src.assign(c.bytes.begin(), c.bytes.begin() + 4);
+        } else {
+            o.src.assign(c.bytes.begin(), c.bytes.end());
+            o.dst.assign(test_frames::kSvc6[0].begin(), test_frames::kSvc6[0].end());
+        }
+        o.sport = static_cast<uint16_t>(1024 + i % 60000);
+        out.push_back(test_frames::frame(mix.queries[i], o));
+    }
+    return out;
+}
+
+// Rewrites `m` with the next query frame.
+inline void refill(rte_mbuf* m, const std::vector<std::vector<uint8_t>>& frames, size_t& next) {
+    const auto& f = frames[next];
+    next = next + 1 == frames.size() ? 0 : next + 1;
+    rte_pktmbuf_reset(m);
+    std::memcpy(rte_pktmbuf_mtod(m, uint8_t*), f.data(), f.size());
+    m->data_len = static_cast<uint16_t>(f.size());
+    m->pkt_len = static_cast<uint32_t>(f.size());
+}
+
+struct Run {
+    double mpps = 0;
+    uint64_t frames = 0;
+    uint64_t not_answers = 0;  // frames out that are not DNS responses
+};
+
+// Circulates kInFlight frames for `seconds`: from `out` (what was sent) back to `in`. With no
+// worker, `out` is `in` itself: the generator's own ceiling.
+Run circulate(rte_mempool* pool, rte_ring* in, rte_ring* out,
+              const std::vector<std::vector<uint8_t>>& frames, double seconds) {
+    size_t next = 0;
+    std::vector<rte_mbuf*> start(kInFlight);
+    if (rte_pktmbuf_alloc_bulk(pool, start.data(), kInFlight) != 0) {
+        die("mbuf pool too small");
+    }
+    for (rte_mbuf* m : start) {
+        refill(m, frames, next);
+    }
+    if (rte_ring_enqueue_bulk(in, reinterpret_cast<void* const*>(start.data()), kInFlight,
+                              nullptr) != kInFlight) {
+        die("RX ring too small");
+    }
+    Run r;
+    rte_mbuf* burst[kBurst];
+    const auto t0 = Clock::now();
+    const auto until = t0 + std::chrono::duration<double>(seconds);
+    uint64_t polls = 0;
+    for (;;) {
+        if ((++polls & 1023) == 0 && Clock::now() >= until) {
+            break;
+        }
+        const unsigned n =
+            rte_ring_dequeue_burst(out, reinterpret_cast<void**>(burst), kBurst, nullptr);
+        for (unsigned i = 0; i < n; ++i) {
+            // A DNS response: QR set in the flags byte after the UDP header.
+            const auto* d = rte_pktmbuf_mtod(burst[i], const uint8_t*);
+            const size_t l4 = d[12] == 0x08 ? 14 + 20 : 14 + 40;
+            r.not_answers += (d[l4 + 8 + 2] & 0x80) == 0 && in != out;
+            refill(burst[i], frames, next);
+        }
+        r.frames += n;
+        if (n > 0 &&
+            rte_ring_enqueue_burst(in, reinterpret_cast<void* const*>(burst), n, nullptr) != n) {
+            die("RX ring overflow");
+        }
+    }
+    const double took = std::chrono::duration<double>(Clock::now() - t0).count();
+    r.mpps = static_cast<double>(r.frames) / took / 1e6;
+    // Everything back to the pool: what is in either ring.
+    for (rte_ring* ring : {in, out}) {
+        unsigned n;
+        while ((n = rte_ring_dequeue_burst(ring, reinterpret_cast<void**>(burst), kBurst,
+                                           nullptr)) > 0) {
+            rte_pktmbuf_free_bulk(burst, n);
+        }
+    }
+    return r;
+}
+
+struct Summary {
+    double median, min, max;
+};
+
+Summary summarize(std::vector<double> v) {
+    std::sort(v.begin(), v.end());
+    const size_t n = v.size();
+    const double median = n % 2 == 1 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+    return {median, v.front(), v.back()};
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    double seconds = 2;
+    int repeats = 5;
+    bool full = true;
+    std::vector<std::string> eal = {
+        argv[0],       "--no-huge",     "-m",
+        "1024",        "--no-pci",      "--lcores",
+        "0@0,1@1",     "--file-prefix", "bench-worker-" + std::to_string(::getpid()),
+        "--log-level", "error"};
+    for (int i = 1; i < argc; ++i) {
+        const std::string a = argv[i];
+        if (a == "--seconds" && i + 1 < argc) {
+            seconds = std::stod(argv[++i]);
+        } else if (a == "--repeats" && i + 1 < argc) {
+            repeats = std::max(1, std::stoi(argv[++i]));
+        } else if (a == "--small") {
+            full = false;
+        } else if (a == "--") {
+            eal.assign({argv[0]});
+            eal.insert(eal.end(), argv + i + 1, argv + argc);
+            break;
+        } else {
+            die("usage: bench_worker [--seconds S] [--repeats N] [--small] [-- EAL args]");
+        }
+    }
+    std::vector<char*> eal_argv;
+    for (auto& s : eal) {
+        eal_argv.push_back(s.data());
+    }
+    if (rte_eal_init(static_cast<int>(eal_argv.size()), eal_argv.data()) < 0) {
+        die(std::string("EAL: ") + rte_strerror(rte_errno));
+    }
+    const unsigned worker_lcore = rte_get_next_lcore(rte_get_main_lcore(), 1, 0);
+    if (worker_lcore >= RTE_MAX_LCORE) {
+        die("needs two lcores (--lcores 0@0,1@1)");
+    }
+    rte_mempool* pool =
+        rte_pktmbuf_pool_create("bench", 2 * kRing + 4 * kInFlight - 1, 256, 0,
+                                RTE_MBUF_DEFAULT_BUF_SIZE, static_cast<int>(rte_socket_id()));
+    if (pool == nullptr) {
+        die(std::string("mbuf pool: ") + rte_strerror(rte_errno));
+    }
+
+    std::printf("building the %s image and the query mix...\n", full ? "pool-size" : "small");
+    std::fflush(stdout);
+    perf::PoolMix mix = perf::make_pool_mix(full);
+    const auto frames = frames_of(mix);
+
+    // The service port and its exception port, as the dataplane sets them up.
+    const RingPort svc = ring_port("bench_svc");
+    const RingPort exc = ring_port("bench_exc");
+    Port port;
+    port.device = "bench_svc";
+    port.id = svc.id;
+    port.mac = test_frames::kOurMac;
+    port.services = test_frames::svc();
+    port.exception_name = "bench_exc";
+    port.exception_id = exc.id;
+    port.tx_udp_checksum = start_port(port.id, port.device, 1, pool, true);
+    (void)start_port(port.exception_id, port.exception_name, 1, pool, false);
+    const std::vector<Port> ports = {port};
+
+    ImageSlot slot;
+    auto loaded = std::make_unique<LoadedImage>();
+    loaded->bytes = std::move(mix.bytes);
+    loaded->view = *mix.image;  // with its geo index; the bytes' buffer moved, not copied
+    slot.publish(std::move(loaded));
+    engine::Identity identity;
+    identity.nsid = "bench";
+    WorkerStats stats;
+    std::atomic<bool> stop{false};
+
+    std::vector<double> ceiling, worker;
+    uint64_t not_answers = 0, to_kernel = 0;
+    for (int r = 0; r < repeats; ++r) {
+        ceiling.push_back(circulate(pool, svc.rx, svc.rx, frames, seconds).mpps);
+        stop = false;
+        WorkerContext ctx{0, &ports, &slot, &identity, &stats, &stop, static_cast<uint64_t>(r)};
+        if (rte_eal_remote_launch(worker_main, &ctx, worker_lcore) != 0) {
+            die("cannot launch the worker lcore");
+        }
+        const Run w = circulate(pool, svc.rx, svc.tx, frames, seconds);
+        stop = true;
+        rte_eal_wait_lcore(worker_lcore);
+        worker.push_back(w.mpps);
+        not_answers += w.not_answers;
+        to_kernel += rte_ring_count(exc.tx);
+    }
+
+    const Summary c = summarize(ceiling), w = summarize(worker);
+    std::printf("\n%zu queries in the mix, %s image (%zu servers), %d x %.1f s\n\n",
+                mix.queries.size(), full ? "pool-size" : "small", mix.servers, repeats, seconds);
+    std::printf("| loop | Mqps median | min | max | ns/frame median |\n|---|---|---|---|---|\n");
+    std::printf("| generator alone (ceiling) | %.2f | %.2f | %.2f | %.1f |\n", c.median, c.min,
+                c.max, 1e3 / c.median);
+    std::printf("| worker, 1 lcore | %.2f | %.2f | %.2f | %.1f |\n", w.median, w.min, w.max,
+                1e3 / w.median);
+    if (w.max > 0.9 * c.min) {
+        std::printf(
+            "\nthe worker figure is within 10%% of the generator's ceiling: it is the "
+            "generator's, the worker is faster\n");
+    }
+    std::printf("\nworker lcores for line rate of 4-A answers (154-byte frames):\n");
+    for (const auto& [gbe, mpps] : {std::pair{10, 7.18}, {25, 17.96}, {100, 71.8}}) {
+        std::printf("  %3d GbE (%.2f Mpps): %.0f\n", gbe, mpps, std::ceil(mpps / w.median));
+    }
+    if (not_answers > 0 || to_kernel > 0) {
+        std::printf("\nFAIL: %llu frames out were not DNS responses, %llu went to the kernel\n",
+                    static_cast<unsigned long long>(not_answers),
+                    static_cast<unsigned long long>(to_kernel));
+        return 1;
+    }
+    if (w.min <= 0) {
+        std::printf("\nFAIL: the worker answered nothing\n");
+        return 1;
+    }
+    stop_ports(ports);
+    rte_eal_cleanup();
+    return 0;
+}
