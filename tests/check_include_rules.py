@@ -30,6 +30,7 @@ RULES = [
     (WORKER, ZONES + [FRAME, WORKER]),
     ("dataplane/src", ZONES + [FRAME, WORKER]),
     ("perf", ZONES + ["control"]),
+    ("perf/bench_worker.cpp", ZONES + [FRAME, WORKER]),  # the worker loop itself
     ("tests/tools", ZONES),
 ]
 

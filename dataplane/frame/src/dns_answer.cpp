@@ -4,21 +4,35 @@
 
 namespace pooledge::dataplane {
 
-DnsAnswered answer_dns_in_place(std::span<uint8_t> buffer, const FrameLayout& layout,
+void prepare_dns_in_place(std::span<uint8_t> buffer, const FrameLayout& layout,
+                          const engine::AnswerContext& ctx, DnsPrepared& out) noexcept {
+    out.space = begin_reply(buffer, layout);
+    out.client = engine::Client{layout.source, engine::Transport::Udp};
+    engine::parse_query({out.space.payload.data(), out.space.layout.payload_length}, out.parsed);
+    engine::prefetch(ctx, out.client, out.parsed);
+}
+
+DnsAnswered finish_dns_in_place(std::span<uint8_t> buffer, const DnsPrepared& p,
                                 const engine::AnswerContext& ctx,
                                 bool compute_l4_checksum) noexcept {
     DnsAnswered out;
-    const ReplySpace space = begin_reply(buffer, layout);
-    const std::span<const uint8_t> query(space.payload.data(), space.layout.payload_length);
-    out.response = engine::answer(ctx, engine::Client{layout.source, engine::Transport::Udp}, query,
-                                  space.payload);
+    const std::span<const uint8_t> query(p.space.payload.data(), p.space.layout.payload_length);
+    out.response = engine::answer_parsed(ctx, p.client, p.parsed, query, p.space.payload);
     if (out.response.size == 0) {
         out.reason = DropReason::DnsNoAnswer;
         return out;
     }
-    out.length = finish_reply(buffer, space.layout, out.response.size, compute_l4_checksum);
-    out.layout = space.layout;
+    out.length = finish_reply(buffer, p.space.layout, out.response.size, compute_l4_checksum);
+    out.layout = p.space.layout;
     return out;
+}
+
+DnsAnswered answer_dns_in_place(std::span<uint8_t> buffer, const FrameLayout& layout,
+                                const engine::AnswerContext& ctx,
+                                bool compute_l4_checksum) noexcept {
+    DnsPrepared p;
+    prepare_dns_in_place(buffer, layout, ctx, p);
+    return finish_dns_in_place(buffer, p, ctx, compute_l4_checksum);
 }
 
 }  // namespace pooledge::dataplane

@@ -8,12 +8,9 @@
 
 #include "pooledge/dataplane/frame/classify.hpp"
 #include "pooledge/dataplane/frame/dns_answer.hpp"
-#include "pooledge/image/geo_index.hpp"
 
 namespace pooledge::dataplane {
 namespace {
-
-constexpr uint16_t kBurst = 32;
 
 RxChecks rx_checks(const rte_mbuf* m) noexcept {
     return RxChecks{(m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK) == RTE_MBUF_F_RX_IP_CKSUM_GOOD,
@@ -60,19 +57,15 @@ unsigned Worker::service_port(const Port& port, const engine::AnswerContext& act
     rte_mbuf* answers[kBurst];
     rte_mbuf* to_kernel[kBurst];
     rte_mbuf* dropped[kBurst];
-    struct Query {
-        rte_mbuf* m;
-        Classified c;
-    };
-    Query queries[kBurst];
-    const image::GeoIndex* geo = actx.image != nullptr ? actx.image->geo_index() : nullptr;
+    auto& queries = burst_;
     const uint16_t n = rte_eth_rx_burst(port.id, q, rx, kBurst);
     uint16_t na = 0, nk = 0, nd = 0, nq = 0;
     if (n > 0) {
         bump(st.rx_packets, n);
     }
-    // Stage 1, the whole burst: classify, and start fetching the geo table line of each
-    // query's source address, so that stage 2 finds it in cache instead of waiting on it.
+    // Stage 1, the whole burst: classify, parse, and start fetching what each answer reads
+    // first (its name-index slot, the geo table line of its client), so that stage 2 finds
+    // them in cache instead of waiting on each in turn.
     for (uint16_t i = 0; i < n; ++i) {
         if (i + 1 < n) {
             rte_prefetch0(rte_pktmbuf_mtod(rx[i + 1], void*));
@@ -94,21 +87,20 @@ unsigned Worker::service_port(const Port& port, const engine::AnswerContext& act
             dropped[nd++] = m;
             continue;
         }
-        if (geo != nullptr && c.layout.source.family == 4) {
-            geo->prefetch4(c.layout.source.v4_host());
-        }
-        queries[nq++] = Query{m, c};
+        // The service's answer step (Service::Dns is the only one so far).
+        BurstSlot& query = queries[nq++];
+        query.m = m;
+        const size_t room = static_cast<size_t>(len) + rte_pktmbuf_tailroom(m);
+        prepare_dns_in_place({data, room}, c.layout, actx, query.p);
     }
-    // Stage 2: the service's answer step (Service::Dns is the only one so far), in order.
+    // Stage 2: answer, in order.
     for (uint16_t i = 0; i < nq; ++i) {
         rte_mbuf* m = queries[i].m;
-        const Classified& c = queries[i].c;
         auto* data = rte_pktmbuf_mtod(m, uint8_t*);
-        const uint16_t len = rte_pktmbuf_data_len(m);
+        const size_t room = static_cast<size_t>(rte_pktmbuf_data_len(m)) + rte_pktmbuf_tailroom(m);
         bump(st.dns.queries);
-        const size_t room = static_cast<size_t>(len) + rte_pktmbuf_tailroom(m);
         const DnsAnswered a =
-            answer_dns_in_place({data, room}, c.layout, actx, !port.tx_udp_checksum);
+            finish_dns_in_place({data, room}, queries[i].p, actx, !port.tx_udp_checksum);
         if (a.length == 0) {
             bump(st.drops[static_cast<size_t>(a.reason)]);
             dropped[nd++] = m;

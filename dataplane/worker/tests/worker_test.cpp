@@ -42,6 +42,8 @@ std::atomic<uint64_t> g_allocations{0};
 }  // namespace
 
 #if POOLEDGE_COUNT_ALLOCATIONS
+// glibc's own entry points, which its malloc family wraps.
+// NOLINTBEGIN(bugprone-reserved-identifier,cert-dcl37-c,cert-dcl51-cpp)
 extern "C" {
 void* __libc_malloc(size_t);
 void* __libc_calloc(size_t, size_t);
@@ -86,6 +88,7 @@ void* aligned_alloc(size_t a, size_t n) {
     return __libc_memalign(a, n);
 }
 }
+// NOLINTEND(bugprone-reserved-identifier,cert-dcl37-c,cert-dcl51-cpp)
 #endif
 
 namespace pooledge::dataplane {

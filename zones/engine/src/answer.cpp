@@ -9,6 +9,7 @@
 #include "pooledge/dns/query.hpp"
 #include "pooledge/dns/rdata.hpp"
 #include "pooledge/dns/wire.hpp"
+#include "pooledge/image/geo_index.hpp"
 #include "pooledge/image/reader.hpp"
 #include "pooledge/image/weighted.hpp"
 
@@ -564,19 +565,53 @@ Response respond_cookie(const AnswerContext& ctx, const Client& client, const dn
 
 }  // namespace
 
+void parse_query(std::span<const uint8_t> query, Parsed& out) noexcept {
+    out.result = dns::parse_query(query, out.q);
+}
+
+void prefetch(const AnswerContext& ctx, const Client& client, const Parsed& p) noexcept {
+    if (ctx.image == nullptr || p.result != dns::ParseResult::Ok) {
+        return;
+    }
+    const image::ImageView& img = *ctx.image;
+    img.prefetch_node(p.q.qname_hash);
+    const image::GeoIndex* geo = img.geo_index();
+    if (geo == nullptr) {
+        return;
+    }
+    // The address locate() will most likely use: a public IPv4 ECS address, else the
+    // source. A wrong guess costs a wasted prefetch, nothing else.
+    const auto& ecs = p.q.edns.ecs;
+    if (ecs.present && ecs.source_prefix > 0 && ecs.family == 1) {
+        geo->prefetch4(uint32_t{ecs.address[0]} << 24 | uint32_t{ecs.address[1]} << 16 |
+                       uint32_t{ecs.address[2]} << 8 | ecs.address[3]);
+    } else if (client.addr.family == 4) {
+        geo->prefetch4(client.addr.v4_host());
+    }
+}
+
 Response answer(const AnswerContext& ctx, const Client& client, std::span<const uint8_t> query,
                 std::span<uint8_t> out) noexcept {
-    dns::Query q;
-    switch (dns::parse_query(query, q)) {
+    Parsed p;
+    parse_query(query, p);
+    return answer_parsed(ctx, client, p, query, out);
+}
+
+Response answer_parsed(const AnswerContext& ctx, const Client& client, const Parsed& p,
+                       std::span<const uint8_t> query, std::span<uint8_t> out) noexcept {
+    const dns::Query& q = p.q;
+    switch (p.result) {
         case dns::ParseResult::Ok:
             break;
         case dns::ParseResult::Drop:
             return Response{};
         case dns::ParseResult::FormErr:
             return respond_error(q, dns::Rcode::FormErr, query, out);
-        case dns::ParseResult::NotImp:
-            q.question_end = 0;
-            return respond_error(q, dns::Rcode::NotImp, query, out);
+        case dns::ParseResult::NotImp: {
+            dns::Query header_only = q;  // rare: the question is not echoed
+            header_only.question_end = 0;
+            return respond_error(header_only, dns::Rcode::NotImp, query, out);
+        }
         case dns::ParseResult::CookieOnly:
             return respond_cookie(ctx, client, q, query, out);
     }

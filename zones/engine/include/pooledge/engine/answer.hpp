@@ -14,6 +14,7 @@
 #include "pooledge/base/ip.hpp"
 #include "pooledge/base/rng.hpp"
 #include "pooledge/dns/protocol.hpp"
+#include "pooledge/dns/query.hpp"
 
 namespace pooledge::image {
 class ImageView;
@@ -60,5 +61,19 @@ struct AnswerContext {
 // Parses `query` and writes the response into `out` (which may alias `query`).
 [[nodiscard]] Response answer(const AnswerContext& ctx, const Client& client,
                               std::span<const uint8_t> query, std::span<uint8_t> out) noexcept;
+
+// answer() in two halves, for a caller with a burst of queries (the worker): parse every
+// query and prefetch what its answer reads first (its name-index slot and the geo table line
+// of the address that locates it), then answer each, so the misses of one query overlap the
+// work of the others. answer() is parse_query + answer_parsed.
+struct Parsed {
+    dns::ParseResult result = dns::ParseResult::Drop;
+    dns::Query q;
+};
+void parse_query(std::span<const uint8_t> query, Parsed& out) noexcept;
+void prefetch(const AnswerContext& ctx, const Client& client, const Parsed& p) noexcept;
+[[nodiscard]] Response answer_parsed(const AnswerContext& ctx, const Client& client,
+                                     const Parsed& p, std::span<const uint8_t> query,
+                                     std::span<uint8_t> out) noexcept;
 
 }  // namespace pooledge::engine

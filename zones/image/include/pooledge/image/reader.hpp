@@ -52,6 +52,10 @@ class ImageView {
 
     // Exact, case-folded lookup of the parsed question name.
     [[nodiscard]] const format::Node* find_node(const dns::Query& q) const noexcept;
+    // Starts fetching the name-index slot find_node reads first for a name of this hash.
+    void prefetch_node(uint64_t qname_hash) const noexcept {
+        __builtin_prefetch(index_.data() + (qname_hash & (index_.size() - 1)));
+    }
     // Index of the innermost zone the question name belongs to, or -1.
     [[nodiscard]] int find_zone(const dns::Query& q) const noexcept;
 

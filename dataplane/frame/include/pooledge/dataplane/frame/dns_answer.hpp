@@ -6,6 +6,7 @@
 #include <span>
 
 #include "pooledge/dataplane/frame/frame.hpp"
+#include "pooledge/dataplane/frame/reply.hpp"
 #include "pooledge/engine/answer.hpp"
 
 namespace pooledge::dataplane {
@@ -20,6 +21,20 @@ struct DnsAnswered {
 // Rewrites `buffer` (holding a FastPath DNS frame, `layout` from classify) into the reply;
 // see reply.hpp for the buffer's room and `compute_l4_checksum`.
 [[nodiscard]] DnsAnswered answer_dns_in_place(std::span<uint8_t> buffer, const FrameLayout& layout,
+                                              const engine::AnswerContext& ctx,
+                                              bool compute_l4_checksum = true) noexcept;
+
+// answer_dns_in_place in two halves, for a burst (the worker): prepare every frame (the reply
+// path's first half, the parse, the engine's prefetches), then finish each, so the memory
+// the answers read is on its way while the other frames are prepared.
+struct DnsPrepared {
+    ReplySpace space;
+    engine::Client client;
+    engine::Parsed parsed;
+};
+void prepare_dns_in_place(std::span<uint8_t> buffer, const FrameLayout& layout,
+                          const engine::AnswerContext& ctx, DnsPrepared& out) noexcept;
+[[nodiscard]] DnsAnswered finish_dns_in_place(std::span<uint8_t> buffer, const DnsPrepared& p,
                                               const engine::AnswerContext& ctx,
                                               bool compute_l4_checksum = true) noexcept;
 

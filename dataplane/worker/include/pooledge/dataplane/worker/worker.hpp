@@ -12,15 +12,19 @@
 // the loop benchmark drive the same code.
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <cstdint>
 #include <vector>
 
 #include "pooledge/base/rng.hpp"
+#include "pooledge/dataplane/frame/dns_answer.hpp"
 #include "pooledge/dataplane/worker/image_slot.hpp"
 #include "pooledge/dataplane/worker/ports.hpp"
 #include "pooledge/dataplane/worker/stats.hpp"
 #include "pooledge/engine/answer.hpp"
+
+struct rte_mbuf;
 
 namespace pooledge::dataplane {
 
@@ -36,6 +40,8 @@ struct WorkerContext {
 
 class Worker {
   public:
+    static constexpr uint16_t kBurst = 32;
+
     explicit Worker(const WorkerContext& context) noexcept;
 
     // One pass over every port: a burst received, classified, answered or forwarded, sent;
@@ -47,8 +53,16 @@ class Worker {
   private:
     unsigned service_port(const Port& port, const engine::AnswerContext& actx) noexcept;
 
+    // A fast-path frame between the burst's two stages (prepared, then answered). Kept
+    // here, built once, rather than on the stack of every poll, empty ones included.
+    struct BurstSlot {
+        ::rte_mbuf* m = nullptr;
+        DnsPrepared p;
+    };
+
     WorkerContext ctx_;
     base::Rng rng_;
+    std::array<BurstSlot, kBurst> burst_;
 };
 
 // The lcore entry point (rte_eal_remote_launch); `arg` is a WorkerContext. Registers with
