@@ -57,8 +57,34 @@ class Leaves {
 
 }  // namespace
 
+namespace {
+
+// The direct table in an anonymous mapping of its own, its start rounded up to a huge-page
+// boundary and advised to transparent huge pages before any page is touched, so the kernel
+// can back all of it with 2 MiB pages (an aligned_alloc block got 20 of its 32 MiB).
+uint16_t* map_table(size_t bytes) {
+    const size_t len = bytes + kHugePage;
+    void* p = ::mmap(nullptr, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED) {
+        return nullptr;
+    }
+    const auto start = reinterpret_cast<uintptr_t>(p);
+    const uintptr_t aligned = (start + kHugePage - 1) & ~(kHugePage - 1);
+    if (aligned > start) {
+        ::munmap(p, aligned - start);
+    }
+    const uintptr_t end = start + len, used_end = aligned + bytes;
+    if (end > used_end) {
+        ::munmap(reinterpret_cast<void*>(used_end), end - used_end);
+    }
+    (void)::madvise(reinterpret_cast<void*>(aligned), bytes, MADV_HUGEPAGE);  // advice only
+    return reinterpret_cast<uint16_t*>(aligned);
+}
+
+}  // namespace
+
 void GeoIndex::FreeDeleter::operator()(uint16_t* p) const noexcept {
-    std::free(p);
+    ::munmap(p, kTbl24Entries * sizeof(uint16_t));
 }
 
 std::shared_ptr<const GeoIndex> GeoIndex::build(const ImageView& view, std::string* why) {
@@ -72,15 +98,14 @@ std::shared_ptr<const GeoIndex> GeoIndex::build(const ImageView& view, std::stri
         return nullptr;
     }
 
-    // The direct table: 32 MiB, aligned and advised to transparent huge pages, since every
-    // lookup lands on a random line of it and 4 KiB pages would miss the TLB most times.
+    // The direct table: 32 MiB in huge pages where the kernel has them, since every lookup
+    // lands on a random line of it and 4 KiB pages would miss the TLB most times.
     const size_t bytes24 = kTbl24Entries * sizeof(uint16_t);
-    auto* raw = static_cast<uint16_t*>(std::aligned_alloc(kHugePage, bytes24));
+    uint16_t* raw = map_table(bytes24);
     if (raw == nullptr) {
         base::set_why(why, "out of memory for the geo index");
         return nullptr;
     }
-    (void)::madvise(raw, bytes24, MADV_HUGEPAGE);  // advice: no huge pages still works
     g->tbl24_.reset(raw);
 
     // A /24 is split when a range starts inside it (not at its first address). Counted
