@@ -94,7 +94,9 @@ def swap_test(a, work, metrics_port):
     owners = {ip: o for ip, o in owners.items() if ip not in shared}
     print(f"{count} images of {len(images[0])} bytes; {len(shared)} shared addresses left out")
 
+    t0 = time.monotonic()
     st, _ = push_raw(f"{work}/push.sock", images[0])
+    first_push = time.monotonic() - t0  # an install: about 0.1 s, a second under ASan
     check(st == 0, "image 0 accepted")
     check(wait_for(lambda: PAIR.http_get("/health", metrics_port)[0] == 200, 30),
           "/health ready")
@@ -116,8 +118,11 @@ def swap_test(a, work, metrics_port):
     pushes = []  # (start, acknowledged, status) per image 1..count-1
     result = {}
 
+    # The load lasts until well after the last push, however long installs take here.
+    load_seconds = 2.0 + (count - 1) * (2 * first_push + 0.5)
+
     def load():
-        result.update(loadgen(work, "swap", rate, 1.0 + 0.7 * count))
+        result.update(loadgen(work, "swap", rate, load_seconds))
 
     lg = threading.Thread(target=load)
     lg.start()
@@ -132,8 +137,11 @@ def swap_test(a, work, metrics_port):
         pushes.append((t0, time.monotonic(), st))
         peaks.append(proc_status(pid)["VmHWM"] - before)
         time.sleep(0.5)
+    pushes_done = time.monotonic()
     lg.join()
     check(all(p[2] == 0 for p in pushes), f"{len(pushes)} images with other servers swapped in")
+    check(max(a_[0] for a_ in result.get("answers", [[0]])) > pushes_done,
+          "the load ran past the last push")
     took = [p[1] - p[0] for p in pushes]
     print(f"push-to-ack {min(took) * 1000:.0f}-{max(took) * 1000:.0f} ms")
     check(result.get("lost") == 0 and result.get("malformed") == 0,

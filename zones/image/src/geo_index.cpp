@@ -2,8 +2,7 @@
 
 #include <sys/mman.h>
 
-#include <cstdlib>
-#include <cstring>
+#include <cstdint>
 
 #include "pooledge/base/fd.hpp"
 
