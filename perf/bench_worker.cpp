@@ -34,6 +34,7 @@
 #include "frame_builder.hpp"
 #include "pool_mix.hpp"
 #include "pooledge/dataplane/worker/worker.hpp"
+#include "ring_port.hpp"
 
 using namespace pooledge;
 using namespace pooledge::dataplane;
@@ -50,27 +51,13 @@ constexpr unsigned kInFlight = 2048;  // frames the generator keeps circulating
     std::exit(1);
 }
 
-struct RingPort {
-    rte_ring* rx = nullptr;
-    rte_ring* tx = nullptr;
-    uint16_t id = 0;
-};
-
-RingPort ring_port(const std::string& name) {
-    RingPort p;
-    p.rx = rte_ring_create((name + "_rx").c_str(), kRing, SOCKET_ID_ANY,
-                           RING_F_SP_ENQ | RING_F_SC_DEQ);
-    p.tx = rte_ring_create((name + "_tx").c_str(), kRing, SOCKET_ID_ANY,
-                           RING_F_SP_ENQ | RING_F_SC_DEQ);
-    if (p.rx == nullptr || p.tx == nullptr) {
-        die("ring " + name + ": " + rte_strerror(rte_errno));
+test::RingPort ring_port(const std::string& name) {
+    std::string why;
+    const auto p = test::make_ring_port(name, kRing, &why);
+    if (!p) {
+        die(why);
     }
-    const int id = rte_eth_from_rings(name.c_str(), &p.rx, 1, &p.tx, 1, SOCKET_ID_ANY);
-    if (id < 0) {
-        die("port " + name + ": " + rte_strerror(rte_errno));
-    }
-    p.id = static_cast<uint16_t>(id);
-    return p;
+    return *p;
 }
 
 // The mix's queries as frames from their clients to the service address.
@@ -223,8 +210,8 @@ int main(int argc, char** argv) {
     const auto frames = frames_of(mix);
 
     // The service port and its exception port, as the dataplane sets them up.
-    const RingPort svc = ring_port("bench_svc");
-    const RingPort exc = ring_port("bench_exc");
+    const test::RingPort svc = ring_port("bench_svc");
+    const test::RingPort exc = ring_port("bench_exc");
     Port port;
     port.device = "bench_svc";
     port.id = svc.id;

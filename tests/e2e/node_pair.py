@@ -9,6 +9,7 @@ and the dataplane process serving the node's end: what the live, swap and soak t
 
 Each test passes its own namespace names, so a leftover of one never meets another.
 """
+import argparse
 import os
 import shutil
 import signal
@@ -16,7 +17,7 @@ import socket
 import struct
 import subprocess
 
-from e2e_common import run
+from e2e_common import failed, report, run
 
 SVC4, SVC6 = "10.99.0.1", "fd00:99::1"
 CLIENT4, CLIENT6 = "10.99.0.2", "fd00:99::2"
@@ -73,19 +74,12 @@ class NodePair:
         return int(code or 0), body
 
 
-class Dataplane:
-    """pooledge-dataplane in the node namespace: two workers (lcores 1 and 2 share CPU 1 on a
-    2-core machine) over af_packet's two queue pairs, a PACKET_FANOUT group spreading flows
-    by hash."""
+class Process:
+    """A process of ours with its output in a log file; stop() ends it by PID, bounded."""
 
-    def __init__(self, pair, binary, config, log):
-        self.file_prefix = f"pe-t-{os.getpid()}"
-        self.log = open(log, "a")
-        self.p = subprocess.Popen(
-            ["ip", "netns", "exec", pair.node, binary, "--lcores", "0@0,1@1,2@1", "--no-huge",
-             "-m", "512", "--no-pci", "--file-prefix", self.file_prefix,
-             "--vdev", "net_af_packet0,iface=pe-n0,qpairs=2", "--", "--config", config],
-            stdout=self.log, stderr=subprocess.STDOUT)
+    def __init__(self, argv, log, mode="a"):
+        self.log = open(log, mode)
+        self.p = subprocess.Popen(argv, stdout=self.log, stderr=subprocess.STDOUT)
 
     def stop(self, sig=signal.SIGTERM):
         if self.p.poll() is None:
@@ -97,12 +91,29 @@ class Dataplane:
                 self.p.wait()
         if not self.log.closed:
             self.log.close()
-        shutil.rmtree(f"/var/run/dpdk/{self.file_prefix}", ignore_errors=True)
         return self.p.returncode
 
     def pid(self):
-        # `ip netns exec` execs the binary, so the PID is the dataplane's.
         return self.p.pid
+
+
+class Dataplane(Process):
+    """pooledge-dataplane in the node namespace: two workers (lcores 1 and 2 share CPU 1 on a
+    2-core machine) over af_packet's two queue pairs, a PACKET_FANOUT group spreading flows
+    by hash."""
+
+    def __init__(self, pair, binary, config, log):
+        self.file_prefix = f"pe-t-{os.getpid()}"
+        # `ip netns exec` execs the binary, so the PID is the dataplane's.
+        super().__init__(
+            ["ip", "netns", "exec", pair.node, binary, "--lcores", "0@0,1@1,2@1", "--no-huge",
+             "-m", "512", "--no-pci", "--file-prefix", self.file_prefix,
+             "--vdev", "net_af_packet0,iface=pe-n0,qpairs=2", "--", "--config", config], log)
+
+    def stop(self, sig=signal.SIGTERM):
+        rc = super().stop(sig)
+        shutil.rmtree(f"/var/run/dpdk/{self.file_prefix}", ignore_errors=True)
+        return rc
 
 
 def dataplane_yaml(work, metrics_port, extra=""):
@@ -118,6 +129,60 @@ management: {{listen: ["unix:{work}/push.sock"]}}
 metrics: {{listen: "127.0.0.1:{metrics_port}"}}
 workers: 2
 {extra}"""
+
+
+def control_yaml(work, geoip):
+    """pooledge-control reading pool data from `work`, placing the client namespace's
+    addresses in Germany, pushing to the dataplane's unix socket."""
+    return f"""registry:
+  pool_data: {work}/pool.json
+  interval: 1s
+geoip:
+  path: {geoip}
+  overrides:
+    10.99.0.0/24: de
+    fd00:99::/64: de
+signing:
+  key: {work}/control.key
+state_dir: {work}/control-state
+push:
+  targets: ["unix:{work}/push.sock"]
+"""
+
+
+class Control(Process):
+    """pooledge-control run with the configuration in work/control.yaml, logging to
+    work/control.log."""
+
+    def __init__(self, binary, work):
+        super().__init__([binary, "run", "--config", f"{work}/control.yaml"],
+                         f"{work}/control.log", "w")
+
+
+def parse_args(ap=None):
+    """The binaries and data every namespace test takes; None (said why) without the GeoIP
+    database."""
+    ap = ap or argparse.ArgumentParser()
+    for opt in ("dataplane", "control", "gen", "geoip"):
+        ap.add_argument("--" + opt, required=True)
+    a = ap.parse_args()
+    if not os.path.exists(a.geoip):
+        print(f"no GeoIP database at {a.geoip} (run scripts/setup.sh)")
+        return None
+    return a
+
+
+def finish(work):
+    """The end of a test: on failure the tails of the logs in `work`, then `work` removed;
+    returns the exit code."""
+    if failed():
+        for name in ("dataplane.log", "control.log"):
+            path = os.path.join(work, name)
+            if os.path.exists(path):
+                print(f"--- {name}")
+                print(open(path).read()[-4000:])
+    shutil.rmtree(work, ignore_errors=True)
+    return report()
 
 
 def push_raw(sock_path, body):

@@ -18,11 +18,9 @@ load and restart (answers from the last good image before any control plane).
 Every process is ours and ended by PID; namespaces are made here and deleted.
 """
 
-import argparse
 import json
 import os
 import re
-import shutil
 import signal
 import socket
 import struct
@@ -31,9 +29,9 @@ import sys
 import tempfile
 import time
 
-from e2e_common import addresses, check, failed, report, run, wait_for
-from node_pair import (SVC4, SVC6, Dataplane, NodePair, dataplane_yaml, proc_status, push_raw,
-                       sh)
+from e2e_common import addresses, check, wait_for
+from node_pair import (SVC4, SVC6, Control, Dataplane, NodePair, control_yaml, dataplane_yaml,
+                       finish, parse_args, proc_status, push_raw, sh)
 
 NODE, CLIENT = "pe-t-node", "pe-t-client"
 
@@ -73,12 +71,8 @@ def rss_kb(pid):
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    for opt in ("dataplane", "control", "gen", "geoip"):
-        ap.add_argument("--" + opt, required=True)
-    a = ap.parse_args()
-    if not os.path.exists(a.geoip):
-        print(f"no GeoIP database at {a.geoip} (run scripts/setup.sh)")
+    a = parse_args()
+    if a is None:
         return 1
     work = tempfile.mkdtemp(prefix="pooledge-e2e-dp-")
     os.chmod(work, 0o755)
@@ -110,28 +104,11 @@ tcp: {idle_timeout: 3s, message_timeout: 1s, max_connections: 4, max_per_prefix:
 
         # 2. The control plane pushes the first image.
         with open(f"{work}/control.yaml", "w") as f:
-            f.write(f"""registry:
-  pool_data: {work}/pool.json
-  interval: 1s
-geoip:
-  path: {a.geoip}
-  overrides:
-    10.99.0.0/24: de
-    fd00:99::/64: de
-signing:
-  key: {work}/control.key
-state_dir: {work}/control-state
-push:
-  targets: ["unix:{work}/push.sock"]
-""")
-        ctl_log = open(f"{work}/control.log", "w")
-        ctl = subprocess.Popen([a.control, "run", "--config", f"{work}/control.yaml"],
-                               stdout=ctl_log, stderr=subprocess.STDOUT)
+            f.write(control_yaml(work, a.geoip))
+        ctl = Control(a.control, work)
         check(wait_for(lambda: http_get("/health", metrics_port)[0] == 200, 60),
               "/health is 200 once a pushed image serves")
-        ctl.send_signal(signal.SIGTERM)
-        ctl.wait(20)
-        ctl_log.close()
+        ctl.stop()
 
         # 3. Answers over UDP and TCP.
         for tcp in (False, True):
@@ -392,14 +369,7 @@ print("held %.1f" % (time.monotonic() - t0))
         for p in procs:
             p.stop()
         PAIR.teardown()
-        if failed():
-            for name in ("dataplane.log", "control.log"):
-                path = os.path.join(work, name)
-                if os.path.exists(path):
-                    print(f"--- {name}")
-                    print(open(path).read()[-4000:])
-        shutil.rmtree(work, ignore_errors=True)
-    return report()
+    return finish(work)
 
 
 if __name__ == "__main__":

@@ -24,17 +24,15 @@ import json
 import os
 import random
 import re
-import shutil
-import signal
 import subprocess
 import sys
 import tempfile
 import threading
 import time
 
-from e2e_common import check, failed, metric, report, run, wait_for
-from node_pair import (SVC4, Dataplane, NodePair, dataplane_yaml, proc_status, push_raw,
-                       reset_peak_rss)
+from e2e_common import check, metric, run, wait_for
+from node_pair import (SVC4, Control, Dataplane, NodePair, control_yaml, dataplane_yaml, finish,
+                       parse_args, proc_status, push_raw, reset_peak_rss)
 
 PAIR = NodePair("pe-s-node", "pe-s-client")
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -206,22 +204,8 @@ def soak_test(a, work, metrics_port, seconds):
 
     write_pool(0)
     with open(f"{work}/control.yaml", "w") as f:
-        f.write(f"""registry:
-  pool_data: {work}/pool.json
-  interval: 1s
-geoip:
-  path: {a.geoip}
-  overrides:
-    10.99.0.0/24: de
-signing:
-  key: {work}/control.key
-state_dir: {work}/control-state
-push:
-  targets: ["unix:{work}/push.sock"]
-""")
-    ctl_log = open(f"{work}/control.log", "w")
-    ctl = subprocess.Popen([a.control, "run", "--config", f"{work}/control.yaml"],
-                           stdout=ctl_log, stderr=subprocess.STDOUT)
+        f.write(control_yaml(work, a.geoip))
+    ctl = Control(a.control, work)
     try:
         check(wait_for(lambda: PAIR.http_get("/health", metrics_port)[0] == 200, 90),
               "/health ready once the control plane pushed")
@@ -246,7 +230,7 @@ push:
                 write_pool(generation)
                 next_push = now_t + 4
             _, text = PAIR.http_get("/metrics", metrics_port)
-            d, c = proc_status(pid), proc_status(ctl.pid)
+            d, c = proc_status(pid), proc_status(ctl.pid())
             swaps = metric(text, "pooledge_image_swaps_total") or 0
             samples.append((now_t - t0, d, c, swaps))
             print(f"{now_t - t0:5.0f} {d['VmRSS'] / 1024:9.1f} {d['fds']:4} {d['Threads']:4} "
@@ -288,14 +272,7 @@ push:
                 check(max(vals) <= vals[0] + 2 and vals[-1] <= vals[0] + 1,
                       f"{who} {key} flat ({vals[0]} -> {vals[-1]}, max {max(vals)})")
     finally:
-        if ctl.poll() is None:
-            ctl.send_signal(signal.SIGTERM)
-            try:
-                ctl.wait(20)
-            except subprocess.TimeoutExpired:
-                ctl.kill()
-                ctl.wait()
-        ctl_log.close()
+        ctl.stop()
 
 
 dp_pid = [0]
@@ -303,13 +280,10 @@ dp_pid = [0]
 
 def main():
     ap = argparse.ArgumentParser()
-    for opt in ("dataplane", "control", "gen", "geoip"):
-        ap.add_argument("--" + opt, required=True)
     ap.add_argument("mode", choices=("swap", "soak"))
     ap.add_argument("--seconds", type=int, default=60, help="soak: how long")
-    a = ap.parse_args()
-    if not os.path.exists(a.geoip):
-        print(f"no GeoIP database at {a.geoip} (run scripts/setup.sh)")
+    a = parse_args(ap)
+    if a is None:
         return 1
     work = tempfile.mkdtemp(prefix=f"pooledge-e2e-{a.mode}-")
     os.chmod(work, 0o755)
@@ -334,14 +308,7 @@ def main():
         if dp is not None:
             dp.stop()
         PAIR.teardown()
-        if failed():
-            for name in ("dataplane.log", "control.log"):
-                path = os.path.join(work, name)
-                if os.path.exists(path):
-                    print(f"--- {name}")
-                    print(open(path).read()[-4000:])
-        shutil.rmtree(work, ignore_errors=True)
-    return report()
+    return finish(work)
 
 
 if __name__ == "__main__":

@@ -4,12 +4,19 @@
 
 namespace pooledge::dataplane {
 
+namespace {
+
+engine::Client client_of(const ReplySpace& space) noexcept {
+    return engine::Client{space.layout.source, engine::Transport::Udp};
+}
+
+}  // namespace
+
 void prepare_dns_in_place(std::span<uint8_t> buffer, const FrameLayout& layout,
                           const engine::AnswerContext& ctx, DnsPrepared& out) noexcept {
     out.space = begin_reply(buffer, layout);
-    out.client = engine::Client{layout.source, engine::Transport::Udp};
     engine::parse_query({out.space.payload.data(), out.space.layout.payload_length}, out.parsed);
-    engine::prefetch(ctx, out.client, out.parsed);
+    engine::prefetch(ctx, client_of(out.space), out.parsed);
 }
 
 DnsAnswered finish_dns_in_place(std::span<uint8_t> buffer, const DnsPrepared& p,
@@ -17,7 +24,7 @@ DnsAnswered finish_dns_in_place(std::span<uint8_t> buffer, const DnsPrepared& p,
                                 bool compute_l4_checksum) noexcept {
     DnsAnswered out;
     const std::span<const uint8_t> query(p.space.payload.data(), p.space.layout.payload_length);
-    out.response = engine::answer_parsed(ctx, p.client, p.parsed, query, p.space.payload);
+    out.response = engine::answer_parsed(ctx, client_of(p.space), p.parsed, query, p.space.payload);
     if (out.response.size == 0) {
         out.reason = DropReason::DnsNoAnswer;
         return out;

@@ -20,6 +20,7 @@
 #include "frame_builder.hpp"
 #include "pooledge/dns/message.hpp"
 #include "pooledge/image/geo_index.hpp"
+#include "ring_port.hpp"
 #include "test_util.hpp"
 
 // Allocation counting for the "no allocation per packet" test: this binary's malloc family
@@ -39,6 +40,12 @@
 namespace {
 std::atomic<bool> g_count_allocations{false};
 std::atomic<uint64_t> g_allocations{0};
+
+inline void note_allocation() noexcept {
+    if (g_count_allocations.load(std::memory_order_relaxed)) {
+        g_allocations.fetch_add(1, std::memory_order_relaxed);
+    }
+}
 }  // namespace
 
 #if POOLEDGE_COUNT_ALLOCATIONS
@@ -51,40 +58,28 @@ void* __libc_realloc(void*, size_t);
 void* __libc_memalign(size_t, size_t);
 
 void* malloc(size_t n) {
-    if (g_count_allocations.load(std::memory_order_relaxed)) {
-        g_allocations.fetch_add(1, std::memory_order_relaxed);
-    }
+    note_allocation();
     return __libc_malloc(n);
 }
 void* calloc(size_t k, size_t n) {
-    if (g_count_allocations.load(std::memory_order_relaxed)) {
-        g_allocations.fetch_add(1, std::memory_order_relaxed);
-    }
+    note_allocation();
     return __libc_calloc(k, n);
 }
 void* realloc(void* p, size_t n) {
-    if (g_count_allocations.load(std::memory_order_relaxed)) {
-        g_allocations.fetch_add(1, std::memory_order_relaxed);
-    }
+    note_allocation();
     return __libc_realloc(p, n);
 }
 void* memalign(size_t a, size_t n) {
-    if (g_count_allocations.load(std::memory_order_relaxed)) {
-        g_allocations.fetch_add(1, std::memory_order_relaxed);
-    }
+    note_allocation();
     return __libc_memalign(a, n);
 }
 int posix_memalign(void** out, size_t a, size_t n) {
-    if (g_count_allocations.load(std::memory_order_relaxed)) {
-        g_allocations.fetch_add(1, std::memory_order_relaxed);
-    }
+    note_allocation();
     *out = __libc_memalign(a, n);
     return *out != nullptr ? 0 : ENOMEM;
 }
 void* aligned_alloc(size_t a, size_t n) {
-    if (g_count_allocations.load(std::memory_order_relaxed)) {
-        g_allocations.fetch_add(1, std::memory_order_relaxed);
-    }
+    note_allocation();
     return __libc_memalign(a, n);
 }
 }
@@ -98,26 +93,13 @@ using namespace test_frames;
 
 rte_mempool* g_pool = nullptr;
 
-// A ring port: the test enqueues on `rx` what the port receives, and dequeues from `tx` what
-// it sent.
-struct RingPort {
-    rte_ring* rx = nullptr;
-    rte_ring* tx = nullptr;
-    uint16_t id = 0;
-};
+using test::RingPort;
 
 RingPort make_ring_port(const std::string& name) {
-    RingPort p;
-    p.rx =
-        rte_ring_create((name + "_rx").c_str(), 256, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
-    p.tx =
-        rte_ring_create((name + "_tx").c_str(), 256, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
-    EXPECT_NE(p.rx, nullptr) << rte_strerror(rte_errno);
-    EXPECT_NE(p.tx, nullptr) << rte_strerror(rte_errno);
-    const int id = rte_eth_from_rings(name.c_str(), &p.rx, 1, &p.tx, 1, SOCKET_ID_ANY);
-    EXPECT_GE(id, 0) << rte_strerror(rte_errno);
-    p.id = static_cast<uint16_t>(id);
-    return p;
+    std::string why;
+    const auto p = test::make_ring_port(name, 256, &why);
+    EXPECT_TRUE(p) << why;
+    return p.value_or(RingPort{});
 }
 
 rte_mbuf* mbuf_of(const std::vector<uint8_t>& frame) {

@@ -400,11 +400,9 @@ image::GeoMatch geo_lookup(const image::ImageView& img, const base::IpAddress& a
     return t.region != 0 ? t : m;
 }
 
-// The client's region: from ECS when it carries a public unicast address (RFC 7871 says to
-// ignore the rest), otherwise from the packet's source. An ECS address the geo table does not
-// know falls back to the source (the resolver's own location), as geodns does; the scope
-// stays the ECS block's, since every client address in it is answered alike.
-Located locate(const image::ImageView& img, const Client& client, const dns::Query& q) noexcept {
+// The address a client is located by: the ECS address when it is public unicast (RFC 7871
+// says to ignore the rest), otherwise the packet's source. Region and scope left unset.
+Located locating_address(const Client& client, const dns::Query& q) noexcept {
     Located loc;
     loc.by = client.addr;
     const auto& ecs = q.edns.ecs;
@@ -417,6 +415,14 @@ Located locate(const image::ImageView& img, const Client& client, const dns::Que
             loc.from_ecs = true;
         }
     }
+    return loc;
+}
+
+// The client's region, from that address. An ECS address the geo table does not know falls
+// back to the source (the resolver's own location), as geodns does; the scope stays the ECS
+// block's, since every client address in it is answered alike.
+Located locate(const image::ImageView& img, const Client& client, const dns::Query& q) noexcept {
+    Located loc = locating_address(client, q);
     const image::GeoMatch m = geo_lookup(img, loc.by);
     loc.region = m.region;
     loc.scope = m.prefix_len;
@@ -575,18 +581,11 @@ void prefetch(const AnswerContext& ctx, const Client& client, const Parsed& p) n
     }
     const image::ImageView& img = *ctx.image;
     img.prefetch_node(p.q.qname_hash);
+    // The line of the address locate() starts from (IPv6 has no single line to fetch).
     const image::GeoIndex* geo = img.geo_index();
-    if (geo == nullptr) {
-        return;
-    }
-    // The address locate() will most likely use: a public IPv4 ECS address, else the
-    // source. A wrong guess costs a wasted prefetch, nothing else.
-    const auto& ecs = p.q.edns.ecs;
-    if (ecs.present && ecs.source_prefix > 0 && ecs.family == 1) {
-        geo->prefetch4(uint32_t{ecs.address[0]} << 24 | uint32_t{ecs.address[1]} << 16 |
-                       uint32_t{ecs.address[2]} << 8 | ecs.address[3]);
-    } else if (client.addr.family == 4) {
-        geo->prefetch4(client.addr.v4_host());
+    const base::IpAddress by = locating_address(client, p.q).by;
+    if (geo != nullptr && by.family == 4) {
+        geo->prefetch4(by.v4_host());
     }
 }
 

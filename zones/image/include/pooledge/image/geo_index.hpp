@@ -67,7 +67,7 @@ class GeoIndex {
     };
     GeoIndex() = default;
 
-    std::unique_ptr<uint16_t[], FreeDeleter> tbl24_;  // 2^24 entries, huge-page advised
+    std::unique_ptr<uint16_t[], FreeDeleter> tbl24_;  // 2^24 entries, huge-page aligned
     std::vector<uint16_t> tbl8_;                      // 256 entries per split /24
     std::vector<GeoMatch> leaves_;
     // IPv6: ranges of bucket k (top 16 bits) are index6_[k] .. index6_[k + 1] inclusive.

@@ -28,8 +28,7 @@ struct DnsAnswered {
 // path's first half, the parse, the engine's prefetches), then finish each, so the memory
 // the answers read is on its way while the other frames are prepared.
 struct DnsPrepared {
-    ReplySpace space;
-    engine::Client client;
+    ReplySpace space;  // its layout's source is the client
     engine::Parsed parsed;
 };
 void prepare_dns_in_place(std::span<uint8_t> buffer, const FrameLayout& layout,
