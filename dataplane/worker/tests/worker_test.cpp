@@ -40,7 +40,10 @@
 namespace {
 std::atomic<bool> g_count_allocations{false};
 std::atomic<uint64_t> g_allocations{0};
+}  // namespace
 
+#if POOLEDGE_COUNT_ALLOCATIONS
+namespace {
 inline void note_allocation() noexcept {
     if (g_count_allocations.load(std::memory_order_relaxed)) {
         g_allocations.fetch_add(1, std::memory_order_relaxed);
@@ -48,7 +51,6 @@ inline void note_allocation() noexcept {
 }
 }  // namespace
 
-#if POOLEDGE_COUNT_ALLOCATIONS
 // glibc's own entry points, which its malloc family wraps.
 // NOLINTBEGIN(bugprone-reserved-identifier,cert-dcl37-c,cert-dcl51-cpp)
 extern "C" {
