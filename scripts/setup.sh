@@ -29,6 +29,7 @@ readonly PACKAGES=(
   # test traffic, tools, benchmark peers
   python3 python3-scapy
   knot-dnsutils dnsutils dnsperf iproute2 tcpdump ethtool iputils-ping nftables
+  strace                  # the no-syscall-per-packet check of the live test
   prometheus              # for promtool
   libmaxmind-db-writer-perl  # building test .mmdb files
   knot nsd

@@ -71,6 +71,16 @@ std::string render_metrics(const MetricsSources& s) {
     }
     out.push_back(std::move(per_worker));
 
+    auto bursts = family("pooledge_dataplane_worker_tx_bursts_total",
+                         "TX bursts each worker handed its service ports (a PMD kicks the "
+                         "device at most once per burst)",
+                         MetricType::Counter);
+    for (size_t i = 0; i < ws.size(); ++i) {
+        add(bursts, {{"worker", std::to_string(i)}},
+            static_cast<double>(ws[i].tx_bursts.load(std::memory_order_relaxed)));
+    }
+    out.push_back(std::move(bursts));
+
     auto drops =
         family("pooledge_dataplane_drops_total", "Packets dropped, by reason", MetricType::Counter);
     for (size_t r = 1; r < static_cast<size_t>(DropReason::Count); ++r) {

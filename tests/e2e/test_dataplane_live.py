@@ -70,6 +70,41 @@ def rss_kb(pid):
     return proc_status(pid)["VmRSS"]
 
 
+def worker_tids(pid):
+    """The worker lcores' thread ids (EAL names them rte-worker-N, or lcore-worker-N in
+    older releases)."""
+    tids = []
+    for t in os.listdir(f"/proc/{pid}/task"):
+        with open(f"/proc/{pid}/task/{t}/comm") as f:
+            if f.read().startswith(("rte-worker", "lcore-worker")):
+                tids.append(int(t))
+    return tids
+
+
+def strace_counts(tids, seconds):
+    """System calls of `tids` over `seconds`, by name, from strace -c."""
+    with tempfile.NamedTemporaryFile("r", suffix=".strace") as out:
+        argv = ["strace", "-qq", "-c", "-o", out.name]
+        for t in tids:
+            argv += ["-p", str(t)]
+        tracer = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                                  text=True)
+        time.sleep(seconds)
+        tracer.send_signal(signal.SIGINT)
+        tracer.wait(30)
+        counts = {}
+        for line in out.read().splitlines():
+            # % time  seconds  usecs/call  calls  [errors]  syscall
+            f = line.split()
+            if len(f) >= 5 and f[-1] != "total" and f[0][0].isdigit():
+                counts[f[-1]] = int(f[3])
+        return counts
+
+
+def metric_sum(text, name):
+    return sum(float(v) for v in re.findall(rf"^{name}(?:{{[^}}]*}})? (\S+)", text, re.M))
+
+
 def main():
     a = parse_args()
     if a is None:
@@ -346,6 +381,36 @@ print("held %.1f" % (time.monotonic() - t0))
             mm = re.search(rf'^pooledge_dns_tcp_connections_total\{{outcome="{outcome}"\}} (\S+)',
                            text, re.M)
             check(mm is not None and float(mm.group(1)) >= 1, f"TCP {outcome} counted")
+
+        # 7c. No system call per packet on the workers (strace -c on their threads under a
+        #     DNS-only load): none of ours, and the PMD's TX kick (net_af_packet: one
+        #     sendto per rte_eth_tx_burst) at most once per burst. The exception path
+        #     (net_tap readv/writev) is allowed only as far as frames took it.
+        perf = subprocess.Popen(["ip", "netns", "exec", CLIENT, "dnsperf", "-s", SVC4, "-d",
+                                 f"{work}/queries", "-l", "5", "-Q", "2000", "-c", "16"],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(1)
+        tids = worker_tids(dp.pid())
+        _, before = http_get("/metrics", metrics_port)
+        calls = strace_counts(tids, 2.5)
+        _, after = http_get("/metrics", metrics_port)
+        perf.wait(30)
+        delta = lambda name, label="": metric_sum(after, name + label) - metric_sum(before, name + label)
+        bursts = delta("pooledge_dataplane_worker_tx_bursts_total")
+        answers = delta("pooledge_dataplane_packets_total", '\\{direction="tx_answer"\\}')
+        kernel = (delta("pooledge_dataplane_packets_total", '\\{direction="to_kernel"\\}') +
+                  delta("pooledge_dataplane_packets_total", '\\{direction="from_kernel"\\}'))
+        print(f"strace -c on workers {tids}: {calls}; {answers:.0f} answers in {bursts:.0f} "
+              f"TX bursts, {kernel:.0f} exception frames")
+        check(len(tids) == 2, f"two worker threads traced ({tids})")
+        others = {k: v for k, v in calls.items() if k not in ("sendto", "readv", "writev")}
+        check(not others, f"no system call of ours on the workers ({others or 'none'})")
+        check(answers > 1000 and calls.get("sendto", 0) <= bursts,
+              f"at most one TX kick per burst ({calls.get('sendto', 0)} sendto, {bursts:.0f} "
+              f"bursts, {answers:.0f} answers)")
+        check(calls.get("readv", 0) + calls.get("writev", 0) <= 2 * kernel + 4,
+              f"exception I/O only for exception frames ({calls.get('readv', 0)} readv, "
+              f"{calls.get('writev', 0)} writev, {kernel:.0f} frames)")
 
         # 8. Restart under load: kill -9, start again, answers from the last good image
         #    before any control plane connects.

@@ -18,13 +18,16 @@ RxChecks rx_checks(const rte_mbuf* m) noexcept {
 }
 
 // Sends what it can and frees (and counts) the rest: a full ring must not leak mbufs.
-// `sent` may be null where nobody counts what went out.
+// `sent` may be null where nobody counts what went out; `bursts`, where nobody counts calls.
 void send(uint16_t port, uint16_t queue, rte_mbuf** pkts, uint16_t n, Counter* sent,
-          Counter& failed) noexcept {
+          Counter& failed, Counter* bursts) noexcept {
     if (n == 0) {
         return;
     }
     const uint16_t done = rte_eth_tx_burst(port, queue, pkts, n);
+    if (bursts != nullptr) {
+        bump(*bursts);
+    }
     if (sent != nullptr) {
         bump(*sent, done);
     }
@@ -112,8 +115,8 @@ unsigned Worker::service_port(const Port& port, const engine::AnswerContext& act
         request_udp_checksum(m, a.layout, port.tx_udp_checksum);
         answers[na++] = m;
     }
-    send(port.id, q, answers, na, &st.tx_packets, st.tx_failed);
-    send(port.exception_id, q, to_kernel, nk, &st.to_kernel, st.to_kernel_failed);
+    send(port.id, q, answers, na, &st.tx_packets, st.tx_failed, &st.tx_bursts);
+    send(port.exception_id, q, to_kernel, nk, &st.to_kernel, st.to_kernel_failed, nullptr);
     if (nd > 0) {
         rte_pktmbuf_free_bulk(dropped, nd);
     }
@@ -124,7 +127,7 @@ unsigned Worker::service_port(const Port& port, const engine::AnswerContext& act
         for (uint16_t i = 0; i < k; ++i) {
             rx[i]->ol_flags = 0;
         }
-        send(port.id, q, rx, k, nullptr, st.from_kernel_failed);
+        send(port.id, q, rx, k, nullptr, st.from_kernel_failed, &st.tx_bursts);
     }
     return n + k;
 }

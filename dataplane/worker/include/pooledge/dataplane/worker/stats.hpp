@@ -59,6 +59,10 @@ struct alignas(64) WorkerStats {
     Counter from_kernel_failed{0};  // the kernel's frames the port would not take, freed
     std::array<Counter, static_cast<size_t>(DropReason::Count)> drops{};
     Counter loops{0};  // main-loop iterations: shows a worker is alive
+    // rte_eth_tx_burst calls on service ports (answers, and the kernel's frames): a PMD
+    // kicks its NIC or socket at most once per call, so tx_packets / tx_bursts is the
+    // batching the kicks get.
+    Counter tx_bursts{0};
     // Per service.
     DnsCounters dns;
 };
