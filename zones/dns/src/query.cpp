@@ -9,38 +9,41 @@ namespace pooledge::dns {
 namespace {
 
 // Reads the question name: no compression (nothing precedes it to point at), label and name
-// length limits, folded into out.qname.
+// length limits. One pass over the length octets finds the labels; the name is then copied
+// and folded into out.qname eight bytes at a time, and hashed the same way.
 bool read_qname(WireReader& r, Query& out) noexcept {
+    const std::span<const uint8_t> rest = r.data().subspan(r.pos(), r.remaining());
     size_t len = 0;
     size_t labels = 0;
     for (;;) {
-        const uint8_t label = r.u8();
-        if (!r.ok() || label > kMaxLabelLen) {  // 0x40.. are pointers and extended labels
+        if (len >= rest.size()) {
             return false;
         }
-        if (len + 1 + label > kMaxNameLen) {
+        const uint8_t label = rest[len];
+        if (label > kMaxLabelLen || len + 1 + label > kMaxNameLen) {  // 0x40..: pointers
             return false;
         }
         if (label == 0) {
-            out.qname[len++] = 0;
+            ++len;
             break;
         }
-        const auto bytes = r.bytes(label);
-        if (!r.ok()) {
-            return false;
-        }
         out.label_offsets[labels++] = static_cast<uint8_t>(len);
-        out.qname[len] = label;
-        for (size_t i = 0; i < label; ++i) {
-            out.qname[len + 1 + i] = fold_byte(bytes[i]);
-        }
         len += 1 + label;
     }
-    // Zero the word after the name so the hash sees the same padding as the builder.
-    std::memset(out.qname.data() + len, 0, 8);
+    r.skip(len);
+    // The word after the name is zeroed so the hash sees the same padding as the builder.
+    uint8_t* name = out.qname.data();
+    std::memcpy(name, rest.data(), len);
+    std::memset(name + len, 0, 8);
+    for (size_t i = 0; i < len; i += 8) {
+        uint64_t w;
+        std::memcpy(&w, name + i, 8);
+        w = fold_word(w);
+        std::memcpy(name + i, &w, 8);
+    }
     out.qname_len = static_cast<uint8_t>(len);
     out.label_count = static_cast<uint8_t>(labels);
-    out.qname_hash = name_hash_padded(out.qname.data(), len);
+    out.qname_hash = name_hash_padded(name, len);
     return true;
 }
 

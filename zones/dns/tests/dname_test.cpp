@@ -1,5 +1,7 @@
 #include "pooledge/dns/dname.hpp"
 
+#include <cstring>
+
 #include <gtest/gtest.h>
 
 #include "pooledge/base/ip.hpp"
@@ -29,6 +31,29 @@ TEST(Dname, FoldOnlyTouchesAsciiLetters) {
     EXPECT_EQ(fold_byte('@'), '@');
     EXPECT_EQ(fold_byte('['), '[');
     EXPECT_EQ(fold_byte(0xC1), 0xC1);
+}
+
+// Every byte value in every lane of the word, next to neighbours that would carry into it
+// if the lanes were not kept apart.
+TEST(Dname, FoldWordIsFoldByteInEveryLane) {
+    for (unsigned v = 0; v < 256; ++v) {
+        for (unsigned lane = 0; lane < 8; ++lane) {
+            for (const uint8_t fill :
+                 {uint8_t{0x00}, uint8_t{0x5A}, uint8_t{0xFF}, uint8_t{0x41}}) {
+                uint8_t in[8];
+                std::memset(in, fill, sizeof in);
+                in[lane] = static_cast<uint8_t>(v);
+                uint64_t w;
+                std::memcpy(&w, in, 8);
+                w = fold_word(w);
+                uint8_t out[8];
+                std::memcpy(out, &w, 8);
+                for (unsigned i = 0; i < 8; ++i) {
+                    ASSERT_EQ(out[i], fold_byte(in[i])) << "value " << v << " lane " << lane;
+                }
+            }
+        }
+    }
 }
 
 TEST(Dname, HashIgnoresBytesPastTheName) {

@@ -21,6 +21,19 @@ namespace pooledge::dns {
     return static_cast<uint8_t>(c + ((static_cast<uint8_t>(c - 'A') < 26) << 5));
 }
 
+// fold_byte on eight bytes at once (SWAR): each byte in 'A'..'Z' gains 0x20, every other byte
+// is left alone, so a whole wire name folds word by word, its length octets (below 64)
+// included. No carry crosses a byte: each sum below stays under 0x100.
+[[nodiscard]] constexpr uint64_t fold_word(uint64_t w) noexcept {
+    constexpr uint64_t kOnes = 0x0101010101010101ull;
+    constexpr uint64_t kHigh = 0x80 * kOnes;
+    const uint64_t low7 = w & ~kHigh;
+    const uint64_t at_least_a = low7 + (0x80 - 'A') * kOnes;   // high bit: byte >= 'A'
+    const uint64_t past_z = low7 + (0x7F - 'Z') * kOnes;       // high bit: byte > 'Z'
+    const uint64_t upper = at_least_a & ~past_z & ~w & kHigh;  // and ASCII to begin with
+    return w | (upper >> 2);
+}
+
 // Hashes a wire name of `len` bytes. The buffer must be readable up to the next multiple of
 // 8 bytes with zeroes after `len` (the parser and builder guarantee it) so the hash reads
 // whole words; every word is mixed in with a multiply, which is enough for a table whose
