@@ -19,6 +19,10 @@ void prepare_dns_in_place(std::span<uint8_t> buffer, const FrameLayout& layout,
     engine::prefetch(ctx, client_of(out.space), out.parsed);
 }
 
+void resolve_dns(DnsPrepared& p, const engine::AnswerContext& ctx) noexcept {
+    engine::resolve(ctx, client_of(p.space), p.parsed);
+}
+
 DnsAnswered finish_dns_in_place(std::span<uint8_t> buffer, const DnsPrepared& p,
                                 const engine::AnswerContext& ctx,
                                 bool compute_l4_checksum) noexcept {
@@ -39,6 +43,7 @@ DnsAnswered answer_dns_in_place(std::span<uint8_t> buffer, const FrameLayout& la
                                 bool compute_l4_checksum) noexcept {
     DnsPrepared p;
     prepare_dns_in_place(buffer, layout, ctx, p);
+    resolve_dns(p, ctx);
     return finish_dns_in_place(buffer, p, ctx, compute_l4_checksum);
 }
 

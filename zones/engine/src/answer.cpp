@@ -459,8 +459,8 @@ void answer_debug_name(Reply& r, const AnswerContext& ctx, const Client& client,
 // Resolves what `node` holds for `qtype` from where the client is: an rrset id, or 0 when
 // nothing. A CNAME answers every type the node has no entry for (geodns checks it first, and
 // the compiler already folded that order into the per-type entries).
-uint32_t resolve(const image::ImageView& img, const Node& node, uint16_t qtype,
-                 const Client& client, const dns::Query& q, Located& loc, bool& used_geo) noexcept {
+uint32_t resolve_entry(const image::ImageView& img, const Node& node, uint16_t qtype,
+                       const Client& client, const dns::Query& q, uint8_t& ecs_scope) noexcept {
     const image::format::Entry* match = nullptr;
     const image::format::Entry* cname = nullptr;
     for (const auto& e : img.entries(node)) {
@@ -479,9 +479,35 @@ uint32_t resolve(const image::ImageView& img, const Node& node, uint16_t qtype,
     if (e->kind == EntryKind::Static) {
         return e->ref;
     }
-    loc = locate(img, client, q);
-    used_geo = true;
+    const Located loc = locate(img, client, q);
+    if (loc.from_ecs) {
+        ecs_scope = loc.scope;
+    }
     return img.dispatch(e->ref, loc.region);
+}
+
+// Whether the answer comes from the image's names (answer_parsed's main branch), the only
+// answers resolve() has anything to do for.
+bool answers_from_image(const AnswerContext& ctx, const Parsed& p) noexcept {
+    const dns::Query& q = p.q;
+    return p.result == dns::ParseResult::Ok && !q.tsig.present &&
+           !(q.edns.present && q.edns.version > 0) && q.qclass == dns::rrclass::IN &&
+           ctx.image != nullptr;
+}
+
+// The node, zone and rrset of a query answers_from_image() holds for. No rrset for ANY (one
+// synthesized record), zone transfers (refused) or names that are not nodes.
+Resolution resolve_now(const image::ImageView& img, const Client& client,
+                       const dns::Query& q) noexcept {
+    Resolution res;
+    res.done = true;
+    res.node = img.find_node(q);
+    res.zone = res.node != nullptr ? res.node->zone : img.find_zone(q);
+    if (res.node != nullptr && res.zone >= 0 && q.qtype != dns::rrtype::ANY &&
+        q.qtype != dns::rrtype::AXFR && q.qtype != dns::rrtype::IXFR) {
+        res.rrset = resolve_entry(img, *res.node, q.qtype, client, q, res.ecs_scope);
+    }
+    return res;
 }
 
 Response respond_error(const dns::Query& q, dns::Rcode rcode, std::span<const uint8_t> query,
@@ -573,6 +599,7 @@ Response respond_cookie(const AnswerContext& ctx, const Client& client, const dn
 
 void parse_query(std::span<const uint8_t> query, Parsed& out) noexcept {
     out.result = dns::parse_query(query, out.q);
+    out.res.done = false;
 }
 
 void prefetch(const AnswerContext& ctx, const Client& client, const Parsed& p) noexcept {
@@ -586,6 +613,28 @@ void prefetch(const AnswerContext& ctx, const Client& client, const Parsed& p) n
     const base::IpAddress by = locating_address(client, p.q).by;
     if (geo != nullptr && by.family == 4) {
         geo->prefetch4(by.v4_host());
+    }
+}
+
+void resolve(const AnswerContext& ctx, const Client& client, Parsed& p) noexcept {
+    if (!answers_from_image(ctx, p)) {
+        p.res = Resolution{};
+        p.res.done = true;
+        return;
+    }
+    const image::ImageView& img = *ctx.image;
+    p.res = resolve_now(img, client, p.q);
+    if (p.res.rrset == 0) {
+        return;
+    }
+    const RRset& rs = img.rrset(p.res.rrset);
+    if (rs.type == dns::rrtype::A || rs.type == dns::rrtype::AAAA) {
+        p.res.rng = base::Rng(ctx.rng->next());
+        if (rs.type == dns::rrtype::A) {
+            image::prefetch_draws(img.draw4().subspan(rs.first, rs.count), rs.max_hosts, p.res.rng);
+        } else {
+            image::prefetch_draws(img.draw6().subspan(rs.first, rs.count), rs.max_hosts, p.res.rng);
+        }
     }
 }
 
@@ -659,8 +708,9 @@ Response answer_parsed(const AnswerContext& ctx, const Client& client, const Par
         rcode = dns::Rcode::ServFail;  // no image yet: say so rather than deny names exist
     } else {
         const image::ImageView& img = *ctx.image;
-        const Node* node = img.find_node(q);
-        const int zone = node != nullptr ? node->zone : img.find_zone(q);
+        const Resolution found = p.res.done ? p.res : resolve_now(img, client, q);
+        const Node* node = found.node;
+        const int zone = found.zone;
         res.zone = static_cast<int16_t>(zone);
         if (zone < 0) {
             rcode = dns::Rcode::Refused;
@@ -683,23 +733,20 @@ Response answer_parsed(const AnswerContext& ctx, const Client& client, const Par
                 r.writer().bytes(kRfc8482Hinfo);
                 r.rr_end(at);
                 r.an_ = 1;
+            } else if (found.rrset == 0) {
+                ecs_scope = found.ecs_scope;
+                write_negative_soa(r, img, q, zone);  // NODATA
             } else {
-                Located loc;
-                bool used_geo = false;
-                const uint32_t id_rrset = resolve(img, *node, q.qtype, client, q, loc, used_geo);
-                if (used_geo && loc.from_ecs) {
-                    ecs_scope = loc.scope;
-                }
-                if (id_rrset == 0) {
-                    write_negative_soa(r, img, q, zone);  // NODATA
+                ecs_scope = found.ecs_scope;
+                const RRset& rs = img.rrset(found.rrset);
+                if (rs.type == dns::rrtype::A || rs.type == dns::rrtype::AAAA) {
+                    // resolve()'s generator, whose first words it prefetched for; the
+                    // context's when the query was resolved here.
+                    base::Rng staged = found.rng;
+                    write_addresses(r, img, rs, p.res.done ? staged : *ctx.rng);
                 } else {
-                    const RRset& rs = img.rrset(id_rrset);
-                    if (rs.type == dns::rrtype::A || rs.type == dns::rrtype::AAAA) {
-                        write_addresses(r, img, rs, *ctx.rng);
-                    } else {
-                        write_rrset(r, img, rs, kQnameOffset, rs.ttl);
-                        r.an_ = static_cast<uint16_t>(rs.count);
-                    }
+                    write_rrset(r, img, rs, kQnameOffset, rs.ttl);
+                    r.an_ = static_cast<uint16_t>(rs.count);
                 }
             }
         }

@@ -8,6 +8,7 @@
 #include <set>
 
 #include "pooledge/dns/cookie.hpp"
+#include "pooledge/dns/dname.hpp"
 #include "test_util.hpp"
 
 // Counts heap allocations so a test can prove the answer path makes none. Under
@@ -562,6 +563,47 @@ TEST_F(AnswerTest, AnswersInPlaceExactlyAsIntoAFreshBuffer) {
                            std::span<const uint8_t>(inplace.data(), q.size()), inplace);
     inplace.resize(r2.size);
     EXPECT_EQ(fresh, inplace);
+}
+
+// The burst stages answer byte for byte as answer() does: the only difference is the draw's
+// generator, which resolve() seeds with the context generator's next word.
+TEST_F(AnswerTest, StagedAnswersMatchTheOnePacketPath) {
+    const std::vector<std::pair<std::vector<uint8_t>, const char*>> cases = {
+        {make_query("0.pool.ntp.org", {.edns = true, .ecs = "81.0.1.0/24"}), "127.0.0.1"},
+        {make_query("0.pool.ntp.org"), "81.0.1.7"},
+        {make_query("0.pool.ntp.org"), "10.1.0.1"},
+        {make_query("2.pool.ntp.org", {.qtype = dns::rrtype::AAAA}), "2a01:4f8::1"},
+        {make_query("1.pool.ntp.org", {.qtype = dns::rrtype::AAAA}), "127.0.0.1"},
+        {make_query("nx.pool.ntp.org", {.edns = true, .nsid = true}), "127.0.0.1"},
+        {make_query("pool.ntp.org", {.qtype = dns::rrtype::SOA}), "127.0.0.1"},
+        {make_query("pool.ntp.org", {.qtype = dns::rrtype::ANY}), "127.0.0.1"},
+        {make_query("pool.ntp.org", {.qtype = dns::rrtype::AXFR}), "127.0.0.1"},
+        {make_query("_country.pool.ntp.org", {.qtype = dns::rrtype::TXT}), "81.0.1.7"},
+        {make_query("id.server", {.qtype = dns::rrtype::TXT, .qclass = dns::rrclass::CH}),
+         "127.0.0.1"},
+        {make_query("example.com"), "127.0.0.1"},
+        {make_query("many.pool.ntp.org"), "127.0.0.1"},
+        {make_query("0.pool.ntp.org", {.edns = true, .version = 1}), "127.0.0.1"},
+    };
+    for (uint64_t seed = 1; seed <= 20; ++seed) {
+        for (const auto& [q, from] : cases) {
+            const Client client{*base::IpAddress::parse(from)};
+            base::Rng staged_rng(seed);
+            base::Rng direct_rng(base::Rng(seed).next());
+            ctx_.rng = &staged_rng;
+            Parsed p;
+            parse_query(q, p);
+            prefetch(ctx_, client, p);
+            resolve(ctx_, client, p);
+            std::vector<uint8_t> staged(1232);
+            staged.resize(answer_parsed(ctx_, client, p, q, staged).size);
+            ctx_.rng = &direct_rng;
+            std::vector<uint8_t> direct(1232);
+            direct.resize(answer(ctx_, client, q, direct).size);
+            ASSERT_FALSE(direct.empty()) << dns::name_to_text(p.q.name());
+            EXPECT_EQ(staged, direct) << dns::name_to_text(p.q.name()) << " from " << from;
+        }
+    }
 }
 
 TEST_F(AnswerTest, AnswerPathDoesNotAllocate) {

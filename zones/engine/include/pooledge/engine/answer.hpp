@@ -18,7 +18,10 @@
 
 namespace pooledge::image {
 class ImageView;
+namespace format {
+struct Node;
 }
+}  // namespace pooledge::image
 
 namespace pooledge::engine {
 
@@ -62,16 +65,33 @@ struct AnswerContext {
 [[nodiscard]] Response answer(const AnswerContext& ctx, const Client& client,
                               std::span<const uint8_t> query, std::span<uint8_t> out) noexcept;
 
-// answer() in two halves, for a caller with a burst of queries (the worker): parse every
-// query and prefetch what its answer reads first (its name-index slot and the geo table line
-// of the address that locates it), then answer each, so the misses of one query overlap the
-// work of the others. answer() is parse_query + answer_parsed.
+// answer() in three stages, for a caller with a burst of queries (the worker), so the cache
+// misses of one query overlap the work on the others (the group-prefetch pattern):
+//   1. parse_query + prefetch: parse, hash, and prefetch the name-index slot and the geo
+//      table line of the address that locates the client;
+//   2. resolve: find the node, the region and the rrset, and prefetch the records the
+//      answer's draw reads first;
+//   3. answer_parsed: draw and write.
+// Each stage runs over the whole burst before the next starts. answer() is parse_query +
+// answer_parsed, which resolves inline when resolve() was not called.
+struct Resolution {
+    bool done = false;  // resolve() ran for this parse: the fields below hold
+    const image::format::Node* node = nullptr;
+    int zone = -1;       // -1: no zone of the image holds the name
+    uint32_t rrset = 0;  // of node for qtype from the client's region; 0: none (NODATA)
+    uint8_t ecs_scope = 0;
+    // The draw's own generator, seeded from the context's in resolve(): its first words
+    // chose the records resolve() prefetched, and answer_parsed() replays them.
+    base::Rng rng{0};
+};
 struct Parsed {
     dns::ParseResult result = dns::ParseResult::Drop;
     dns::Query q;
+    Resolution res;
 };
 void parse_query(std::span<const uint8_t> query, Parsed& out) noexcept;
 void prefetch(const AnswerContext& ctx, const Client& client, const Parsed& p) noexcept;
+void resolve(const AnswerContext& ctx, const Client& client, Parsed& p) noexcept;
 [[nodiscard]] Response answer_parsed(const AnswerContext& ctx, const Client& client,
                                      const Parsed& p, std::span<const uint8_t> query,
                                      std::span<uint8_t> out) noexcept;

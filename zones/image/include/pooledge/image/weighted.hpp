@@ -51,13 +51,19 @@ struct AliasPick {
     bool aliased;
 };
 
+// The column a random word picks in a table of `size` columns (the high half of word x size).
+inline uint32_t alias_column(uint64_t word, size_t size) noexcept {
+    return static_cast<uint32_t>((static_cast<unsigned __int128>(word) * size) >> 64);
+}
+
 template <typename Entry>
 inline AliasPick alias_pick(std::span<const Entry> table, base::Rng& rng) noexcept {
-    const auto m = static_cast<unsigned __int128>(rng.next()) * table.size();
-    const auto column = static_cast<uint32_t>(m >> 64);
+    const uint64_t word = rng.next();
+    const uint32_t column = alias_column(word, table.size());
     // The low half of the product is a uniform fraction independent enough of the column for
     // a 2^-64 bias at most.
-    const auto fraction = static_cast<uint64_t>(m);
+    const auto fraction =
+        static_cast<uint64_t>(static_cast<unsigned __int128>(word) * table.size());
     const Entry& e = table[column];
     const bool keep = fraction < e.keep;
     return {keep ? column : e.alias, column, !keep};
@@ -120,6 +126,18 @@ inline size_t draw_weighted(std::span<const uint64_t> cum, std::span<const Entry
         }
     }
     return k;
+}
+
+// Starts fetching the records the first k alias picks of `rng` read: a burst engine calls it
+// with the generator the draw will use (a copy: the draw replays the same words), so the
+// records of one query arrive while others are drawn. Picks the draw rejects or a fallback
+// makes are not covered; they are the rare ones.
+template <typename Entry>
+inline void prefetch_draws(std::span<const Entry> table, size_t k, base::Rng rng) noexcept {
+    k = std::min(k, table.size());
+    for (size_t d = 0; d < k; ++d) {
+        __builtin_prefetch(table.data() + detail::alias_column(rng.next(), table.size()));
+    }
 }
 
 }  // namespace pooledge::image

@@ -24,15 +24,17 @@ struct DnsAnswered {
                                               const engine::AnswerContext& ctx,
                                               bool compute_l4_checksum = true) noexcept;
 
-// answer_dns_in_place in two halves, for a burst (the worker): prepare every frame (the reply
-// path's first half, the parse, the engine's prefetches), then finish each, so the memory
-// the answers read is on its way while the other frames are prepared.
+// answer_dns_in_place in the engine's three stages (engine/answer.hpp), for a burst (the
+// worker): prepare every frame (the reply path's first half, the parse, the first
+// prefetches), resolve every one (node, region, rrset; the draw's prefetches), then finish
+// each, so the memory each stage reads is on its way while the other frames are worked on.
 struct DnsPrepared {
     ReplySpace space;  // its layout's source is the client
     engine::Parsed parsed;
 };
 void prepare_dns_in_place(std::span<uint8_t> buffer, const FrameLayout& layout,
                           const engine::AnswerContext& ctx, DnsPrepared& out) noexcept;
+void resolve_dns(DnsPrepared& p, const engine::AnswerContext& ctx) noexcept;
 [[nodiscard]] DnsAnswered finish_dns_in_place(std::span<uint8_t> buffer, const DnsPrepared& p,
                                               const engine::AnswerContext& ctx,
                                               bool compute_l4_checksum = true) noexcept;

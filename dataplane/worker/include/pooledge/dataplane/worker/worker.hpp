@@ -53,7 +53,7 @@ class Worker {
   private:
     unsigned service_port(const Port& port, const engine::AnswerContext& actx) noexcept;
 
-    // A fast-path frame between the burst's two stages (prepared, then answered). Kept
+    // A fast-path frame between the burst's stages (prepared, resolved, answered). Kept
     // here, built once, rather than on the stack of every poll, empty ones included.
     struct BurstSlot {
         ::rte_mbuf* m = nullptr;
