@@ -28,6 +28,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <initializer_list>
 #include <string>
 #include <vector>
 
@@ -96,7 +97,8 @@ struct Run {
 };
 
 // Circulates kInFlight frames for `seconds`: from `out` (what was sent) back to `in`. With no
-// worker, `out` is `in` itself: the generator's own ceiling.
+// worker, `out` is `in` itself: the generator's own ceiling. The frames stay in the rings
+// (drain() frees them).
 Run circulate(rte_mempool* pool, rte_ring* in, rte_ring* out,
               const std::vector<std::vector<uint8_t>>& frames, double seconds) {
     size_t next = 0;
@@ -137,15 +139,20 @@ Run circulate(rte_mempool* pool, rte_ring* in, rte_ring* out,
     }
     const double took = std::chrono::duration<double>(Clock::now() - t0).count();
     r.mpps = static_cast<double>(r.frames) / took / 1e6;
-    // Everything back to the pool: what is in either ring.
-    for (rte_ring* ring : {in, out}) {
+    return r;
+}
+
+// Everything in the rings back to the pool. Only once the worker has stopped: the rings are
+// single-consumer, and a frame taken by both sides would be freed and answered at once.
+void drain(std::initializer_list<rte_ring*> rings) {
+    rte_mbuf* burst[kBurst];
+    for (rte_ring* ring : rings) {
         unsigned n;
         while ((n = rte_ring_dequeue_burst(ring, reinterpret_cast<void**>(burst), kBurst,
                                            nullptr)) > 0) {
             rte_pktmbuf_free_bulk(burst, n);
         }
     }
-    return r;
 }
 
 struct Summary {
@@ -237,6 +244,7 @@ int main(int argc, char** argv) {
     uint64_t not_answers = 0, to_kernel = 0;
     for (int r = 0; r < repeats; ++r) {
         ceiling.push_back(circulate(pool, svc.rx, svc.rx, frames, seconds).mpps);
+        drain({svc.rx});
         stop = false;
         WorkerContext ctx{0, &ports, &slot, &identity, &stats, &stop, static_cast<uint64_t>(r)};
         if (rte_eal_remote_launch(worker_main, &ctx, worker_lcore) != 0) {
@@ -248,6 +256,7 @@ int main(int argc, char** argv) {
         worker.push_back(w.mpps);
         not_answers += w.not_answers;
         to_kernel += rte_ring_count(exc.tx);
+        drain({svc.rx, svc.tx, exc.tx});
     }
 
     const Summary c = summarize(ceiling), w = summarize(worker);
