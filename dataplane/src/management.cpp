@@ -12,6 +12,7 @@
 
 #include "pooledge/base/file_io.hpp"
 #include "pooledge/base/log.hpp"
+#include "pooledge/dataplane/worker/image_memory.hpp"
 #include "pooledge/dns/dname.hpp"
 #include "pooledge/image/geo_index.hpp"
 #include "pooledge/image/push_server.hpp"
@@ -42,10 +43,22 @@ void Management::install(std::vector<uint8_t> bytes, const image::ImageView& vie
     // peak), no second SHA-256 pass.
     img->bytes = std::move(bytes);
     img->view = view;
-    // The fast path's geo tables, built here before the swap (image/geo_index.hpp).
+    // Into huge pages where the EAL has them (image_memory.hpp): one copy, before the swap.
+    std::string memory_why;
+    const bool huge = move_to_hugepages(*img, &memory_why);
+    if (huge != in_hugepages_) {
+        in_hugepages_ = huge;
+        base::log::info(huge ? std::string("images live in the EAL's huge pages")
+                             : "images live in ordinary memory: " + memory_why);
+    }
+    // The fast path's geo tables, built here before the swap (image/geo_index.hpp); their
+    // direct table in huge pages too when the image went there, else (or when they are full)
+    // in memory advised to transparent huge pages.
     const auto t0 = std::chrono::steady_clock::now();
     std::string why;
-    if (!image::attach_geo_index(*img->view, &why)) {
+    const bool indexed = (huge && image::attach_geo_index(*img->view, &why, eal_table_memory())) ||
+                         image::attach_geo_index(*img->view, &why);
+    if (!indexed) {
         base::log::warn(std::string("image ") + how + ": no geo index (" + why +
                         "): client addresses are located by binary search, more slowly");
     }
@@ -67,7 +80,7 @@ void Management::install(std::vector<uint8_t> bytes, const image::ImageView& vie
     stats_.serial.store(serial);
     stats_.build_time.store(view.header().build_time);
     stats_.loaded_unix.store(img->loaded_unix);
-    stats_.size_bytes.store(img->bytes.size());
+    stats_.size_bytes.store(img->view->bytes().size());
     const auto took = slot_.publish(std::move(img));
     stats_.swaps.fetch_add(1, std::memory_order_relaxed);
     stats_.last_swap_ns.store(static_cast<uint64_t>(took.count()), std::memory_order_relaxed);

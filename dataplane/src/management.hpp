@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <span>
 #include <string>
 #include <thread>
@@ -70,6 +71,8 @@ class Management {
     std::mutex keys_mu_;
     std::vector<image::TrustedKey> keys_;
     std::mutex install_mu_;  // one image judged and installed at a time
+    // Where the last image went (huge pages or not), so the log says it when it changes.
+    std::optional<bool> in_hugepages_;
     std::unique_ptr<image::push::Server> server_;
 };
 

@@ -1,8 +1,13 @@
 #include "pooledge/dataplane/worker/image_slot.hpp"
 
+#include <rte_malloc.h>
 #include <urcu-qsbr.h>
 
 namespace pooledge::dataplane {
+
+void EalFree::operator()(uint8_t* p) const noexcept {
+    rte_free(p);
+}
 
 ImageSlot::~ImageSlot() {
     // Workers are stopped by now; nothing reads the pointer any more.

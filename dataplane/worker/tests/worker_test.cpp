@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "frame_builder.hpp"
+#include "pooledge/dataplane/worker/image_memory.hpp"
 #include "pooledge/dns/message.hpp"
 #include "pooledge/image/geo_index.hpp"
 #include "ring_port.hpp"
@@ -340,6 +341,28 @@ TEST_F(WorkerTest, ServesTheImagePublishedLast) {
     ASSERT_TRUE(next->view);
     slot_.publish(std::move(next));  // synchronize_rcu: this thread is between polls
     EXPECT_EQ(ask(), "203.0.113.99");
+}
+
+// The EAL here runs --no-huge: the image stays in ordinary memory, says why, and serves.
+// (Where the EAL has huge pages the move is the same code; the dataplane logs which.)
+TEST(ImageMemory, WithoutHugePagesTheImageStaysWhereItArrived) {
+    auto holder = testkit::load_small();
+    LoadedImage img;
+    img.bytes = std::move(holder.bytes);
+    img.view = image::ImageView::load(img.bytes);
+    ASSERT_TRUE(img.view);
+    std::string why;
+    EXPECT_FALSE(move_to_hugepages(img, &why));
+    EXPECT_NE(why.find("no huge pages (--no-huge)"), std::string::npos) << why;
+    EXPECT_EQ(img.view->bytes().data(), img.bytes.data());
+    EXPECT_EQ(img.huge, nullptr);
+}
+
+// The EAL's heap (here plain memory under --no-huge) can hold a geo index's direct table.
+TEST(ImageMemory, GeoIndexDirectTableInTheEalHeap) {
+    auto holder = testkit::load_small();
+    ASSERT_TRUE(image::attach_geo_index(holder.view, nullptr, eal_table_memory()));
+    EXPECT_NE(holder.view.geo_index(), nullptr);
 }
 
 }  // namespace

@@ -61,7 +61,7 @@ namespace {
 // The direct table in an anonymous mapping of its own, its start rounded up to a huge-page
 // boundary and advised to transparent huge pages before any page is touched, so the kernel
 // can back all of it with 2 MiB pages (an aligned_alloc block got 20 of its 32 MiB).
-uint16_t* map_table(size_t bytes) {
+void* map_table(size_t bytes) {
     const size_t len = bytes + kHugePage;
     void* p = ::mmap(nullptr, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (p == MAP_FAILED) {
@@ -77,16 +77,26 @@ uint16_t* map_table(size_t bytes) {
         ::munmap(reinterpret_cast<void*>(used_end), end - used_end);
     }
     (void)::madvise(reinterpret_cast<void*>(aligned), bytes, MADV_HUGEPAGE);  // advice only
-    return reinterpret_cast<uint16_t*>(aligned);
+    return reinterpret_cast<void*>(aligned);
+}
+
+void unmap_table(void* p, size_t bytes) {
+    ::munmap(p, bytes);
 }
 
 }  // namespace
 
-void GeoIndex::FreeDeleter::operator()(uint16_t* p) const noexcept {
-    ::munmap(p, kTbl24Entries * sizeof(uint16_t));
+const TableMemory& anonymous_table_memory() noexcept {
+    static constexpr TableMemory kAnonymous{map_table, unmap_table, "transparent huge pages"};
+    return kAnonymous;
 }
 
-std::shared_ptr<const GeoIndex> GeoIndex::build(const ImageView& view, std::string* why) {
+void GeoIndex::FreeDeleter::operator()(uint16_t* p) const noexcept {
+    release(p, kTbl24Entries * sizeof(uint16_t));
+}
+
+std::shared_ptr<const GeoIndex> GeoIndex::build(const ImageView& view, std::string* why,
+                                                const TableMemory& memory) {
     const auto start = view.geo4_starts();
     const auto region = view.geo4_regions();
     const size_t regions = view.regions().size();
@@ -97,15 +107,15 @@ std::shared_ptr<const GeoIndex> GeoIndex::build(const ImageView& view, std::stri
         return nullptr;
     }
 
-    // The direct table: 32 MiB in huge pages where the kernel has them, since every lookup
-    // lands on a random line of it and 4 KiB pages would miss the TLB most times.
+    // The direct table: 32 MiB in huge pages where there are any, since every lookup lands
+    // on a random line of it and 4 KiB pages would miss the TLB most times.
     const size_t bytes24 = kTbl24Entries * sizeof(uint16_t);
-    uint16_t* raw = map_table(bytes24);
+    auto* raw = static_cast<uint16_t*>(memory.allocate(bytes24));
     if (raw == nullptr) {
-        base::set_why(why, "out of memory for the geo index");
+        base::set_why(why, std::string("out of memory for the geo index (") + memory.name + ")");
         return nullptr;
     }
-    g->tbl24_.reset(raw);
+    g->tbl24_ = std::unique_ptr<uint16_t[], FreeDeleter>(raw, FreeDeleter{memory.release});
 
     // A /24 is split when a range starts inside it (not at its first address). Counted
     // first, so the blocks are allocated once, at their size: no doubling, no copy.
@@ -177,8 +187,8 @@ std::shared_ptr<const GeoIndex> GeoIndex::build(const ImageView& view, std::stri
     return g;
 }
 
-bool attach_geo_index(ImageView& view, std::string* why) {
-    auto index = GeoIndex::build(view, why);
+bool attach_geo_index(ImageView& view, std::string* why, const TableMemory& memory) {
+    auto index = GeoIndex::build(view, why, memory);
     if (!index) {
         return false;
     }

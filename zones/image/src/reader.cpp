@@ -156,6 +156,51 @@ std::optional<ImageView> ImageView::load(std::span<const uint8_t> bytes, std::st
     return view;
 }
 
+namespace {
+
+// `s` as it sits in a copy of the buffer that starts at `to` instead of `from`.
+template <typename T>
+std::span<const T> shifted(std::span<const T> s, const uint8_t* from, const uint8_t* to) {
+    if (s.data() == nullptr) {
+        return s;
+    }
+    const auto offset = reinterpret_cast<const uint8_t*>(s.data()) - from;
+    return {reinterpret_cast<const T*>(to + offset), s.size()};
+}
+
+}  // namespace
+
+std::optional<ImageView> ImageView::moved_to(std::span<const uint8_t> copy) const noexcept {
+    if (geo_index_ != nullptr || copy.size() != bytes_.size() ||
+        reinterpret_cast<uintptr_t>(copy.data()) % 8 != 0) {
+        return std::nullopt;
+    }
+    const uint8_t* from = bytes_.data();
+    const uint8_t* to = copy.data();
+    ImageView v = *this;
+    v.bytes_ = copy;
+    v.header_ = reinterpret_cast<const format::Header*>(to);
+    v.names_ = shifted(names_, from, to);
+    v.index_ = shifted(index_, from, to);
+    v.nodes_ = shifted(nodes_, from, to);
+    v.entries_ = shifted(entries_, from, to);
+    v.dispatch_ = shifted(dispatch_, from, to);
+    v.rrsets_ = shifted(rrsets_, from, to);
+    v.rdata_index_ = shifted(rdata_index_, from, to);
+    v.rdata_ = shifted(rdata_, from, to);
+    v.draw4_ = shifted(draw4_, from, to);
+    v.cum4_ = shifted(cum4_, from, to);
+    v.draw6_ = shifted(draw6_, from, to);
+    v.cum6_ = shifted(cum6_, from, to);
+    v.regions_ = shifted(regions_, from, to);
+    v.zones_ = shifted(zones_, from, to);
+    v.geo4_start_ = shifted(geo4_start_, from, to);
+    v.geo4_region_ = shifted(geo4_region_, from, to);
+    v.geo6_start_ = shifted(geo6_start_, from, to);
+    v.geo6_region_ = shifted(geo6_region_, from, to);
+    return v;
+}
+
 bool ImageView::validate(std::string& why, bool& bad_checksum) {
     Checker c{why};
     if (reinterpret_cast<uintptr_t>(bytes_.data()) % 8 != 0) {

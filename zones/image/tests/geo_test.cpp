@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdlib>
+
 #include <random>
 
 #include "pooledge/image/countries.hpp"
@@ -131,6 +133,44 @@ TEST(GeoIndex, AgreesWithTheRangeSearch) {
     EXPECT_EQ(view.geo_index(), index.get());
     const uint32_t a = img.view->geo4_starts()[img.view->geo4_ranges() / 2];
     EXPECT_EQ(view.geo_lookup4(a).region, img.view->geo_search4(a).region);
+}
+
+// The direct table comes from the TableMemory given (the dataplane's huge pages) and goes
+// back to it with the index; a memory that cannot allocate means no index and a reason.
+namespace counting {
+size_t allocated = 0, released = 0;
+void* allocate(size_t bytes) {
+    allocated += bytes;
+    return std::aligned_alloc(4096, bytes);
+}
+void release(void* p, size_t bytes) {
+    released += bytes;
+    std::free(p);
+}
+void* refuse(size_t) {
+    return nullptr;
+}
+}  // namespace counting
+
+TEST(GeoIndex, DirectTableComesFromTheMemoryGiven) {
+    ImageModel m;
+    m.regions.push_back({"de", ""});
+    m.prefixes.push_back({prefix4(0x51000000, 8), "de", false});
+    m.zones.push_back(bare_zone());
+    const Compiled img(m);
+    std::string why;
+    {
+        const TableMemory memory{counting::allocate, counting::release, "counting"};
+        const auto index = GeoIndex::build(*img.view, &why, memory);
+        ASSERT_TRUE(index) << why;
+        EXPECT_EQ(counting::allocated, size_t{2} << 24);
+        EXPECT_EQ(index->lookup4(0x51020304).region, img.view->geo_search4(0x51020304).region);
+        EXPECT_EQ(counting::released, 0u);
+    }
+    EXPECT_EQ(counting::released, size_t{2} << 24);
+    const TableMemory full{counting::refuse, counting::release, "full"};
+    EXPECT_EQ(GeoIndex::build(*img.view, &why, full), nullptr);
+    EXPECT_NE(why.find("out of memory for the geo index (full)"), std::string::npos) << why;
 }
 
 // More distinct {region, scope} pairs than 15 bits can number: the scope widens to 24 (a

@@ -2,10 +2,13 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstring>
 
+#include "pooledge/dns/dname.hpp"
 #include "pooledge/dns/query.hpp"
 #include "pooledge/image/builder.hpp"
+#include "pooledge/image/geo_index.hpp"
 #include "synthetic_pool.hpp"
 #include "test_util.hpp"
 
@@ -39,6 +42,30 @@ TEST(Image, BuildsAndLoads) {
     EXPECT_EQ(h.zone_count, 1u);
     EXPECT_EQ(h.region_count, 6u);  // world + 5
     EXPECT_EQ(holder.bytes.size(), h.total_size);
+}
+
+// A view moved to a copy of its bytes reads the copy only: the original can go.
+TEST(Image, MovedViewReadsTheCopy) {
+    auto holder = testkit::load_small();
+    std::vector<uint8_t> copy = holder.bytes;
+    const auto moved = holder.view.moved_to(copy);
+    ASSERT_TRUE(moved);
+    std::fill(holder.bytes.begin(), holder.bytes.end(), 0xEE);
+    dns::Query q;
+    const auto pkt = testkit::make_query("0.pool.ntp.org");
+    ASSERT_EQ(dns::parse_query(pkt, q), dns::ParseResult::Ok);
+    const format::Node* node = moved->find_node(q);
+    ASSERT_NE(node, nullptr);
+    const auto* at = reinterpret_cast<const uint8_t*>(node);
+    EXPECT_TRUE(at >= copy.data() && at < copy.data() + copy.size());
+    EXPECT_EQ(dns::name_to_text(moved->node_name(*node)), "0.pool.ntp.org.");
+    EXPECT_EQ(moved->header().serial, 2026112101u);
+    EXPECT_EQ(moved->bytes().data(), copy.data());
+    // Not to a buffer of another size, nor once a geo index points into the old bytes.
+    EXPECT_FALSE(holder.view.moved_to(std::span<const uint8_t>(copy).first(copy.size() - 8)));
+    ImageView indexed = *moved;
+    ASSERT_TRUE(attach_geo_index(indexed));
+    EXPECT_FALSE(indexed.moved_to(copy));
 }
 
 TEST(Image, FindsNodesCaseInsensitivelyAndMakesEmptyParents) {

@@ -30,6 +30,18 @@
 
 namespace pooledge::image {
 
+// Where an index puts its direct table, the 32 MiB every IPv4 lookup reads one random line
+// of: by default an anonymous mapping advised to transparent huge pages
+// (anonymous_table_memory); the dataplane passes the EAL's huge-page heap where it has one.
+// `release` gets back what `allocate` returned, with the same size; `allocate` returns
+// nullptr when it cannot.
+struct TableMemory {
+    void* (*allocate)(size_t bytes) = nullptr;
+    void (*release)(void* p, size_t bytes) = nullptr;
+    const char* name = "";  // for logs
+};
+[[nodiscard]] const TableMemory& anonymous_table_memory() noexcept;
+
 class GeoIndex {
   public:
     struct Stats {
@@ -42,8 +54,9 @@ class GeoIndex {
     // Builds the tables for `view`'s ranges (which ImageView::load validated). Nothing, and
     // a reason, when the IPv4 ranges split more /24s than 15-bit block numbers can name; the
     // reader then keeps its binary search.
-    [[nodiscard]] static std::shared_ptr<const GeoIndex> build(const ImageView& view,
-                                                               std::string* why = nullptr);
+    [[nodiscard]] static std::shared_ptr<const GeoIndex> build(
+        const ImageView& view, std::string* why = nullptr,
+        const TableMemory& memory = anonymous_table_memory());
 
     [[nodiscard]] GeoMatch lookup4(uint32_t addr) const noexcept {
         uint16_t e = tbl24_.get()[addr >> 8];
@@ -63,6 +76,7 @@ class GeoIndex {
   private:
     static constexpr uint16_t kBlockFlag = 0x8000;
     struct FreeDeleter {
+        void (*release)(void* p, size_t bytes);  // TableMemory::release
         void operator()(uint16_t* p) const noexcept;
     };
     GeoIndex() = default;
@@ -79,6 +93,7 @@ class GeoIndex {
 
 // Builds the index of `view` and attaches it. False (and the reason) when it cannot be built:
 // the view then keeps its range search, which answers the same, only slower.
-bool attach_geo_index(ImageView& view, std::string* why = nullptr);
+bool attach_geo_index(ImageView& view, std::string* why = nullptr,
+                      const TableMemory& memory = anonymous_table_memory());
 
 }  // namespace pooledge::image

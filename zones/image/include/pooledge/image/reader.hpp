@@ -47,6 +47,12 @@ class ImageView {
                                                        std::string* why = nullptr,
                                                        LoadFailure* failure = nullptr);
 
+    // The same view over `copy`, a byte-for-byte copy of bytes() (8-byte aligned) that the
+    // caller made, without validating again (one SHA-256 pass per image): for moving an image
+    // into other memory, such as huge pages. Before a geo index is attached, since the index
+    // points into the bytes too; nothing when one is, or the sizes differ.
+    [[nodiscard]] std::optional<ImageView> moved_to(std::span<const uint8_t> copy) const noexcept;
+
     [[nodiscard]] const format::Header& header() const noexcept { return *header_; }
     [[nodiscard]] std::span<const uint8_t> bytes() const noexcept { return bytes_; }
 
