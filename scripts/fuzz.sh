@@ -21,7 +21,7 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 minutes=${1:-10}
 shift || true
 targets=("$@")
-[[ ${#targets[@]} -gt 0 ]] || targets=(fuzz_query fuzz_image fuzz_frame fuzz_registry fuzz_files fuzz_push)
+[[ ${#targets[@]} -gt 0 ]] || targets=(fuzz_query fuzz_image fuzz_ntp fuzz_frame fuzz_registry fuzz_files fuzz_push)
 if ! [[ $minutes =~ ^[0-9]+$ ]] || ((minutes < 1)); then
     echo "fuzz.sh: MINUTES must be a whole number >= 1, got '$minutes'" >&2
     exit 2
@@ -45,6 +45,9 @@ opts[fuzz_query]="-max_len=1024"
 bin[fuzz_image]=$build/zones/fuzz_image
 seeds[fuzz_image]=$build/zones/corpus/image
 opts[fuzz_image]="-max_len=1048576"
+bin[fuzz_ntp]=$build/zones/fuzz_ntp
+seeds[fuzz_ntp]=$build/zones/corpus/ntp
+opts[fuzz_ntp]="-max_len=512"
 bin[fuzz_frame]=$build/dataplane/fuzz_frame
 seeds[fuzz_frame]=$build/dataplane/corpus
 opts[fuzz_frame]="-max_len=2048"

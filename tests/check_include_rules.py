@@ -10,7 +10,7 @@ import pathlib
 import re
 import sys
 
-ZONES = ["base", "dns", "image", "engine"]
+ZONES = ["base", "dns", "image", "engine", "ntp"]
 FRAME = "dataplane/frame"
 WORKER = "dataplane/worker"
 
@@ -20,11 +20,13 @@ RULES = [
     ("zones/dns", ["base", "dns"]),
     ("zones/image", ["base", "dns", "image"]),
     ("zones/engine", ["base", "dns", "image", "engine"]),
+    ("zones/ntp", ["base", "ntp"]),
     ("zones/testing", ZONES),
     ("zones/fuzz", ZONES),
     ("zones/dns/tests", ZONES),
     ("zones/image/tests", ZONES),
     ("zones/engine/tests", ZONES),
+    ("zones/ntp/tests", ZONES),
     ("control", ZONES + ["control"]),
     (FRAME, ZONES + [FRAME]),
     (WORKER, ZONES + [FRAME, WORKER]),

@@ -32,6 +32,7 @@ int main(int argc, char** argv) {
     const fs::path dir = argv[1];
     fs::create_directories(dir / "query");
     fs::create_directories(dir / "image");
+    fs::create_directories(dir / "ntp");
     using pooledge::testkit::make_query;
     const std::vector<std::vector<uint8_t>> queries = {
         make_query("0.pool.ntp.org"),
@@ -54,6 +55,26 @@ int main(int argc, char** argv) {
         write(dir / "query" / ("seed-" + std::to_string(i)), queries[i]);
     }
     write(dir / "image" / "seed-pool", fuzz::small_pool_image());
-    std::cout << "wrote " << queries.size() << " query seeds and 1 image seed to " << dir << "\n";
+    // NTP requests (first byte: LI/VN/mode), the fuzz input being the two-byte source port
+    // and the UDP payload: v4, v3 and v1 clients, mode 6 READVAR, mode 7 MON_GETLIST, an
+    // extension field, a MAC.
+    const auto ntp = [](uint8_t lvm, size_t trailer) {
+        std::vector<uint8_t> p(2 + 48 + trailer, 0);
+        p[0] = 0x9C;  // source port 40000
+        p[1] = 0x40;
+        p[2] = lvm;
+        if (trailer >= 16) {
+            p[2 + 48 + 3] = static_cast<uint8_t>(trailer == 20 ? 0 : trailer);
+        }
+        return p;
+    };
+    const std::vector<std::vector<uint8_t>> ntps = {ntp(0x23, 0), ntp(0x1B, 0), ntp(0x08, 0),
+                                                    ntp(0x16, 0), ntp(0x17, 0), ntp(0x23, 28),
+                                                    ntp(0x23, 20)};
+    for (size_t i = 0; i < ntps.size(); ++i) {
+        write(dir / "ntp" / ("seed-" + std::to_string(i)), ntps[i]);
+    }
+    std::cout << "wrote " << queries.size() << " query seeds, 1 image seed and " << ntps.size()
+              << " NTP seeds to " << dir << "\n";
     return 0;
 }
