@@ -88,11 +88,31 @@ const char* to_string(DropReason r) noexcept {
 
 Request classify(std::span<const uint8_t> p, uint16_t source_port) noexcept {
     Request r;
-    if (p.size() < kHeaderSize) {
+    if (p.empty()) {
         return drop(r, DropReason::BadLength);
     }
     r.version = static_cast<uint8_t>((p[0] >> 3) & 7);
     r.mode = static_cast<Mode>(p[0] & 7);
+    // The modes we never answer are told apart first, whatever their length or version, so
+    // the counters name what was sent (ntpq's READVAR is 12 bytes, not an NTP header).
+    switch (r.mode) {
+        case Mode::SymmetricActive:
+        case Mode::SymmetricPassive:
+            return drop(r, DropReason::Symmetric);
+        case Mode::Broadcast:
+            return drop(r, DropReason::Broadcast);
+        case Mode::Control:
+            return drop(r, DropReason::Control);
+        case Mode::Private:
+            return drop(r, DropReason::Private);
+        case Mode::Reserved:
+        case Mode::Client:
+        case Mode::Server:
+            break;
+    }
+    if (p.size() < kHeaderSize) {
+        return drop(r, DropReason::BadLength);
+    }
     if (r.mode == Mode::Server) {
         r.verdict = Verdict::Kernel;  // a reply to the host's own client: not ours to judge
         return r;
@@ -103,26 +123,9 @@ Request classify(std::span<const uint8_t> p, uint16_t source_port) noexcept {
     if (r.version < 1 || r.version > 4) {
         return drop(r, DropReason::BadVersion);
     }
-    switch (r.mode) {
-        case Mode::Client:
-            break;
-        case Mode::Reserved:
-            // NTPv1 had no mode field: a v1 request from a client port is a client's.
-            if (r.version != 1 || source_port == kPort) {
-                return drop(r, DropReason::Reserved);
-            }
-            break;
-        case Mode::SymmetricActive:
-        case Mode::SymmetricPassive:
-            return drop(r, DropReason::Symmetric);
-        case Mode::Broadcast:
-            return drop(r, DropReason::Broadcast);
-        case Mode::Control:
-            return drop(r, DropReason::Control);
-        case Mode::Private:
-            return drop(r, DropReason::Private);
-        case Mode::Server:
-            break;  // handled above
+    // NTPv1 had no mode field: a v1 request from a client port is a client's.
+    if (r.mode == Mode::Reserved && (r.version != 1 || source_port == kPort)) {
+        return drop(r, DropReason::Reserved);
     }
     if (const DropReason why = check_trailer(p); why != DropReason::None) {
         return drop(r, why);

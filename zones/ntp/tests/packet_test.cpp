@@ -65,6 +65,9 @@ TEST(NtpClassify, EachModeHasItsVerdict) {
         const auto r = classify(request(4, mode), 40000);
         EXPECT_EQ(r.verdict, Verdict::Drop) << int(mode);
         EXPECT_EQ(r.reason, why) << int(mode);
+        // Named by their mode whatever their length or version: ntpq's READVAR is 12 bytes.
+        EXPECT_EQ(classify(request(2, mode, 12), 40000).reason, why) << int(mode);
+        EXPECT_EQ(classify(request(0, mode, 49), 40000).reason, why) << int(mode);
     }
     // Replies to the host's own client are the kernel's, whatever their version.
     for (uint8_t v = 0; v < 8; ++v) {
