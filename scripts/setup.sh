@@ -30,6 +30,7 @@ readonly PACKAGES=(
   python3 python3-scapy
   knot-dnsutils dnsutils dnsperf iproute2 tcpdump ethtool iputils-ping nftables
   strace                  # the no-syscall-per-packet check of the live test
+  ntpsec-ntpdig           # the NTP live test's client (no conflict with chrony)
   prometheus              # for promtool
   libmaxmind-db-writer-perl  # building test .mmdb files
   knot nsd

@@ -1,5 +1,5 @@
-// pooledge-dataplane: answer DNS at line rate from RCU-swapped zone images; hand everything
-// else to the kernel.
+// pooledge-dataplane: answer DNS (and NTP) at line rate from RCU-swapped zone images; hand
+// everything else to the kernel.
 //
 //   pooledge-dataplane [EAL args] -- --config configs/dataplane.yaml
 #include <rte_eal.h>
@@ -19,6 +19,7 @@
 #include <thread>
 #include <vector>
 
+#include "clock.hpp"
 #include "http.hpp"
 #include "management.hpp"
 #include "metrics.hpp"
@@ -42,6 +43,30 @@ constexpr const char* kUsage =
     "usage: pooledge-dataplane [EAL args] -- --config FILE\n"
     "  e.g. pooledge-dataplane -l 0-1 --no-huge -m 512 --no-pci \\\n"
     "         --vdev net_af_packet0,iface=veth0 -- --config configs/dataplane.yaml\n";
+
+// Ready for anycast announcement: an image serves and the ports are up. The NTP clock has a
+// line of its own and fails the check only when configured to (ntp.health_requires_sync).
+pd::HttpResponse health(const pd::ImageStats& image_stats, const std::vector<pd::Port>& ports,
+                        const pd::ClockPublisher* clock, bool clock_required) {
+    const bool image = image_stats.serial.load() != 0;
+    const bool links = pd::links_up(ports);
+    std::string ntp_line = "ntp: off";
+    bool clock_ok = true;
+    if (clock != nullptr) {
+        const auto s = clock->latest();
+        char err[64];
+        std::snprintf(err, sizeof err, "%.6f", s.max_error);
+        ntp_line = std::string("ntp: ") + (s.synchronised ? "synchronised" : "not synchronised") +
+                   " (maximum error " + err + " s)";
+        clock_ok = s.synchronised || !clock_required;
+    }
+    const bool ready = image && links && clock_ok;
+    return {
+        ready ? 200 : 503, "text/plain; charset=utf-8",
+        std::string(ready ? "ready" : "not ready") + "\nimage: " +
+            (image ? "serial " + std::to_string(image_stats.serial.load()) : std::string("none")) +
+            "\nlinks: " + (links ? "up" : "down") + "\n" + ntp_line + "\n"};
+}
 
 }  // namespace
 
@@ -124,6 +149,13 @@ int main(int argc, char** argv) {
             throw std::runtime_error("getrandom failed");
         }
 
+        // NTP answers need a clock state before the first worker runs.
+        pd::ClockSlot clock_slot;
+        pd::ClockPublisher clock(config.ntp, clock_slot);
+        if (config.ntp.enabled) {
+            clock.start();
+        }
+
         pd::TcpStats tcp_stats;
         pd::TcpDns tcp(config, slot, identity, tcp_stats);
         tcp.start();
@@ -131,7 +163,8 @@ int main(int argc, char** argv) {
         std::atomic<bool> stop_workers{false};
         std::vector<pd::WorkerStats> worker_stats(config.workers);
 
-        const pd::MetricsSources sources{&worker_stats, &ports, &image_stats, &tcp_stats};
+        const pd::MetricsSources sources{&worker_stats, &ports, &image_stats, &tcp_stats,
+                                         config.ntp.enabled ? &clock : nullptr};
         std::unique_ptr<pd::HttpServer> http;
         if (!config.metrics_listen.empty()) {
             http = std::make_unique<pd::HttpServer>(
@@ -141,15 +174,8 @@ int main(int argc, char** argv) {
                                 pd::render_metrics(sources)};
                     }
                     if (path == "/health") {
-                        // Ready for anycast announcement: an image serves and the ports are up.
-                        const bool image = image_stats.serial.load() != 0;
-                        const bool links = pd::links_up(ports);
-                        const int status = image && links ? 200 : 503;
-                        return {status, "text/plain; charset=utf-8",
-                                std::string(image && links ? "ready" : "not ready") + "\nimage: " +
-                                    (image ? "serial " + std::to_string(image_stats.serial.load())
-                                           : std::string("none")) +
-                                    "\nlinks: " + (links ? "up" : "down") + "\n"};
+                        return health(image_stats, ports, config.ntp.enabled ? &clock : nullptr,
+                                      config.ntp.health_requires_sync);
                     }
                     return {404, "text/plain", "not found: try /metrics or /health\n"};
                 });
@@ -178,6 +204,7 @@ int main(int argc, char** argv) {
             c.identity = &identity;
             c.stats = &worker_stats[w];
             c.stop = &stop_workers;
+            c.clock = config.ntp.enabled ? &clock_slot : nullptr;
             c.seed =
                 (static_cast<uint64_t>(lcore) << 32) ^ static_cast<uint64_t>(std::time(nullptr));
             if (const int err = rte_eal_remote_launch(pd::worker_main, &c, lcore); err != 0) {
@@ -209,6 +236,7 @@ int main(int argc, char** argv) {
         stop_workers = true;
         rte_eal_mp_wait_lcore();
         http.reset();
+        clock.stop();
         pd::stop_ports(ports);
         base::log::info("stopped");
     } catch (const std::exception& e) {

@@ -38,6 +38,72 @@ double sum(const std::vector<WorkerStats>& ws, F field) {
     return t;
 }
 
+// NTP: requests by version and mode, what became of them, and the published clock state.
+void add_ntp(std::vector<MetricFamily>& out, const MetricsSources& s) {
+    const auto& ws = *s.workers;
+    auto requests = family("pooledge_ntp_requests_total",
+                           "NTP datagrams to port 123 of a service address, by version and mode "
+                           "(non-zero series only)",
+                           MetricType::Counter);
+    for (size_t v = 0; v < 8; ++v) {
+        for (size_t m = 0; m < 8; ++m) {
+            const double n = sum(
+                ws, [&](auto& w) -> auto& { return w.ntp.requests[v][m]; });
+            if (n > 0) {
+                add(requests, {{"version", std::to_string(v)}, {"mode", std::to_string(m)}}, n);
+            }
+        }
+    }
+    out.push_back(std::move(requests));
+    auto answers =
+        family("pooledge_ntp_answers_total", "NTP mode 4 answers sent", MetricType::Counter);
+    add(answers, {},
+        sum(
+            ws, [](auto& w) -> auto& { return w.ntp.answers; }));
+    out.push_back(std::move(answers));
+    auto kernel = family("pooledge_ntp_to_kernel_total",
+                         "NTP mode 4 datagrams passed to the kernel (replies to the host's own "
+                         "client)",
+                         MetricType::Counter);
+    add(kernel, {},
+        sum(
+            ws, [](auto& w) -> auto& { return w.ntp.to_kernel; }));
+    out.push_back(std::move(kernel));
+    auto drops =
+        family("pooledge_ntp_drops_total", "NTP requests dropped, by reason", MetricType::Counter);
+    for (size_t r = 1; r < static_cast<size_t>(ntp::DropReason::Count); ++r) {
+        add(drops, {{"reason", ntp::to_string(static_cast<ntp::DropReason>(r))}},
+            sum(
+                ws, [r](auto& w) -> auto& { return w.ntp.drops[r]; }));
+    }
+    out.push_back(std::move(drops));
+
+    if (s.clock == nullptr) {
+        return;
+    }
+    const ntp::ClockState c = s.clock->latest();
+    const std::pair<const char*, std::pair<const char*, double>> gauges[] = {
+        {"pooledge_ntp_clock_synchronised",
+         {"1 when NTP answers say the clock is synchronised", c.synchronised ? 1.0 : 0.0}},
+        {"pooledge_ntp_clock_leap",
+         {"Leap indicator answered: 0 none, 1 insert, 2 delete, 3 unsynchronised",
+          static_cast<double>(c.leap)}},
+        {"pooledge_ntp_clock_stratum",
+         {"Stratum answered (0 when unsynchronised)", static_cast<double>(c.stratum)}},
+        {"pooledge_ntp_clock_root_dispersion_seconds",
+         {"Root dispersion answered", static_cast<double>(c.root_dispersion) / 65536.0}},
+        {"pooledge_ntp_clock_max_error_seconds",
+         {"The clock's maximum error (kernel maxerror, or the override)", c.max_error}},
+        {"pooledge_ntp_clock_precision_log2_seconds",
+         {"Precision answered (log2 seconds)", static_cast<double>(c.precision)}},
+    };
+    for (const auto& [name, help_value] : gauges) {
+        auto g = family(name, help_value.first, MetricType::Gauge);
+        add(g, {}, help_value.second);
+        out.push_back(std::move(g));
+    }
+}
+
 }  // namespace
 
 std::string render_metrics(const MetricsSources& s) {
@@ -159,6 +225,8 @@ std::string render_metrics(const MetricsSources& s) {
         family("pooledge_dns_tcp_connections_open", "Open TCP DNS connections", MetricType::Gauge);
     add(tcp_open, {}, static_cast<double>(s.tcp->open.load()));
     out.push_back(std::move(tcp_open));
+
+    add_ntp(out, s);
 
     // Port statistics straight from the driver.
     auto prx = family("pooledge_port_rx_packets_total", "Packets received by the port",

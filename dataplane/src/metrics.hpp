@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "clock.hpp"
 #include "management.hpp"
 #include "pooledge/dataplane/worker/ports.hpp"
 #include "pooledge/dataplane/worker/stats.hpp"
@@ -27,6 +28,7 @@ struct MetricsSources {
     const std::vector<Port>* ports = nullptr;
     ImageStats* image = nullptr;
     const TcpStats* tcp = nullptr;
+    const ClockPublisher* clock = nullptr;  // null when NTP is off
 };
 
 [[nodiscard]] std::string render_metrics(const MetricsSources& s);

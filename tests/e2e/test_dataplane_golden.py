@@ -11,7 +11,13 @@ its exception TAP interface and the kernel behind it are the test's own.
     EDNS: ECS, NSID, cookie, version 1           valid IP and UDP checksums, right content
     802.1Q, IPv4 options                       answered, tag kept / options stripped
     ARP who-has, ICMP echo, TCP SYN to 53,     to the kernel; the kernel's ARP reply, echo
-    UDP to 123, fragments                        reply and SYN-ACK come out of the port
+    NTP mode 4 (a reply to the host's client),   reply and SYN-ACK come out of the port
+      fragments
+    NTP mode 3 v1-v4 (and v1 mode 0), IPv4,    a mode 4 answer: every header field from the
+      IPv6, 802.1Q, extension fields             clock state the config sets, the timestamps
+                                                 near the host clock, 48 bytes
+    NTP mode 6 and 7, symmetric, broadcast,    nothing out; each counted under its reason
+      versions 0 and 5-7, a MAC, bad lengths
     bad checksums, runts, wrong MAC, our own   nothing out; each counted under its reason
     MAC, spoofed source, port 0, bad lengths,
     a DNS response, garbage DNS
@@ -93,7 +99,7 @@ def build_frames():
     f.append((Ether(src=CLI_MAC, dst=PORT_MAC) / IP(src=CLI4, dst=SVC4) /
               TCP(sport=40100, dport=53, flags="S", seq=1000), {"kernel": "tcp"}))
     f.append((Ether(src=CLI_MAC, dst=PORT_MAC) / IP(src=CLI4, dst=SVC4) /
-              UDP(sport=40101, dport=123) / Raw(b"\x23" + bytes(47)), {"kernel": "ntp"}))
+              UDP(sport=40101, dport=123) / Raw(b"\x24" + bytes(47)), {"kernel": "ntp"}))
     frag = Ether(src=CLI_MAC, dst=PORT_MAC) / IP(src=CLI4, dst=SVC4, flags="MF", id=9) / \
         UDP(sport=40102, dport=53) / query(13, "0.pool.ntp.org")
     f.append((frag, {"kernel": "fragment"}))
@@ -128,7 +134,100 @@ def build_frames():
     resp.qr = 1
     f.append((q4(resp, 40026), {"drop": "dns_no_answer"}))
     f.append((q4(Raw(b"\x00\x1b" + bytes(3)), 40027), {"drop": "dns_no_answer"}))
+    f += ntp_frames()
     return f
+
+
+def ntp_request(first, poll=6, transmit=0x0123456789ABCDEF, trailer=b""):
+    """An NTP header: LI/VN/mode byte, a client stratum and precision we must not echo,
+    `poll`, and a transmit timestamp that must come back as our origin timestamp."""
+    return bytes([first, 7, poll, 0xEC]) + bytes(36) + transmit.to_bytes(8, "big") + trailer
+
+
+def ntp4(payload, sport, vlan=None):
+    eth = Ether(src=CLI_MAC, dst=PORT_MAC)
+    if vlan is not None:
+        eth = eth / Dot1Q(vlan=vlan)
+    return eth / IP(src=CLI4, dst=SVC4) / UDP(sport=sport, dport=123) / Raw(payload)
+
+
+def ntp6(payload, sport):
+    return Ether(src=CLI_MAC, dst=PORT_MAC) / IPv6(src=CLI6, dst=SVC6) / \
+        UDP(sport=sport, dport=123) / Raw(payload)
+
+
+def ntp_frames():
+    """NTP requests by client port: answered ones say which version comes back."""
+    ext = bytes([0x01, 0x04, 0, 28]) + bytes(24)  # one RFC 7822 extension field
+    f = [
+        (ntp4(ntp_request(0x23), 40201), {"ntp": 4}),
+        (ntp6(ntp_request(0x1B, poll=10), 40202), {"ntp": 3, "v6": True, "poll": 10}),
+        (ntp4(ntp_request(0x08), 40203), {"ntp": 1}),  # NTPv1: mode 0 from a client port
+        (ntp4(ntp_request(0x13), 40204, vlan=42), {"ntp": 2, "vlan": 42}),
+        (ntp4(ntp_request(0x23, trailer=ext), 40205), {"ntp": 4}),
+    ]
+    # Mode 6 READVAR and mode 7 MON_GETLIST, as ntpq and ntpdc send them.
+    f.append((ntp4(bytes([0x16, 0x02, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0]), 40210),
+              {"ntp_drop": "control"}))
+    f.append((ntp4(bytes([0x16, 0x02, 0, 1]) + bytes(44), 40211), {"ntp_drop": "control"}))
+    f.append((ntp4(bytes([0x17, 0x00, 0x03, 0x2A]) + bytes(188), 40212),
+              {"ntp_drop": "private"}))
+    f.append((ntp4(ntp_request(0x03), 40213), {"ntp_drop": "bad_version"}))
+    f.append((ntp4(ntp_request(0x2B), 40214), {"ntp_drop": "bad_version"}))
+    f.append((ntp4(ntp_request(0x21), 40215), {"ntp_drop": "symmetric"}))
+    f.append((ntp4(ntp_request(0x25), 40216), {"ntp_drop": "broadcast"}))
+    f.append((ntp4(ntp_request(0x23, trailer=bytes(20)), 40217), {"ntp_drop": "authenticated"}))
+    f.append((ntp4(ntp_request(0x23, trailer=bytes(2)), 40218), {"ntp_drop": "bad_length"}))
+    f.append((ntp4(ntp_request(0x23, trailer=bytes(8)), 40219), {"ntp_drop": "bad_extension"}))
+    f.append((ntp4(ntp_request(0x08), 123), {"ntp_drop": "reserved_mode"}))
+    return f
+
+
+def check_ntp_answers(frames, ntp_out, captured_at):
+    """Every NTP answer against its request and the clock state dp.yaml sets."""
+    for frame, exp in frames:
+        if "ntp" not in exp and "ntp_drop" not in exp:
+            continue
+        sport = frame[UDP].sport
+        got = ntp_out.get(sport, [])
+        if "ntp_drop" in exp:
+            check(not got, f"NTP from port {sport} ({exp['ntp_drop']}): no answer")
+            continue
+        if not check(len(got) == 1, f"NTP from port {sport}: exactly one answer"):
+            continue
+        r = got[0]
+        ip = r[IPv6] if exp.get("v6") else r[IP]
+        ok = r[Ether].dst == CLI_MAC and ip.dst == (CLI6 if exp.get("v6") else CLI4) and \
+            r[UDP].sport == 123 and r[UDP].dport == sport
+        check(ok, f"NTP {sport}: MACs, addresses and ports swapped")
+        rebuilt = fix(r.copy())
+        check(rebuilt[UDP].chksum == r[UDP].chksum and
+              (exp.get("v6") or rebuilt[IP].chksum == r[IP].chksum),
+              f"NTP {sport}: checksums valid")
+        a = bytes(r[UDP].payload)
+        if not check(len(a) == 48, f"NTP {sport}: a 48-byte answer ({len(a)})"):
+            continue
+        li, vn, mode = a[0] >> 6, (a[0] >> 3) & 7, a[0] & 7
+        check((li, vn, mode) == (1, exp["ntp"], 4),
+              f"NTP {sport}: LI 1 (the override's leap insert), version {exp['ntp']}, mode 4 "
+              f"(got {li}, {vn}, {mode})")
+        check(a[1] == 2 and a[2] == exp.get("poll", 6), f"NTP {sport}: stratum 2, poll echoed")
+        precision = a[3] - 256 if a[3] > 127 else a[3]
+        check(-30 <= precision <= -10, f"NTP {sport}: precision 2^{precision} s")
+        root_delay, root_disp = int.from_bytes(a[4:8], "big"), int.from_bytes(a[8:12], "big")
+        check(root_delay == 0 and root_disp == 132,  # 0.002 s in 16.16, rounded up
+              f"NTP {sport}: root delay 0, root dispersion 2 ms ({root_delay}, {root_disp})")
+        check(a[12:16] == b"GPS\0", f"NTP {sport}: reference id GPS ({a[12:16]!r})")
+        unix = lambda off: int.from_bytes(a[off:off + 4], "big") - 2208988800 + \
+            int.from_bytes(a[off + 4:off + 8], "big") / 2**32
+        check(a[24:32] == (0x0123456789ABCDEF).to_bytes(8, "big"),
+              f"NTP {sport}: origin = the request's transmit timestamp")
+        ref, rx, tx = unix(16), unix(32), unix(40)
+        check(abs(rx - captured_at) < 30 and rx <= tx < rx + 1 and ref <= tx,
+              f"NTP {sport}: reference <= receive <= transmit, near the host clock "
+              f"(rx {rx:.6f}, tx - rx {tx - rx:.9f} s)")
+        if "vlan" in exp:
+            check(Dot1Q in r and r[Dot1Q].vlan == exp["vlan"], f"NTP {sport}: VLAN tag kept")
 
 
 def ns(*argv, **kw):
@@ -173,6 +272,10 @@ service_addresses: [{SVC4}/24, "{SVC6}/64"]
 identity: {{nsid: golden-node, server_id: golden-node, version: golden}}
 images: {{dir: {work}/images, trusted_keys: [{work}/k.pub]}}
 metrics: {{listen: "127.0.0.1:{port}"}}
+ntp:
+  stratum: 2
+  reference_id: GPS
+  clock_override: {{synchronised: true, leap: insert, max_error: 0.002}}
 """)
         log = open(f"{work}/dp.log", "w")
         dp = subprocess.Popen(
@@ -183,6 +286,7 @@ metrics: {{listen: "127.0.0.1:{port}"}}
         # Replayed at once; wait until every frame was received, then for the kernel.
         rx = lambda: metric(metrics(port), "pooledge_dataplane_packets_total", 'direction="rx"')
         check(wait_for(lambda: rx() == len(frames), 30), f"all {len(frames)} frames received")
+        replayed_at = time.time()
         time.sleep(2)  # the kernel's replies to the exception frames
         text = metrics(port)
         dp.send_signal(signal.SIGTERM)  # closing the port flushes tx_pcap
@@ -194,12 +298,16 @@ metrics: {{listen: "127.0.0.1:{port}"}}
 
         out = rdpcap(f"{work}/out.pcap")
         by_id = {}
+        ntp_out = {}
         kernel = []
         for p in out:
             if UDP in p and p[UDP].sport == 53 and DNS in p:
                 by_id.setdefault(p[DNS].id, []).append(p)
+            elif UDP in p and p[UDP].sport == 123 and p[Ether].src == PORT_MAC:
+                ntp_out.setdefault(p[UDP].dport, []).append(p)
             else:
                 kernel.append(p)
+        check_ntp_answers(frames, ntp_out, replayed_at)
         for frame, exp in frames:
             if "id" not in exp:
                 continue
@@ -283,6 +391,25 @@ metrics: {{listen: "127.0.0.1:{port}"}}
         for reason, n in sorted(expected.items()):
             got = metric(text, "pooledge_dataplane_drops_total", f'reason="{reason}"')
             check(got == n, f"drops{{reason={reason}}} = {got}, expected {n}")
+        ntp_expected = {}
+        for _, e in frames:
+            if "ntp_drop" in e:
+                ntp_expected[e["ntp_drop"]] = ntp_expected.get(e["ntp_drop"], 0) + 1
+        for reason, n in sorted(ntp_expected.items()):
+            got = metric(text, "pooledge_ntp_drops_total", f'reason="{reason}"')
+            check(got == n, f"ntp_drops{{reason={reason}}} = {got}, expected {n}")
+        got = metric(text, "pooledge_dataplane_drops_total", 'reason="ntp_no_answer"')
+        check(got == sum(ntp_expected.values()), f"drops{{reason=ntp_no_answer}} = {got}")
+        answered = sum(1 for _, e in frames if "ntp" in e)
+        check(metric(text, "pooledge_ntp_answers_total") == answered,
+              f"ntp_answers_total = {answered}")
+        check(metric(text, "pooledge_ntp_to_kernel_total") == 1, "ntp_to_kernel_total = 1 (mode 4)")
+        check(metric(text, "pooledge_ntp_requests_total", 'version="4",mode="3"') == 5,
+              "ntp_requests_total{version=4,mode=3} counts the v4 client requests")
+        check(metric(text, "pooledge_ntp_clock_synchronised") == 1 and
+              metric(text, "pooledge_ntp_clock_leap") == 1 and
+              metric(text, "pooledge_ntp_clock_stratum") == 2,
+              "clock gauges: synchronised, leap insert, stratum 2")
     finally:
         if dp is not None:
             dp.kill()

@@ -14,9 +14,12 @@ constexpr uint16_t kEtherIpv6 = 0x86DD;
 constexpr uint16_t kEtherVlan = 0x8100;
 constexpr uint8_t kProtoUdp = 17;
 
-std::optional<Service> service_of_port(uint16_t port) noexcept {
+std::optional<Service> service_of_port(uint16_t port, bool ntp) noexcept {
     if (port == kDnsPort) {
         return Service::Dns;
+    }
+    if (port == kNtpPort && ntp) {
+        return Service::Ntp;
     }
     return std::nullopt;
 }
@@ -146,7 +149,7 @@ Classified classify(std::span<const uint8_t> frame, const ServiceAddresses& svc,
         return drop(DropReason::BadUdpHeader);
     }
     const uint8_t* udp = f + l4;
-    const std::optional<Service> service = service_of_port(bytes::get16(udp + 2));
+    const std::optional<Service> service = service_of_port(bytes::get16(udp + 2), svc.ntp);
     if (!service) {
         return exception();  // every other port is the kernel's
     }

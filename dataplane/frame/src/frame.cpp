@@ -26,6 +26,8 @@ const char* to_string(DropReason r) noexcept {
             return "source_port_zero";
         case DropReason::DnsNoAnswer:
             return "dns_no_answer";
+        case DropReason::NtpNoAnswer:
+            return "ntp_no_answer";
         case DropReason::Count:
             break;
     }
@@ -36,6 +38,8 @@ const char* to_string(Service s) noexcept {
     switch (s) {
         case Service::Dns:
             return "dns";
+        case Service::Ntp:
+            return "ntp";
         case Service::Count:
             break;
     }

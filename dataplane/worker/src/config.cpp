@@ -1,5 +1,8 @@
 #include "pooledge/dataplane/worker/config.hpp"
 
+#include <sys/timex.h>
+
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 
@@ -138,13 +141,92 @@ void read_management(const base::YamlReader& r, const YAML::Node& node, Dataplan
     }
 }
 
+bool read_bool(const base::YamlReader& r, const YAML::Node& n, const std::string& key) {
+    const std::string v = r.str(n, key);
+    if (v == "true") {
+        return true;
+    }
+    if (v != "false") {
+        r.fail(n, key, "expected true or false");
+    }
+    return false;
+}
+
+// A reference id: up to four ASCII characters (a reference clock's code, "GPS") or an IPv4
+// address (the upstream server, as stratum 2 and above show it).
+uint32_t read_reference_id(const base::YamlReader& r, const YAML::Node& n, const std::string& key) {
+    const std::string v = r.str(n, key);
+    std::array<uint8_t, 4> b{};
+    if (const auto a = base::IpAddress::parse(v); a && a->family == 4) {
+        std::memcpy(b.data(), a->bytes.data(), 4);
+    } else if (!v.empty() && v.size() <= 4 &&
+               std::all_of(v.begin(), v.end(), [](char ch) { return ch > ' ' && ch < 127; })) {
+        std::memcpy(b.data(), v.data(), v.size());
+    } else {
+        r.fail(n, key, "expected an IPv4 address or 1 to 4 ASCII characters");
+    }
+    uint32_t id = 0;
+    std::memcpy(&id, b.data(), 4);
+    return id;
+}
+
+ntp::KernelClock read_clock_override(const base::YamlReader& r, const YAML::Node& node) {
+    const base::YamlMap m(r, node, "ntp.clock_override", {"synchronised", "leap", "max_error"});
+    const bool synced = read_bool(r, m.required("synchronised"), "ntp.clock_override.synchronised");
+    ntp::KernelClock k{synced ? TIME_OK : TIME_ERROR, synced ? 0 : STA_UNSYNC,
+                       synced ? 0.001 : 16.0, synced ? 0.001 : 16.0};
+    m.number<double>("max_error", k.max_error, 0.0, 16.0);
+    k.est_error = std::min(k.est_error, k.max_error);
+    std::string leap = "none";
+    m.str("leap", leap);
+    if (leap == "insert") {
+        k.state = synced ? TIME_INS : k.state;
+        k.status |= STA_INS;
+    } else if (leap == "delete") {
+        k.state = synced ? TIME_DEL : k.state;
+        k.status |= STA_DEL;
+    } else if (leap != "none") {
+        m.fail("leap", "expected none, insert or delete");
+    }
+    return k;
+}
+
+void read_ntp(const base::YamlReader& r, const YAML::Node& node, NtpConfig& c) {
+    const base::YamlMap m(r, node, "ntp",
+                          {"enabled", "stratum", "reference_id", "max_error", "unsynchronised",
+                           "health_requires_sync", "clock_override"});
+    if (m.has("enabled")) {
+        c.enabled = read_bool(r, m["enabled"], "ntp.enabled");
+    }
+    unsigned stratum = c.policy.stratum;  // not uint8_t: yaml-cpp reads that as a character
+    m.number<unsigned>("stratum", stratum, 1, 15);
+    c.policy.stratum = static_cast<uint8_t>(stratum);
+    if (m.has("reference_id")) {
+        c.policy.reference_id = read_reference_id(r, m["reference_id"], "ntp.reference_id");
+    }
+    m.number<double>("max_error", c.policy.max_error_bound, 0.000001, 16.0);
+    std::string unsync = "answer";
+    m.str("unsynchronised", unsync);
+    if (unsync != "answer" && unsync != "silent") {
+        m.fail("unsynchronised", "expected answer (LI=3, stratum 0) or silent");
+    }
+    c.policy.silent_when_unsynchronised = unsync == "silent";
+    if (m.has("health_requires_sync")) {
+        c.health_requires_sync =
+            read_bool(r, m["health_requires_sync"], "ntp.health_requires_sync");
+    }
+    if (m.has("clock_override")) {
+        c.clock_override = read_clock_override(r, m["clock_override"]);
+    }
+}
+
 }  // namespace
 
 DataplaneConfig load_config(const std::string& path) {
     const base::YamlReader r(path);
     const base::YamlMap root(r, r.load(), "",
                              {"ports", "service_addresses", "identity", "images", "management",
-                              "metrics", "workers", "tcp"});
+                              "metrics", "workers", "tcp", "ntp"});
     DataplaneConfig c;
     c.file = path;
     read_ports(r, root.node(), c);
@@ -169,6 +251,9 @@ DataplaneConfig load_config(const std::string& path) {
         m.duration("message_timeout", c.tcp_message_timeout, 1, 3600);
         m.number<unsigned>("max_connections", c.tcp_max_connections, 1, 65536);
         m.number<unsigned>("max_per_prefix", c.tcp_max_per_prefix, 1, 65536);
+    }
+    if (root.has("ntp")) {
+        read_ntp(r, root["ntp"], c.ntp);
     }
     return c;
 }

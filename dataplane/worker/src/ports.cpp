@@ -130,7 +130,8 @@ std::vector<Port> start_ports(const DataplaneConfig& config, unsigned queues, rt
             fail(pc.device, "MAC address", rc);
         }
         std::memcpy(p.mac.data(), mac.addr_bytes, 6);
-        p.services = ServiceAddresses{p.mac, config.service_v4, config.service_v6};
+        p.services =
+            ServiceAddresses{p.mac, config.service_v4, config.service_v6, config.ntp.enabled};
         p.tx_udp_checksum = start_port(p.id, pc.device, queues, pool, true);
 
         // The exception port: a TAP interface with the service port's MAC, so the kernel's

@@ -49,11 +49,26 @@ void request_udp_checksum(rte_mbuf* m, const FrameLayout& reply, bool offload) n
         (reply.ip_version == 4 ? RTE_MBUF_F_TX_IPV4 : RTE_MBUF_F_TX_IPV6) | RTE_MBUF_F_TX_UDP_CKSUM;
 }
 
+// CLOCK_REALTIME through the vDSO (no system call), as an NTP timestamp.
+ntp::Timestamp ntp_now() noexcept {
+    timespec t{};
+    clock_gettime(CLOCK_REALTIME, &t);
+    return ntp::to_ntp(t);
+}
+
+// Before any clock state is published, a request cannot be answered honestly.
+NtpPrepared unsynchronised_request() noexcept {
+    NtpPrepared p;
+    p.request.reason = ntp::DropReason::Unsynchronised;
+    return p;
+}
+
 }  // namespace
 
 Worker::Worker(const WorkerContext& context) noexcept : ctx_(context), rng_(context.seed) {}
 
-unsigned Worker::service_port(const Port& port, const engine::AnswerContext& actx) noexcept {
+unsigned Worker::service_port(const Port& port, const engine::AnswerContext& actx,
+                              const ntp::ClockState* clock) noexcept {
     WorkerStats& st = *ctx_.stats;
     const uint16_t q = static_cast<uint16_t>(ctx_.queue);
     rte_mbuf* rx[kBurst];
@@ -62,9 +77,13 @@ unsigned Worker::service_port(const Port& port, const engine::AnswerContext& act
     rte_mbuf* dropped[kBurst];
     auto& queries = burst_;
     const uint16_t n = rte_eth_rx_burst(port.id, q, rx, kBurst);
-    uint16_t na = 0, nk = 0, nd = 0, nq = 0;
+    uint16_t na = 0, nk = 0, nd = 0, nq = 0, nn = 0;
+    ntp::Timestamp received = 0;  // the burst's arrival, for NTP answers
     if (n > 0) {
         bump(st.rx_packets, n);
+        if (port.services.ntp) {
+            received = ntp_now();
+        }
     }
     // Stage 1, the whole burst: classify, parse, and start fetching what each answer reads
     // first (its name-index slot, the geo table line of its client), so that stage 2 finds
@@ -90,10 +109,25 @@ unsigned Worker::service_port(const Port& port, const engine::AnswerContext& act
             dropped[nd++] = m;
             continue;
         }
-        // The service's answer step (Service::Dns is the only one so far).
+        const size_t room = static_cast<size_t>(len) + rte_pktmbuf_tailroom(m);
+        if (c.service == Service::Ntp) {
+            // All of the answer but its transmit timestamp, now; that comes before TX.
+            const NtpPrepared p =
+                clock != nullptr ? prepare_ntp_in_place({data, room}, c.layout, *clock, received)
+                                 : unsynchronised_request();
+            st.ntp.count(p.request);
+            if (p.request.verdict == ntp::Verdict::Answer) {
+                ntp_[nn++] = NtpSlot{m, p.reply};
+            } else if (p.request.verdict == ntp::Verdict::Kernel) {
+                to_kernel[nk++] = m;
+            } else {
+                bump(st.drops[static_cast<size_t>(DropReason::NtpNoAnswer)]);
+                dropped[nd++] = m;
+            }
+            continue;
+        }
         BurstSlot& query = queries[nq++];
         query.m = m;
-        const size_t room = static_cast<size_t>(len) + rte_pktmbuf_tailroom(m);
         prepare_dns_in_place({data, room}, c.layout, actx, query.p);
     }
     // Stage 2: each query's node, region and rrset (their lines were prefetched in stage 1),
@@ -120,6 +154,23 @@ unsigned Worker::service_port(const Port& port, const engine::AnswerContext& act
         request_udp_checksum(m, a.layout, port.tx_udp_checksum);
         answers[na++] = m;
     }
+    // NTP answers: one transmit timestamp for the burst, as late as it can be taken.
+    if (nn > 0) {
+        const ntp::Timestamp transmit = ntp_now();
+        for (uint16_t i = 0; i < nn; ++i) {
+            rte_mbuf* m = ntp_[i].m;
+            auto* data = rte_pktmbuf_mtod(m, uint8_t*);
+            const size_t room =
+                static_cast<size_t>(rte_pktmbuf_data_len(m)) + rte_pktmbuf_tailroom(m);
+            const uint16_t len =
+                finish_ntp_in_place({data, room}, ntp_[i].reply, transmit, !port.tx_udp_checksum);
+            m->data_len = len;
+            m->pkt_len = len;
+            request_udp_checksum(m, ntp_[i].reply, port.tx_udp_checksum);
+            answers[na++] = m;
+        }
+        bump(st.ntp.answers, nn);
+    }
     send(port.id, q, answers, na, &st.tx_packets, st.tx_failed, &st.tx_bursts);
     send(port.exception_id, q, to_kernel, nk, &st.to_kernel, st.to_kernel_failed, nullptr);
     if (nd > 0) {
@@ -144,8 +195,9 @@ unsigned Worker::poll_once() noexcept {
     const engine::AnswerContext actx{img != nullptr ? &*img->view : nullptr, ctx_.identity, &rng_,
                                      static_cast<uint32_t>(now.tv_sec)};
     unsigned frames = 0;
+    const ntp::ClockState* clock = ctx_.clock != nullptr ? ctx_.clock->get() : nullptr;
     for (const Port& p : *ctx_.ports) {
-        frames += service_port(p, actx);
+        frames += service_port(p, actx, clock);
     }
     bump(ctx_.stats->loops);
     return frames;

@@ -3,8 +3,10 @@
 #include "pooledge/dataplane/worker/config.hpp"
 
 #include <gtest/gtest.h>
+#include <sys/timex.h>
 #include <unistd.h>
 
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 
@@ -138,6 +140,71 @@ TEST_F(DataplaneConfigTest, ErrorsNameTheLineAndKey) {
         "images: {dir: d, trusted_keys: []}\n",
         "images.trusted_keys: at least one public key is needed");
     expect_error("", "the file is empty");
+}
+
+TEST_F(DataplaneConfigTest, NtpDefaultsAnswerFromTheKernelClock) {
+    const DataplaneConfig c = load_config(write(kMinimal));
+    EXPECT_TRUE(c.ntp.enabled);
+    EXPECT_EQ(c.ntp.policy.stratum, 3);
+    EXPECT_EQ(c.ntp.policy.reference_id, 0u);
+    EXPECT_DOUBLE_EQ(c.ntp.policy.max_error_bound, 1.5);
+    EXPECT_FALSE(c.ntp.policy.silent_when_unsynchronised);
+    EXPECT_FALSE(c.ntp.health_requires_sync);
+    EXPECT_FALSE(c.ntp.clock_override);
+}
+
+TEST_F(DataplaneConfigTest, ReadsEveryNtpKey) {
+    const DataplaneConfig c =
+        load_config(write(std::string(kMinimal) + "ntp:\n"
+                                                  "  enabled: true\n"
+                                                  "  stratum: 2\n"
+                                                  "  reference_id: 192.0.2.123\n"
+                                                  "  max_error: 0.25\n"
+                                                  "  unsynchronised: silent\n"
+                                                  "  health_requires_sync: true\n"
+                                                  "  clock_override:\n"
+                                                  "    synchronised: true\n"
+                                                  "    leap: delete\n"
+                                                  "    max_error: 0.003\n"));
+    EXPECT_EQ(c.ntp.policy.stratum, 2);
+    const uint8_t refid[4] = {192, 0, 2, 123};
+    EXPECT_EQ(std::memcmp(&c.ntp.policy.reference_id, refid, 4), 0);
+    EXPECT_DOUBLE_EQ(c.ntp.policy.max_error_bound, 0.25);
+    EXPECT_TRUE(c.ntp.policy.silent_when_unsynchronised);
+    EXPECT_TRUE(c.ntp.health_requires_sync);
+    ASSERT_TRUE(c.ntp.clock_override);
+    EXPECT_EQ(c.ntp.clock_override->state, TIME_DEL);
+    EXPECT_DOUBLE_EQ(c.ntp.clock_override->max_error, 0.003);
+    // The override goes through the same derivation as the kernel's state.
+    const auto s = ntp::derive(*c.ntp.clock_override, c.ntp.policy, timespec{1, 0});
+    EXPECT_TRUE(s.synchronised);
+    EXPECT_EQ(s.leap, ntp::Leap::Delete);
+
+    const DataplaneConfig code =
+        load_config(write(std::string(kMinimal) + "ntp: {reference_id: GPS, enabled: false}\n"));
+    EXPECT_FALSE(code.ntp.enabled);
+    EXPECT_EQ(std::memcmp(&code.ntp.policy.reference_id, "GPS\0", 4), 0);
+    const DataplaneConfig unsync = load_config(
+        write(std::string(kMinimal) + "ntp: {clock_override: {synchronised: false}}\n"));
+    EXPECT_FALSE(ntp::derive(*unsync.ntp.clock_override, {}, timespec{1, 0}).synchronised);
+}
+
+TEST_F(DataplaneConfigTest, NtpErrorsNameTheKey) {
+    const std::string m(kMinimal);
+    expect_error(m + "ntp: {stratum: 16}\n", "ntp.stratum: must be in 1..15");
+    expect_error(m + "ntp: {stratum: 0}\n", "ntp.stratum");
+    expect_error(m + "ntp: {reference_id: TOOLONG}\n", "ntp.reference_id: expected an IPv4");
+    expect_error(m + "ntp: {reference_id: '2001:db8::1'}\n", "ntp.reference_id");
+    expect_error(m + "ntp: {unsynchronised: lie}\n", "ntp.unsynchronised: expected answer");
+    expect_error(m + "ntp: {enabled: maybe}\n", "ntp.enabled: expected true or false");
+    expect_error(m + "ntp: {max_error: 100}\n", "ntp.max_error: must be in");
+    expect_error(m + "ntp: {clock_override: {leap: none}}\n",
+                 "ntp.clock_override.synchronised: missing");
+    expect_error(m + "ntp: {clock_override: {synchronised: true, leap: half}}\n",
+                 "ntp.clock_override.leap: expected none, insert or delete");
+    expect_error(m + "ntp: {clock_override: {synchronised: true, stratum: 1}}\n",
+                 "ntp.clock_override.stratum: unknown key");
+    expect_error(m + "ntp: {strata: 2}\n", "ntp.strata: unknown key");
 }
 
 }  // namespace

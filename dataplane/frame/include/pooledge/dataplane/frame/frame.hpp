@@ -1,11 +1,11 @@
 // What the dataplane knows about a received Ethernet frame, whatever service it is for.
 //
 // classify() (classify.hpp) decides what a frame is: a request over UDP to one of our
-// services (DNS today, NTP next) on one of our service addresses (the fast path), something
+// services (DNS, NTP) on one of our service addresses (the fast path), something
 // the kernel must see (ARP, ND, ICMP, TCP, fragments, other UDP ports, other hosts'
 // multicast), or garbage to drop and count. The fast path then runs the service's answer
-// step (dns_answer.hpp) between the shared reply path's two halves (reply.hpp). All of it is
-// plain functions over bytes, without DPDK, so it is unit-tested and fuzzed without a NIC.
+// step (dns_answer.hpp, ntp_answer.hpp) between the shared reply path's two halves (reply.hpp). All
+// of it is plain functions over bytes, without DPDK, so it is unit-tested and fuzzed without a NIC.
 #pragma once
 
 #include <array>
@@ -30,15 +30,16 @@ enum class DropReason : uint8_t {
     BadSource,  // source address that cannot be a client (ours, multicast, zero, ...)
     SourcePortZero,
     DnsNoAnswer,  // the DNS engine chose not to answer (malformed query, a response, ...)
+    NtpNoAnswer,  // the NTP step dropped it (mode 6 or 7, bad version, ...: ntp_drops_total)
     Count
 };
 [[nodiscard]] const char* to_string(DropReason r) noexcept;
 
 enum class Verdict : uint8_t { FastPath, Exception, Drop };
 
-// The fast-path service a frame is for, by its UDP destination port. NTP (port 123) joins as
-// the second; until then UDP to 123 goes to the kernel like any other port.
-enum class Service : uint8_t { Dns, Count };
+// The fast-path service a frame is for, by its UDP destination port: 53, and 123 where the
+// port serves NTP (ServiceAddresses::ntp; otherwise UDP to 123 is the kernel's).
+enum class Service : uint8_t { Dns, Ntp, Count };
 [[nodiscard]] const char* to_string(Service s) noexcept;
 
 // Where the parts of a fast-path frame are; filled by classify().
@@ -56,6 +57,7 @@ struct ServiceAddresses {
     std::array<uint8_t, 6> mac{};
     std::span<const std::array<uint8_t, 4>> v4;
     std::span<const std::array<uint8_t, 16>> v6;
+    bool ntp = false;  // UDP to port 123 is answered in the fast path
 };
 
 // What the NIC already checked on receive (DPDK RX checksum offload flags), so software

@@ -6,18 +6,32 @@
 #include <array>
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "pooledge/base/ip.hpp"
 #include "pooledge/image/push.hpp"
 #include "pooledge/image/signature.hpp"
+#include "pooledge/ntp/clock_state.hpp"
 
 namespace pooledge::dataplane {
 
 struct PortConfig {
     std::string device;     // DPDK device name: "net_af_packet0", "0000:01:00.0"
     std::string exception;  // kernel interface for everything not fast path ("pe0")
+};
+
+// The NTP responder (configs/dataplane.yaml, "ntp").
+struct NtpConfig {
+    bool enabled = true;
+    ntp::ClockPolicy policy;  // stratum, reference id, error bound, silence
+    // Whether an unsynchronised clock makes /health fail (503). Off: DNS on the same anycast
+    // addresses must not be withdrawn because of the clock.
+    bool health_requires_sync = false;
+    // Replaces the kernel's clock state (adjtimex) when set: for tests and the demo on
+    // machines whose clock is not synchronised. Never changes the host's clock.
+    std::optional<ntp::KernelClock> clock_override;
 };
 
 struct DataplaneConfig {
@@ -50,6 +64,7 @@ struct DataplaneConfig {
     // Open connections per client /24 (IPv4) or /56 (IPv6), so one network cannot take
     // every slot.
     unsigned tcp_max_per_prefix = 32;
+    NtpConfig ntp;
 };
 
 // Throws base::InputError (reason "config").

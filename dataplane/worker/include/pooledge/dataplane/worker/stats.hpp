@@ -10,6 +10,7 @@
 
 #include "pooledge/dataplane/frame/frame.hpp"
 #include "pooledge/engine/answer.hpp"
+#include "pooledge/ntp/packet.hpp"
 
 namespace pooledge::dataplane {
 
@@ -48,6 +49,23 @@ struct DnsCounters {
     }
 };
 
+// What the NTP answer step did: every request by version and mode, then its fate.
+struct NtpCounters {
+    std::array<std::array<Counter, 8>, 8> requests{};  // [version][mode], as received
+    Counter answers{0};
+    Counter to_kernel{0};  // mode 4: replies to the host's own client
+    std::array<Counter, static_cast<size_t>(ntp::DropReason::Count)> drops{};
+
+    void count(const ntp::Request& r) noexcept {
+        bump(requests[r.version & 7][static_cast<size_t>(r.mode) & 7]);
+        if (r.verdict == ntp::Verdict::Kernel) {
+            bump(to_kernel);
+        } else if (r.verdict == ntp::Verdict::Drop) {
+            bump(drops[static_cast<size_t>(r.reason)]);
+        }
+    }
+};
+
 struct alignas(64) WorkerStats {
     // Frames, whatever their service.
     Counter rx_packets{0};
@@ -65,6 +83,7 @@ struct alignas(64) WorkerStats {
     Counter tx_bursts{0};
     // Per service.
     DnsCounters dns;
+    NtpCounters ntp;
 };
 
 }  // namespace pooledge::dataplane

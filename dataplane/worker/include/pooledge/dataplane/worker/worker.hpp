@@ -6,10 +6,11 @@
 //   rx_burst(kernel interface) -> tx_burst(port)        (what the kernel sends out)
 //   rcu_quiescent_state()
 //
-// No allocation, lock, system call or exception per packet: the clock is read once per
-// loop, counters are per lcore, the image is read through RCU. Worker::poll_once() is one
-// pass of that loop without the quiescent state, so the process (worker_main), the tests and
-// the loop benchmark drive the same code.
+// No allocation, lock, system call or exception per packet: the clock is read through the
+// vDSO (once per loop for DNS; for NTP once per burst on receive and once before its TX
+// burst), counters are per lcore, the image and the NTP clock state are read through RCU.
+// Worker::poll_once() is one pass of that loop without the quiescent state, so the process
+// (worker_main), the tests and the loop benchmark drive the same code.
 #pragma once
 
 #include <array>
@@ -19,14 +20,19 @@
 
 #include "pooledge/base/rng.hpp"
 #include "pooledge/dataplane/frame/dns_answer.hpp"
+#include "pooledge/dataplane/frame/ntp_answer.hpp"
 #include "pooledge/dataplane/worker/image_slot.hpp"
 #include "pooledge/dataplane/worker/ports.hpp"
 #include "pooledge/dataplane/worker/stats.hpp"
 #include "pooledge/engine/answer.hpp"
+#include "pooledge/ntp/clock_state.hpp"
 
 struct rte_mbuf;
 
 namespace pooledge::dataplane {
+
+// The clock state NTP answers carry, published a few times a second (dataplane/src/clock.hpp).
+using ClockSlot = RcuSlot<ntp::ClockState>;
 
 struct WorkerContext {
     unsigned queue = 0;  // the queue pair of every port this worker owns
@@ -36,6 +42,9 @@ struct WorkerContext {
     WorkerStats* stats = nullptr;
     const std::atomic<bool>* stop = nullptr;  // worker_main returns once it is set
     uint64_t seed = 0;                        // of the answer draw's PRNG
+    // NTP answers' clock state; while it is null (nothing published yet) NTP requests are
+    // dropped as unsynchronised.
+    const ClockSlot* clock = nullptr;
 };
 
 class Worker {
@@ -51,7 +60,8 @@ class Worker {
     unsigned poll_once() noexcept;
 
   private:
-    unsigned service_port(const Port& port, const engine::AnswerContext& actx) noexcept;
+    unsigned service_port(const Port& port, const engine::AnswerContext& actx,
+                          const ntp::ClockState* clock) noexcept;
 
     // A fast-path frame between the burst's stages (prepared, resolved, answered). Kept
     // here, built once, rather than on the stack of every poll, empty ones included.
@@ -63,6 +73,11 @@ class Worker {
     WorkerContext ctx_;
     base::Rng rng_;
     std::array<BurstSlot, kBurst> burst_;
+    struct NtpSlot {
+        ::rte_mbuf* m = nullptr;
+        FrameLayout reply;
+    };
+    std::array<NtpSlot, kBurst> ntp_;
 };
 
 // The lcore entry point (rte_eal_remote_launch); `arg` is a WorkerContext. Registers with
