@@ -1,5 +1,6 @@
-// libFuzzer target: whole Ethernet frames through classify() and, for the fast path,
-// answer_dns_in_place() over a real image, as a worker handles them. The first byte picks the
+// libFuzzer target: whole Ethernet frames through classify() and, for the fast path, the
+// service's answer step (answer_dns_in_place() over a real image, or the NTP step's two
+// halves), as a worker handles them. The first byte picks the
 // room the reply may grow into (an mbuf's tailroom varies).
 #include <cstdint>
 #include <cstring>
@@ -7,6 +8,7 @@
 
 #include "pooledge/dataplane/frame/classify.hpp"
 #include "pooledge/dataplane/frame/dns_answer.hpp"
+#include "pooledge/dataplane/frame/ntp_answer.hpp"
 #include "pooledge/image/geo_index.hpp"
 #include "pooledge/image/model.hpp"
 #include "pooledge/image/reader.hpp"
@@ -23,7 +25,14 @@ struct Fixture {
     std::array<uint8_t, 4> v4[1] = {{192, 0, 2, 53}};
     std::array<uint8_t, 16> v6[1] = {
         {0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x53}};
-    dataplane::ServiceAddresses svc{{0x02, 0, 0, 0, 0, 0x53}, v4, v6};
+    dataplane::ServiceAddresses svc{{0x02, 0, 0, 0, 0, 0x53}, v4, v6, true};
+    ntp::ClockState clock = [] {
+        ntp::ClockState c;
+        c.synchronised = true;
+        c.leap = ntp::Leap::None;
+        c.stratum = 2;
+        return c;
+    }();
 
     Fixture() {
         image::ImageModel m;
@@ -55,7 +64,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     std::vector<uint8_t> buf(size - 1 + room);
     std::memcpy(buf.data(), data + 1, size - 1);
     const auto c = dataplane::classify({buf.data(), size - 1}, f.svc);
-    if (c.verdict == dataplane::Verdict::FastPath) {
+    if (c.verdict == dataplane::Verdict::FastPath && c.service == dataplane::Service::Ntp) {
+        const auto p = dataplane::prepare_ntp_in_place(buf, c.layout, f.clock, 1);
+        if (p.request.verdict == ntp::Verdict::Answer &&
+            dataplane::finish_ntp_in_place(buf, p.reply, 2) > size - 1) {
+            __builtin_trap();  // an NTP answer is never longer than its request
+        }
+    } else if (c.verdict == dataplane::Verdict::FastPath) {
         const engine::AnswerContext ctx{&*f.view, &f.identity, &f.rng, 1};
         const auto a = dataplane::answer_dns_in_place(buf, c.layout, ctx);
         if (a.length > buf.size()) {

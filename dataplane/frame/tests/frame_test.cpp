@@ -1,6 +1,7 @@
 #include "pooledge/dataplane/frame/checksum.hpp"
 #include "pooledge/dataplane/frame/classify.hpp"
 #include "pooledge/dataplane/frame/dns_answer.hpp"
+#include "pooledge/dataplane/frame/ntp_answer.hpp"
 
 #include <gtest/gtest.h>
 
@@ -167,6 +168,118 @@ TEST_F(PacketTest, KernelTrafficGoesToTheExceptionPath) {
                           frame(q, other_ip), frame(q, icmp6)}) {
         EXPECT_EQ(classify(f, svc()).verdict, Verdict::Exception);
     }
+}
+
+// NTP: UDP to 123 is the kernel's unless the port serves NTP (above); then the NTP step.
+class NtpFrameTest : public ::testing::Test {
+  protected:
+    static ServiceAddresses ntp_svc() {
+        ServiceAddresses s = svc();
+        s.ntp = true;
+        return s;
+    }
+    static std::vector<uint8_t> request(uint8_t first, size_t length = 48) {
+        std::vector<uint8_t> p(length, 0);
+        p[0] = first;
+        p[2] = 6;  // poll
+        for (size_t i = 0; i < 8 && 40 + i < length; ++i) {
+            p[40 + i] = static_cast<uint8_t>(0xA0 + i);  // the client's transmit timestamp
+        }
+        return p;
+    }
+    static ntp::ClockState clock() {
+        ntp::ClockState c;
+        c.synchronised = true;
+        c.leap = ntp::Leap::None;
+        c.stratum = 2;
+        c.precision = -24;
+        return c;
+    }
+    // Classifies, prepares and finishes; the NTP step's verdict and the frame after it.
+    static ntp::Verdict answer(std::vector<uint8_t>& f, const ntp::ClockState& c = clock()) {
+        save_seed(f);
+        const auto cl = classify(f, ntp_svc());
+        EXPECT_EQ(cl.verdict, Verdict::FastPath);
+        EXPECT_EQ(cl.service, Service::Ntp);
+        const size_t len = f.size();
+        f.resize(len + 64);
+        const NtpPrepared p = prepare_ntp_in_place(f, cl.layout, c, 0x1111111122222222);
+        if (p.request.verdict != ntp::Verdict::Answer) {
+            f.resize(len);
+            return p.request.verdict;
+        }
+        f.resize(finish_ntp_in_place(f, p.reply, 0x3333333344444444));
+        return p.request.verdict;
+    }
+};
+
+TEST_F(NtpFrameTest, AClientRequestIsAnsweredInPlaceOverIpv4Ipv6AndVlan) {
+    FrameOptions v6o;
+    v6o.ip = 6;
+    v6o.src = v6({0x20, 0x01, 0x0d, 0xb8, 0, 1}, 7);
+    v6o.dst = std::vector<uint8_t>(kSvc6[0].begin(), kSvc6[0].end());
+    v6o.dport = 123;
+    FrameOptions v4o;
+    v4o.dport = 123;
+    FrameOptions vlan = v4o;
+    vlan.vlan = true;
+    FrameOptions options = v4o;
+    options.ip_options = 8;
+    for (const FrameOptions& o : {v4o, v6o, vlan, options}) {
+        auto f = frame(request(0x23), o);
+        ASSERT_EQ(answer(f), ntp::Verdict::Answer);
+        const size_t l3 = o.vlan ? 18 : 14;
+        const size_t l4 = l3 + (o.ip == 4 ? 20 : 40);
+        ASSERT_EQ(f.size(), l4 + 8 + 48);
+        EXPECT_TRUE(std::equal(kPeerMac.begin(), kPeerMac.end(), f.begin()));
+        const uint8_t* udp = f.data() + l4;
+        EXPECT_EQ(udp[0] << 8 | udp[1], 123);
+        EXPECT_EQ(udp[2] << 8 | udp[3], 40000);
+        EXPECT_EQ(udp[4] << 8 | udp[5], 56);
+        if (o.ip == 4) {
+            EXPECT_EQ(f[l3], 0x45);  // options stripped
+            EXPECT_EQ(ipv4_header_checksum(f.data() + l3, 20), 0);
+        }
+        FrameLayout l;
+        l.l3_offset = static_cast<uint16_t>(l3);
+        l.l4_offset = static_cast<uint16_t>(l4);
+        l.ip_version = static_cast<uint8_t>(o.ip);
+        auto copy = f;
+        copy[l4 + 6] = copy[l4 + 7] = 0;
+        EXPECT_EQ(udp_checksum(l, copy.data(), 56), static_cast<uint16_t>(udp[6] << 8 | udp[7]));
+        const uint8_t* a = udp + 8;
+        EXPECT_EQ(a[0], 4 << 3 | 4);  // LI 0, version 4, mode 4
+        EXPECT_EQ(a[1], 2);
+        EXPECT_EQ(a[2], 6);
+        EXPECT_EQ(a[24], 0xA0);  // origin = the client's transmit
+        EXPECT_EQ(a[31], 0xA7);
+        EXPECT_EQ(a[32], 0x11);  // receive
+        EXPECT_EQ(a[40], 0x33);  // transmit, stamped last
+        EXPECT_EQ(a[47], 0x44);
+    }
+}
+
+TEST_F(NtpFrameTest, ModeFourReachesTheKernelUntouched) {
+    FrameOptions o;
+    o.dport = 123;
+    o.ip_options = 8;  // what begin_reply would move
+    auto f = frame(request(0x24), o);
+    const auto before = f;
+    EXPECT_EQ(answer(f), ntp::Verdict::Kernel);
+    EXPECT_EQ(f, before);
+}
+
+TEST_F(NtpFrameTest, ControlPrivateAndSilenceAreDropped) {
+    FrameOptions o;
+    o.dport = 123;
+    auto control = frame(request(0x16, 12), o);
+    EXPECT_EQ(answer(control), ntp::Verdict::Drop);
+    auto monlist = frame(request(0x17, 192), o);
+    EXPECT_EQ(answer(monlist), ntp::Verdict::Drop);
+    ntp::ClockState silent;
+    silent.silent = true;
+    auto quiet = frame(request(0x23), o);
+    EXPECT_EQ(answer(quiet, silent), ntp::Verdict::Drop);
 }
 
 TEST_F(PacketTest, GarbageIsDroppedWithAReason) {
