@@ -8,7 +8,8 @@
 
 namespace pooledge::dataplane {
 
-// One's complement sum of 16-bit big-endian words, not yet folded.
+// `acc` plus the one's complement sum of `p` as 16-bit big-endian words, not yet folded
+// (each call's own sum is folded to 16 bits before it is added).
 [[nodiscard]] uint64_t ones_sum(const uint8_t* p, size_t n, uint64_t acc = 0) noexcept;
 [[nodiscard]] uint16_t fold_sum(uint64_t acc) noexcept;
 // The UDP pseudo-header sum (RFC 768 / RFC 8200 8.1), unfolded.
