@@ -3,7 +3,11 @@
 // generator on the main lcore with the pool mix (perf/pool_mix.hpp: pool-sized image with its
 // geo index, many client subnets, ECS) as Ethernet frames.
 //
-//   build/perf/bench_worker [--seconds 2] [--repeats 5] [--small] [-- EAL arguments]
+//   build/perf/bench_worker [--seconds 2] [--repeats 5] [--small] [--ntp] [-- EAL arguments]
+//
+// --ntp runs the NTP mix instead: version 4 client requests (48 bytes, 90-byte frames in,
+// 90 out; 94 on the wire with the FCS counted as the line-rate figures do) from the same
+// clients, to port 123, with a synchronised clock state published as the dataplane does.
 //
 // The generator recycles each answer it takes off the port's TX ring: the mbuf is reset, the
 // next query frame of the mix is copied in, and it goes back on the RX ring. Its own ceiling
@@ -61,21 +65,42 @@ test::RingPort ring_port(const std::string& name) {
     return *p;
 }
 
+// A frame from `client` to the service address of its family.
+test_frames::FrameOptions from_client(const base::IpAddress& c, size_t i) {
+    test_frames::FrameOptions o;
+    o.ip = c.family;
+    if (c.family == 4) {
+        o.src.assign(c.bytes.begin(), c.bytes.begin() + 4);
+    } else {
+        o.src.assign(c.bytes.begin(), c.bytes.end());
+        o.dst.assign(test_frames::kSvc6[0].begin(), test_frames::kSvc6[0].end());
+    }
+    o.sport = static_cast<uint16_t>(1024 + i % 60000);
+    return o;
+}
+
+// NTPv4 client requests from the mix's clients, each with its own transmit timestamp.
+std::vector<std::vector<uint8_t>> ntp_frames_of(const perf::PoolMix& mix) {
+    std::vector<std::vector<uint8_t>> out;
+    for (size_t i = 0; i < mix.clients.size(); ++i) {
+        std::vector<uint8_t> req(48, 0);
+        req[0] = 0x23;  // LI 0, version 4, mode 3
+        req[2] = 6;
+        for (size_t b = 0; b < 8; ++b) {
+            req[40 + b] = static_cast<uint8_t>(i >> (8 * (b % 4)));
+        }
+        auto o = from_client(mix.clients[i].addr, i);
+        o.dport = 123;
+        out.push_back(test_frames::frame(req, o));
+    }
+    return out;
+}
+
 // The mix's queries as frames from their clients to the service address.
 std::vector<std::vector<uint8_t>> frames_of(const perf::PoolMix& mix) {
     std::vector<std::vector<uint8_t>> out;
     for (size_t i = 0; i < mix.queries.size(); ++i) {
-        const auto& c = mix.clients[i].addr;
-        test_frames::FrameOptions o;
-        o.ip = c.family;
-        if (c.family == 4) {
-            o.src.assign(c.bytes.begin(), c.bytes.begin() + 4);
-        } else {
-            o.src.assign(c.bytes.begin(), c.bytes.end());
-            o.dst.assign(test_frames::kSvc6[0].begin(), test_frames::kSvc6[0].end());
-        }
-        o.sport = static_cast<uint16_t>(1024 + i % 60000);
-        out.push_back(test_frames::frame(mix.queries[i], o));
+        out.push_back(test_frames::frame(mix.queries[i], from_client(mix.clients[i].addr, i)));
     }
     return out;
 }
@@ -93,14 +118,14 @@ inline void refill(rte_mbuf* m, const std::vector<std::vector<uint8_t>>& frames,
 struct Run {
     double mpps = 0;
     uint64_t frames = 0;
-    uint64_t not_answers = 0;  // frames out that are not DNS responses
+    uint64_t not_answers = 0;  // frames out that are not DNS responses (NTP mode 4 answers)
 };
 
 // Circulates kInFlight frames for `seconds`: from `out` (what was sent) back to `in`. With no
 // worker, `out` is `in` itself: the generator's own ceiling. The frames stay in the rings
 // (drain() frees them).
 Run circulate(rte_mempool* pool, rte_ring* in, rte_ring* out,
-              const std::vector<std::vector<uint8_t>>& frames, double seconds) {
+              const std::vector<std::vector<uint8_t>>& frames, double seconds, bool ntp) {
     size_t next = 0;
     std::vector<rte_mbuf*> start(kInFlight);
     if (rte_pktmbuf_alloc_bulk(pool, start.data(), kInFlight) != 0) {
@@ -125,10 +150,12 @@ Run circulate(rte_mempool* pool, rte_ring* in, rte_ring* out,
         const unsigned n =
             rte_ring_dequeue_burst(out, reinterpret_cast<void**>(burst), kBurst, nullptr);
         for (unsigned i = 0; i < n; ++i) {
-            // A DNS response: QR set in the flags byte after the UDP header.
+            // A DNS response: QR set in the flags byte after the UDP header; an NTP answer:
+            // mode 4 in its first byte.
             const auto* d = rte_pktmbuf_mtod(burst[i], const uint8_t*);
             const size_t l4 = d[12] == 0x08 ? 14 + 20 : 14 + 40;
-            r.not_answers += (d[l4 + 8 + 2] & 0x80) == 0 && in != out;
+            const bool answer = ntp ? (d[l4 + 8] & 7) == 4 : (d[l4 + 8 + 2] & 0x80) != 0;
+            r.not_answers += !answer && in != out;
             refill(burst[i], frames, next);
         }
         r.frames += n;
@@ -172,6 +199,7 @@ int main(int argc, char** argv) {
     double seconds = 2;
     int repeats = 5;
     bool full = true;
+    bool ntp = false;
     std::vector<std::string> eal = {
         argv[0],       "--no-huge",     "-m",
         "1024",        "--no-pci",      "--lcores",
@@ -185,12 +213,15 @@ int main(int argc, char** argv) {
             repeats = std::max(1, std::stoi(argv[++i]));
         } else if (a == "--small") {
             full = false;
+        } else if (a == "--ntp") {
+            ntp = true;
         } else if (a == "--") {
             eal.assign({argv[0]});
             eal.insert(eal.end(), argv + i + 1, argv + argc);
             break;
         } else {
-            die("usage: bench_worker [--seconds S] [--repeats N] [--small] [-- EAL args]");
+            die("usage: bench_worker [--seconds S] [--repeats N] [--small] [--ntp] "
+                "[-- EAL args]");
         }
     }
     std::vector<char*> eal_argv;
@@ -214,7 +245,7 @@ int main(int argc, char** argv) {
     std::printf("building the %s image and the query mix...\n", full ? "pool-size" : "small");
     std::fflush(stdout);
     perf::PoolMix mix = perf::make_pool_mix(full);
-    const auto frames = frames_of(mix);
+    const auto frames = ntp ? ntp_frames_of(mix) : frames_of(mix);
 
     // The service port and its exception port, as the dataplane sets them up.
     const test::RingPort svc = ring_port("bench_svc");
@@ -224,6 +255,7 @@ int main(int argc, char** argv) {
     port.id = svc.id;
     port.mac = test_frames::kOurMac;
     port.services = test_frames::svc();
+    port.services.ntp = ntp;
     port.exception_name = "bench_exc";
     port.exception_id = exc.id;
     port.tx_udp_checksum = start_port(port.id, port.device, 1, pool, true);
@@ -237,20 +269,27 @@ int main(int argc, char** argv) {
     slot.publish(std::move(loaded));
     engine::Identity identity;
     identity.nsid = "bench";
+    ClockSlot clock;
+    auto synced = std::make_unique<ntp::ClockState>();
+    synced->synchronised = true;
+    synced->leap = ntp::Leap::None;
+    synced->stratum = 2;
+    clock.publish(std::move(synced));
     WorkerStats stats;
     std::atomic<bool> stop{false};
 
     std::vector<double> ceiling, worker;
     uint64_t not_answers = 0, to_kernel = 0;
     for (int r = 0; r < repeats; ++r) {
-        ceiling.push_back(circulate(pool, svc.rx, svc.rx, frames, seconds).mpps);
+        ceiling.push_back(circulate(pool, svc.rx, svc.rx, frames, seconds, ntp).mpps);
         drain({svc.rx});
         stop = false;
-        WorkerContext ctx{0, &ports, &slot, &identity, &stats, &stop, static_cast<uint64_t>(r)};
+        WorkerContext ctx{0,     &ports, &slot, &identity, &stats, &stop, static_cast<uint64_t>(r),
+                          &clock};
         if (rte_eal_remote_launch(worker_main, &ctx, worker_lcore) != 0) {
             die("cannot launch the worker lcore");
         }
-        const Run w = circulate(pool, svc.rx, svc.tx, frames, seconds);
+        const Run w = circulate(pool, svc.rx, svc.tx, frames, seconds, ntp);
         stop = true;
         rte_eal_wait_lcore(worker_lcore);
         worker.push_back(w.mpps);
@@ -260,8 +299,9 @@ int main(int argc, char** argv) {
     }
 
     const Summary c = summarize(ceiling), w = summarize(worker);
-    std::printf("\n%zu queries in the mix, %s image (%zu servers), %d x %.1f s\n\n",
-                mix.queries.size(), full ? "pool-size" : "small", mix.servers, repeats, seconds);
+    std::printf("\n%zu %s in the mix, %s image (%zu servers), %d x %.1f s\n\n", frames.size(),
+                ntp ? "NTP requests" : "queries", full ? "pool-size" : "small", mix.servers,
+                repeats, seconds);
     std::printf("| loop | Mqps median | min | max | ns/frame median |\n|---|---|---|---|---|\n");
     std::printf("| generator alone (ceiling) | %.2f | %.2f | %.2f | %.1f |\n", c.median, c.min,
                 c.max, 1e3 / c.median);
@@ -272,13 +312,21 @@ int main(int argc, char** argv) {
             "\nthe worker figure is within 10%% of the generator's ceiling: it is the "
             "generator's, the worker is faster\n");
     }
-    std::printf("\nworker lcores for line rate of 4-A answers (154-byte frames):\n");
-    for (const auto& [gbe, mpps] : {std::pair{10, 7.18}, {25, 17.96}, {100, 71.8}}) {
-        std::printf("  %3d GbE (%.2f Mpps): %.0f\n", gbe, mpps, std::ceil(mpps / w.median));
+    if (ntp) {
+        std::printf("\nworker lcores for line rate of NTP answers (94-byte frames):\n");
+        for (const auto& [gbe, mpps] : {std::pair{10, 10.96}, {25, 27.4}, {100, 109.6}}) {
+            std::printf("  %3d GbE (%.2f Mpps): %.0f\n", gbe, mpps, std::ceil(mpps / w.median));
+        }
+    } else {
+        std::printf("\nworker lcores for line rate of 4-A answers (154-byte frames):\n");
+        for (const auto& [gbe, mpps] : {std::pair{10, 7.18}, {25, 17.96}, {100, 71.8}}) {
+            std::printf("  %3d GbE (%.2f Mpps): %.0f\n", gbe, mpps, std::ceil(mpps / w.median));
+        }
     }
     if (not_answers > 0 || to_kernel > 0) {
-        std::printf("\nFAIL: %llu frames out were not DNS responses, %llu went to the kernel\n",
+        std::printf("\nFAIL: %llu frames out were not %s, %llu went to the kernel\n",
                     static_cast<unsigned long long>(not_answers),
+                    ntp ? "NTP answers" : "DNS responses",
                     static_cast<unsigned long long>(to_kernel));
         return 1;
     }

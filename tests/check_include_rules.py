@@ -33,6 +33,7 @@ RULES = [
     ("dataplane/src", ZONES + [FRAME, WORKER]),
     ("perf", ZONES + ["control"]),
     ("perf/bench_worker.cpp", ZONES + [FRAME, WORKER]),  # the worker loop itself
+    ("perf/bench_ntp.cpp", ZONES + [FRAME]),  # the NTP frame step
     ("tests/tools", ZONES),
 ]
 
