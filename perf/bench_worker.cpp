@@ -270,11 +270,11 @@ int main(int argc, char** argv) {
     engine::Identity identity;
     identity.nsid = "bench";
     ClockSlot clock;
-    auto synced = std::make_unique<ntp::ClockState>();
-    synced->synchronised = true;
-    synced->leap = ntp::Leap::None;
-    synced->stratum = 2;
-    clock.publish(std::move(synced));
+    ntp::ClockState synced;
+    synced.synchronised = true;
+    synced.leap = ntp::Leap::None;
+    synced.stratum = 2;
+    clock.publish(synced);
     WorkerStats stats;
     std::atomic<bool> stop{false};
 

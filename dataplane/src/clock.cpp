@@ -66,9 +66,8 @@ void ClockPublisher::publish_once() {
         config_.clock_override ? *config_.clock_override : read_kernel_clock();
     timespec now{};
     clock_gettime(CLOCK_REALTIME, &now);
-    auto next = std::make_unique<ntp::ClockState>(ntp::derive(k, policy_, now));
-    const ntp::ClockState s = *next;
-    slot_.publish(std::move(next));
+    const ntp::ClockState s = ntp::derive(k, policy_, now);
+    slot_.publish(s);
     {
         std::lock_guard lock(mu_);
         latest_ = s;

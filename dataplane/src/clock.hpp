@@ -1,7 +1,8 @@
 // The NTP clock state's publisher: a thread that reads the kernel's clock discipline state
 // (adjtimex, no modes: it only reads) four times a second, or the configured override in its
 // place, derives what NTP answers carry (zones/ntp/clock_state.hpp) and publishes it to the
-// workers through RCU (worker.hpp, ClockSlot). The fast path never asks the kernel.
+// workers through a sequence counter (seq_slot.hpp, ClockSlot). The fast path never asks the
+// kernel.
 #pragma once
 
 #include <mutex>

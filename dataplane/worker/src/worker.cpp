@@ -195,7 +195,8 @@ unsigned Worker::poll_once() noexcept {
     const engine::AnswerContext actx{img != nullptr ? &*img->view : nullptr, ctx_.identity, &rng_,
                                      static_cast<uint32_t>(now.tv_sec)};
     unsigned frames = 0;
-    const ntp::ClockState* clock = ctx_.clock != nullptr ? ctx_.clock->get() : nullptr;
+    const ntp::ClockState* clock =
+        ctx_.clock != nullptr && ctx_.clock->refresh(clock_, clock_seen_) ? &clock_ : nullptr;
     for (const Port& p : *ctx_.ports) {
         frames += service_port(p, actx, clock);
     }

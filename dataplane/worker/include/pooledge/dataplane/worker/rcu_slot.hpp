@@ -1,5 +1,6 @@
 // One immutable object that readers use while a writer replaces it, with RCU (liburcu QSBR):
-// the serving zone image (image_slot.hpp) and the published NTP clock state (worker.hpp).
+// the serving zone image (image_slot.hpp). (The NTP clock state, republished four times a
+// second, uses seq_slot.hpp instead: see there why.)
 //
 // Readers (workers, the TCP thread) take the pointer once per loop iteration with
 // rcu_dereference() and announce a quiescent state between iterations; the one writer

@@ -8,7 +8,8 @@
 //
 // No allocation, lock, system call or exception per packet: the clock is read through the
 // vDSO (once per loop for DNS; for NTP once per burst on receive and once before its TX
-// burst), counters are per lcore, the image and the NTP clock state are read through RCU.
+// burst), counters are per lcore, the image is read through RCU and the NTP clock state
+// through its sequence counter (seq_slot.hpp), both without waiting.
 // Worker::poll_once() is one pass of that loop without the quiescent state, so the process
 // (worker_main), the tests and the loop benchmark drive the same code.
 #pragma once
@@ -23,6 +24,7 @@
 #include "pooledge/dataplane/frame/ntp_answer.hpp"
 #include "pooledge/dataplane/worker/image_slot.hpp"
 #include "pooledge/dataplane/worker/ports.hpp"
+#include "pooledge/dataplane/worker/seq_slot.hpp"
 #include "pooledge/dataplane/worker/stats.hpp"
 #include "pooledge/engine/answer.hpp"
 #include "pooledge/ntp/clock_state.hpp"
@@ -32,7 +34,7 @@ struct rte_mbuf;
 namespace pooledge::dataplane {
 
 // The clock state NTP answers carry, published a few times a second (dataplane/src/clock.hpp).
-using ClockSlot = RcuSlot<ntp::ClockState>;
+using ClockSlot = SeqSlot<ntp::ClockState>;
 
 struct WorkerContext {
     unsigned queue = 0;  // the queue pair of every port this worker owns
@@ -78,6 +80,9 @@ class Worker {
         FrameLayout reply;
     };
     std::array<NtpSlot, kBurst> ntp_;
+    // This worker's copy of the published clock state, and the count it was taken at.
+    ntp::ClockState clock_{};
+    uint64_t clock_seen_ = 0;
 };
 
 // The lcore entry point (rte_eal_remote_launch); `arg` is a WorkerContext. Registers with
