@@ -260,7 +260,8 @@ int main(int argc, char** argv) {
     port.exception_id = exc.id;
     port.tx_udp_checksum = start_port(port.id, port.device, 1, pool, true);
     (void)start_port(port.exception_id, port.exception_name, 1, pool, false);
-    const std::vector<Port> ports = {port};
+    create_exception_rings(port, 1);
+    std::vector<Port> ports = {port};
 
     ImageSlot slot;
     auto loaded = std::make_unique<LoadedImage>();
@@ -294,8 +295,9 @@ int main(int argc, char** argv) {
         rte_eal_wait_lcore(worker_lcore);
         worker.push_back(w.mpps);
         not_answers += w.not_answers;
-        to_kernel += rte_ring_count(exc.tx);
-        drain({svc.rx, svc.tx, exc.tx});
+        // Frames for the kernel wait in the exception service's ring (no service runs here).
+        to_kernel += rte_ring_count(ports[0].exception_rings[0].to_kernel);
+        drain({svc.rx, svc.tx, exc.tx, ports[0].exception_rings[0].to_kernel});
     }
 
     const Summary c = summarize(ceiling), w = summarize(worker);

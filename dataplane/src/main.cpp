@@ -2,6 +2,7 @@
 // everything else to the kernel.
 //
 //   pooledge-dataplane [EAL args] -- --config configs/dataplane.yaml
+#include <pthread.h>
 #include <rte_eal.h>
 #include <rte_errno.h>
 #include <rte_lcore.h>
@@ -28,6 +29,7 @@
 #include "pooledge/base/signals.hpp"
 #include "pooledge/base/stopper.hpp"
 #include "pooledge/dataplane/worker/config.hpp"
+#include "pooledge/dataplane/worker/exception.hpp"
 #include "pooledge/dataplane/worker/image_slot.hpp"
 #include "pooledge/dataplane/worker/ports.hpp"
 #include "pooledge/dataplane/worker/worker.hpp"
@@ -128,7 +130,36 @@ int main(int argc, char** argv) {
             throw std::runtime_error(std::string("mbuf pool: ") + rte_strerror(rte_errno) +
                                      " (give EAL more memory with -m)");
         }
-        const std::vector<pd::Port> ports = pd::start_ports(config, config.workers, pool);
+        std::vector<pd::Port> ports = pd::start_ports(config, config.workers, pool);
+        // Whatever happens from here, the ports close (and their rings are freed) last.
+        struct StopPorts {
+            std::vector<pd::Port>& ports;
+            ~StopPorts() { pd::stop_ports(ports); }
+        } ports_guard{ports};
+
+        // The exception service: the only thread that touches the kernel interfaces.
+        pd::ExceptionStats exception_stats;
+        pd::ExceptionService exception(ports, config.exception, exception_stats);
+        std::atomic<bool> stop_exception{false};
+        struct StopException {
+            std::atomic<bool>& stop;
+            std::thread thread;
+            ~StopException() {
+                stop = true;
+                if (thread.joinable()) {
+                    thread.join();
+                }
+            }
+        } exception_guard{stop_exception, std::thread([&exception, &stop_exception] {
+                              pthread_setname_np(pthread_self(), "pe-exception");
+                              exception.run(stop_exception);
+                          })};
+        base::log::info("exception service: the kernel gets at most " +
+                        (config.exception.rate == 0
+                             ? std::string("every frame (exception.rate 0: no limit)")
+                             : std::to_string(config.exception.rate) +
+                                   " frames/s per port, bursts of " +
+                                   std::to_string(config.exception.burst)));
 
         pd::ImageSlot slot;
         pd::ImageStats image_stats;
@@ -163,8 +194,9 @@ int main(int argc, char** argv) {
         std::atomic<bool> stop_workers{false};
         std::vector<pd::WorkerStats> worker_stats(config.workers);
 
-        const pd::MetricsSources sources{&worker_stats, &ports, &image_stats, &tcp_stats,
-                                         config.ntp.enabled ? &clock : nullptr};
+        const pd::MetricsSources sources{&worker_stats,    &ports,
+                                         &image_stats,     &tcp_stats,
+                                         &exception_stats, config.ntp.enabled ? &clock : nullptr};
         std::unique_ptr<pd::HttpServer> http;
         if (!config.metrics_listen.empty()) {
             http = std::make_unique<pd::HttpServer>(
@@ -237,7 +269,6 @@ int main(int argc, char** argv) {
         rte_eal_mp_wait_lcore();
         http.reset();
         clock.stop();
-        pd::stop_ports(ports);
         base::log::info("stopped");
     } catch (const std::exception& e) {
         base::log::error(e.what());

@@ -110,9 +110,14 @@ std::string render_metrics(const MetricsSources& s) {
     std::vector<MetricFamily> out;
     const auto& ws = *s.workers;
 
+    const ExceptionStats& xs = *s.exception;
+    auto value = [](const Counter& c) {
+        return static_cast<double>(c.load(std::memory_order_relaxed));
+    };
     auto rx = family("pooledge_dataplane_packets_total",
-                     "Packets by direction: received on service ports, answers sent, "
-                     "to and from the kernel (exception path)",
+                     "Packets by direction: received on service ports, answers sent, handed "
+                     "by the workers to the exception service, taken by the kernel, and the "
+                     "kernel's frames passed on to the ports",
                      MetricType::Counter);
     add(rx, {{"direction", "rx"}},
         sum(
@@ -120,13 +125,18 @@ std::string render_metrics(const MetricsSources& s) {
     add(rx, {{"direction", "tx_answer"}},
         sum(
             ws, [](auto& w) -> auto& { return w.tx_packets; }));
-    add(rx, {{"direction", "to_kernel"}},
+    add(rx, {{"direction", "to_exception"}},
         sum(
-            ws, [](auto& w) -> auto& { return w.to_kernel; }));
-    add(rx, {{"direction", "from_kernel"}},
-        sum(
-            ws, [](auto& w) -> auto& { return w.from_kernel; }));
+            ws, [](auto& w) -> auto& { return w.to_exception; }));
+    add(rx, {{"direction", "to_kernel"}}, value(xs.to_kernel));
+    add(rx, {{"direction", "from_kernel"}}, value(xs.from_kernel));
     out.push_back(std::move(rx));
+
+    auto passes = family("pooledge_exception_service_passes_total",
+                         "Poll passes of the exception service's thread (alive if it grows)",
+                         MetricType::Counter);
+    add(passes, {}, value(xs.passes));
+    out.push_back(std::move(passes));
 
     auto per_worker =
         family("pooledge_dataplane_worker_rx_packets_total",
@@ -157,14 +167,18 @@ std::string render_metrics(const MetricsSources& s) {
     add(drops, {{"reason", "tx_ring_full"}},
         sum(
             ws, [](auto& w) -> auto& { return w.tx_failed; }));
-    // The exception path, one label per direction: the kernel interface would not take a
-    // frame (to_kernel_failed), or the port would not take one the kernel sent.
-    add(drops, {{"reason", "to_kernel_failed"}},
+    // The exception path: a worker found the service's ring full; the service's bucket
+    // refused a frame (exception.rate); the kernel interface would not take one; the port
+    // (or worker 0's ring) would not take one the kernel sent.
+    add(drops, {{"reason", "exception_ring_full"}},
         sum(
-            ws, [](auto& w) -> auto& { return w.to_kernel_failed; }));
+            ws, [](auto& w) -> auto& { return w.exception_ring_full; }));
+    add(drops, {{"reason", "exception_rate_limited"}}, value(xs.rate_limited));
+    add(drops, {{"reason", "to_kernel_failed"}}, value(xs.to_kernel_failed));
     add(drops, {{"reason", "from_kernel_failed"}},
-        sum(
-            ws, [](auto& w) -> auto& { return w.from_kernel_failed; }));
+        value(xs.from_kernel_failed) +
+            sum(
+                ws, [](auto& w) -> auto& { return w.from_kernel_failed; }));
     out.push_back(std::move(drops));
 
     auto queries = family("pooledge_dns_queries_total", "DNS queries reaching the engine",

@@ -9,6 +9,7 @@
 
 #include "clock.hpp"
 #include "management.hpp"
+#include "pooledge/dataplane/worker/exception.hpp"
 #include "pooledge/dataplane/worker/ports.hpp"
 #include "pooledge/dataplane/worker/stats.hpp"
 
@@ -28,6 +29,7 @@ struct MetricsSources {
     const std::vector<Port>* ports = nullptr;
     ImageStats* image = nullptr;
     const TcpStats* tcp = nullptr;
+    const ExceptionStats* exception = nullptr;
     const ClockPublisher* clock = nullptr;  // null when NTP is off
 };
 

@@ -220,13 +220,30 @@ void read_ntp(const base::YamlReader& r, const YAML::Node& node, NtpConfig& c) {
     }
 }
 
+void read_exception(const base::YamlReader& r, const YAML::Node& node, ExceptionConfig& c) {
+    const base::YamlMap m(r, node, "exception", {"backend", "rate", "burst"});
+    std::string backend = "auto";
+    m.str("backend", backend);
+    if (backend == "auto") {
+        c.backend = ExceptionConfig::Backend::Auto;
+    } else if (backend == "tap") {
+        c.backend = ExceptionConfig::Backend::Tap;
+    } else if (backend == "virtio_user") {
+        c.backend = ExceptionConfig::Backend::VirtioUser;
+    } else {
+        m.fail("backend", "expected auto, tap or virtio_user");
+    }
+    m.number<uint32_t>("rate", c.rate, 0, 100000000);
+    m.number<uint32_t>("burst", c.burst, 1, 1000000);
+}
+
 }  // namespace
 
 DataplaneConfig load_config(const std::string& path) {
     const base::YamlReader r(path);
     const base::YamlMap root(r, r.load(), "",
                              {"ports", "service_addresses", "identity", "images", "management",
-                              "metrics", "workers", "tcp", "ntp"});
+                              "metrics", "workers", "tcp", "ntp", "exception"});
     DataplaneConfig c;
     c.file = path;
     read_ports(r, root.node(), c);
@@ -254,6 +271,9 @@ DataplaneConfig load_config(const std::string& path) {
     }
     if (root.has("ntp")) {
         read_ntp(r, root["ntp"], c.ntp);
+    }
+    if (root.has("exception")) {
+        read_exception(r, root["exception"], c.exception);
     }
     return c;
 }

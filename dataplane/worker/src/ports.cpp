@@ -4,7 +4,10 @@
 #include <net/if.h>
 #include <netinet/in.h>
 #include <rte_bus_vdev.h>
+#include <rte_errno.h>
 #include <rte_ethdev.h>
+#include <rte_mbuf.h>
+#include <rte_ring.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -21,6 +24,9 @@ namespace {
 
 constexpr uint16_t kRxRing = 1024;
 constexpr uint16_t kTxRing = 1024;
+// Between a worker and the exception service: a few bursts of the kernel's share of traffic.
+constexpr unsigned kExceptionRing = 1024;
+constexpr const char* kVhostNet = "/dev/vhost-net";
 
 [[noreturn]] void fail(const std::string& device, const std::string& what, int rc) {
     throw std::runtime_error(device + ": " + what + ": " + rte_strerror(rc < 0 ? -rc : rc));
@@ -36,12 +42,12 @@ std::string mac_text(const std::array<uint8_t, 6>& m) {
 }  // namespace
 
 bool start_port(uint16_t id, const std::string& name, unsigned queues, rte_mempool* pool,
-                bool offloads) {
+                bool offloads, unsigned extra_tx) {
     rte_eth_dev_info info{};
     if (const int rc = rte_eth_dev_info_get(id, &info); rc != 0) {
         fail(name, "cannot read device info", rc);
     }
-    if (info.max_rx_queues < queues || info.max_tx_queues < queues) {
+    if (info.max_rx_queues < queues || info.max_tx_queues < queues + extra_tx) {
         throw std::runtime_error(name + ": has " + std::to_string(info.max_rx_queues) +
                                  " RX queues, " + std::to_string(queues) +
                                  " workers need one each (lower `workers`, or create the "
@@ -78,7 +84,7 @@ bool start_port(uint16_t id, const std::string& name, unsigned queues, rte_mempo
                         ", tx udp " + (tx_udp_checksum ? "yes" : "no (software)"));
     }
     if (const int rc = rte_eth_dev_configure(id, static_cast<uint16_t>(queues),
-                                             static_cast<uint16_t>(queues), &conf);
+                                             static_cast<uint16_t>(queues + extra_tx), &conf);
         rc != 0) {
         fail(name, "configure", rc);
     }
@@ -88,7 +94,18 @@ bool start_port(uint16_t id, const std::string& name, unsigned queues, rte_mempo
         fail(name, "ring sizes", rc);
     }
     const int socket = rte_eth_dev_socket_id(id);
-    for (unsigned q = 0; q < queues; ++q) {
+    for (unsigned q = 0; q < queues + extra_tx; ++q) {
+        if (q >= queues) {
+            rte_eth_txconf txc = info.default_txconf;
+            txc.offloads = conf.txmode.offloads;
+            if (const int rc =
+                    rte_eth_tx_queue_setup(id, static_cast<uint16_t>(q), nb_tx,
+                                           static_cast<unsigned>(socket < 0 ? 0 : socket), &txc);
+                rc != 0) {
+                fail(name, "TX queue " + std::to_string(q), rc);
+            }
+            continue;
+        }
         rte_eth_rxconf rxc = info.default_rxconf;
         rxc.offloads = conf.rxmode.offloads;
         if (const int rc =
@@ -132,34 +149,97 @@ std::vector<Port> start_ports(const DataplaneConfig& config, unsigned queues, rt
         std::memcpy(p.mac.data(), mac.addr_bytes, 6);
         p.services =
             ServiceAddresses{p.mac, config.service_v4, config.service_v6, config.ntp.enabled};
-        p.tx_udp_checksum = start_port(p.id, pc.device, queues, pool, true);
+        const bool service_queue = can_add_tx_queue(p.id, queues);
+        p.tx_udp_checksum = start_port(p.id, pc.device, queues, pool, true, service_queue ? 1 : 0);
+        p.service_tx_queue = service_queue ? static_cast<uint16_t>(queues) : kNoServiceQueue;
 
-        // The exception port: a TAP interface with the service port's MAC, so the kernel's
-        // ARP and ND answers name the right address.
-        const std::string vdev = "net_tap_" + pc.exception;
-        const std::string args = "iface=" + pc.exception + ",mac=" + mac_text(p.mac);
+        // The exception port: a kernel interface with the service port's MAC, so the
+        // kernel's ARP and ND answers name the right address. virtio-user (vhost-net) moves
+        // frames without a system call per frame on our side; TAP costs a readv/writev each.
+        // Either way only the exception service's thread touches it.
+        const bool virtio = config.exception.backend == ExceptionConfig::Backend::VirtioUser ||
+                            (config.exception.backend == ExceptionConfig::Backend::Auto &&
+                             ::access(kVhostNet, R_OK | W_OK) == 0);
+        const std::string vdev = (virtio ? "virtio_user_" : "net_tap_") + pc.exception;
+        const std::string args =
+            (virtio ? std::string("path=") + kVhostNet + ",queues=1,queue_size=1024,iface="
+                    : std::string("iface=")) +
+            pc.exception + ",mac=" + mac_text(p.mac);
         if (const int rc = rte_vdev_init(vdev.c_str(), args.c_str()); rc != 0) {
-            fail(vdev, "cannot create the exception interface (" + args + ")", rc);
+            fail(vdev,
+                 "cannot create the exception interface (" + args + ")" +
+                     (virtio ? std::string("; exception.backend: tap needs no ") + kVhostNet
+                             : std::string()),
+                 rc);
         }
         if (const int rc = rte_eth_dev_get_port_by_name(vdev.c_str(), &p.exception_id); rc != 0) {
             fail(vdev, "exception port not found", rc);
         }
-        (void)start_port(p.exception_id, vdev, queues, pool, false);
+        (void)start_port(p.exception_id, vdev, 1, pool, false);
         configure_kernel_interface(pc.exception, config);
-        base::log::info(pc.device + ": port " + std::to_string(p.id) + ", MAC " + mac_text(p.mac) +
-                        ", " + std::to_string(queues) + " queue pairs; exception interface " +
-                        pc.exception);
+        create_exception_rings(p, queues);
+        base::log::info(
+            pc.device + ": port " + std::to_string(p.id) + ", MAC " + mac_text(p.mac) + ", " +
+            std::to_string(queues) + " queue pairs; exception interface " + pc.exception + " (" +
+            (virtio ? "virtio-user over vhost-net" : "TAP: no usable /dev/vhost-net") +
+            "), the kernel's frames out through " +
+            (service_queue
+                 ? "the exception service's own TX queue " + std::to_string(p.service_tx_queue)
+                 : std::string("worker 0's TX queue")));
         ports.push_back(p);
     }
     return ports;
 }
 
-void stop_ports(const std::vector<Port>& ports) {
-    for (const Port& p : ports) {
+bool can_add_tx_queue(uint16_t id, unsigned queues) {
+    rte_eth_dev_info info{};
+    if (rte_eth_dev_info_get(id, &info) != 0 || info.max_tx_queues <= queues) {
+        return false;
+    }
+    const std::string driver = info.driver_name != nullptr ? info.driver_name : "";
+    return driver != "net_af_packet" && driver != "net_af_xdp";
+}
+
+void create_exception_rings(Port& port, unsigned queues) {
+    port.exception_rings.assign(queues, ExceptionRings{});
+    const int socket = rte_eth_dev_socket_id(port.id);
+    auto ring = [&](const std::string& name) {
+        rte_ring* r = rte_ring_create(name.c_str(), kExceptionRing, socket < 0 ? 0 : socket,
+                                      RING_F_SP_ENQ | RING_F_SC_DEQ);
+        if (r == nullptr) {
+            fail(port.device, "exception ring " + name, rte_errno);
+        }
+        return r;
+    };
+    for (unsigned q = 0; q < queues; ++q) {
+        const std::string tag = std::to_string(port.id) + "_" + std::to_string(q);
+        port.exception_rings[q].to_kernel = ring("exc_in_" + tag);
+        if (q == 0 && port.service_tx_queue == kNoServiceQueue) {
+            port.exception_rings[q].from_kernel = ring("exc_out_" + tag);
+        }
+    }
+}
+
+void free_exception_rings(Port& port) noexcept {
+    for (ExceptionRings& x : port.exception_rings) {
+        for (rte_ring* r : {x.to_kernel, x.from_kernel}) {
+            void* m = nullptr;
+            while (r != nullptr && rte_ring_dequeue(r, &m) == 0) {
+                rte_pktmbuf_free(static_cast<rte_mbuf*>(m));
+            }
+            rte_ring_free(r);
+        }
+    }
+    port.exception_rings.clear();
+}
+
+void stop_ports(std::vector<Port>& ports) {
+    for (Port& p : ports) {
         for (const uint16_t id : {p.id, p.exception_id}) {
             rte_eth_dev_stop(id);
             rte_eth_dev_close(id);
         }
+        free_exception_rings(p);
     }
 }
 

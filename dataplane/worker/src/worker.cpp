@@ -2,6 +2,7 @@
 
 #include <rte_ethdev.h>
 #include <rte_mbuf.h>
+#include <rte_ring.h>
 #include <urcu-qsbr.h>
 
 #include <ctime>
@@ -172,19 +173,30 @@ unsigned Worker::service_port(const Port& port, const engine::AnswerContext& act
         bump(st.ntp.answers, nn);
     }
     send(port.id, q, answers, na, &st.tx_packets, st.tx_failed, &st.tx_bursts);
-    send(port.exception_id, q, to_kernel, nk, &st.to_kernel, st.to_kernel_failed, nullptr);
+    const ExceptionRings& exception = port.exception_rings[q];
+    if (nk > 0) {
+        // To the exception service (exception.hpp): a ring, not the kernel interface, so no
+        // system call here whatever the kernel's share of the traffic.
+        const unsigned handed = rte_ring_sp_enqueue_burst(
+            exception.to_kernel, reinterpret_cast<void**>(to_kernel), nk, nullptr);
+        bump(st.to_exception, handed);
+        if (handed < nk) {
+            bump(st.exception_ring_full, nk - handed);
+            rte_pktmbuf_free_bulk(to_kernel + handed, nk - handed);
+        }
+    }
     if (nd > 0) {
         rte_pktmbuf_free_bulk(dropped, nd);
     }
-    // The kernel's side: ARP and ND replies, ICMP, TCP, BGP... out of the port as they are.
-    const uint16_t k = rte_eth_rx_burst(port.exception_id, q, rx, kBurst);
-    if (k > 0) {
-        bump(st.from_kernel, k);
-        for (uint16_t i = 0; i < k; ++i) {
-            rx[i]->ol_flags = 0;
-        }
-        send(port.id, q, rx, k, nullptr, st.from_kernel_failed, &st.tx_bursts);
+    // The kernel's side (ARP and ND replies, ICMP, TCP, BGP...), where this worker carries
+    // it: out of the port as the exception service passed it on.
+    if (exception.from_kernel == nullptr) {
+        return n;
     }
+    const unsigned k = rte_ring_sc_dequeue_burst(exception.from_kernel,
+                                                 reinterpret_cast<void**>(rx), kBurst, nullptr);
+    send(port.id, q, rx, static_cast<uint16_t>(k), &st.from_kernel, st.from_kernel_failed,
+         &st.tx_bursts);
     return n + k;
 }
 

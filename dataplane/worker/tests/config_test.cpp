@@ -95,7 +95,14 @@ TEST_F(DataplaneConfigTest, ReadsEveryOptionalKey) {
                                       "  idle_timeout: 1m\n"
                                       "  message_timeout: 2s\n"
                                       "  max_connections: 64\n"
-                                      "  max_per_prefix: 8\n"));
+                                      "  max_per_prefix: 8\n"
+                                      "exception:\n"
+                                      "  backend: tap\n"
+                                      "  rate: 500\n"
+                                      "  burst: 50\n"));
+    EXPECT_EQ(c.exception.backend, ExceptionConfig::Backend::Tap);
+    EXPECT_EQ(c.exception.rate, 500u);
+    EXPECT_EQ(c.exception.burst, 50u);
     EXPECT_EQ(c.max_image_size, 65536u);
     EXPECT_EQ(c.nsid, "node-1");
     EXPECT_EQ(c.server_id, "sid");
@@ -117,6 +124,9 @@ TEST_F(DataplaneConfigTest, ReadsEveryOptionalKey) {
 TEST_F(DataplaneConfigTest, ErrorsNameTheLineAndKey) {
     const std::string m = kMinimal;
     expect_error(m + "workers: 0\n", "dataplane.yaml:7: workers: must be in 1..64");
+    expect_error(m + "exception:\n  backend: kni\n",
+                 ":8: exception.backend: expected auto, tap or virtio_user");
+    expect_error(m + "exception:\n  burst: 0\n", ":8: exception.burst: must be in 1..");
     expect_error(m + "tcp:\n  idle_timeout: soon\n", ":8: tcp.idle_timeout: expected a duration");
     expect_error(m + "identity:\n  edns_udp_size: 100\n", ":8: identity.edns_udp_size: must be");
     expect_error(m + "identity:\n  nsid: [a]\n", "identity.nsid: expected a string");

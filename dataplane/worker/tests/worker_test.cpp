@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "frame_builder.hpp"
+#include "pooledge/dataplane/worker/exception.hpp"
 #include "pooledge/dataplane/worker/image_memory.hpp"
 #include "pooledge/dns/message.hpp"
 #include "pooledge/image/geo_index.hpp"
@@ -142,6 +143,7 @@ class WorkerTest : public ::testing::Test {
         p.exception_id = kernel_.id;
         p.tx_udp_checksum = start_port(p.id, p.device, 1, g_pool, true);
         (void)start_port(p.exception_id, p.exception_name, 1, g_pool, false);
+        create_exception_rings(p, 1);
         ports_ = new std::vector<Port>{p};
     }
     static void TearDownTestSuite() {
@@ -275,30 +277,125 @@ TEST_F(WorkerTest, TakesABurstAtATime) {
     EXPECT_EQ(stats_.tx_packets.load(), 40u);
 }
 
-TEST_F(WorkerTest, HandsOtherTrafficToTheKernelAndBack) {
-    Worker w(ctx_);
-    FrameOptions tcp;
-    tcp.proto = 6;
-    ASSERT_EQ(rte_ring_enqueue(svc_.rx, mbuf_of(frame({1, 2, 3, 4}, tcp))), 0);
-    FrameOptions ntp;
-    ntp.dport = 123;  // not a fast-path service yet: the kernel's
-    ASSERT_EQ(rte_ring_enqueue(svc_.rx, mbuf_of(frame({1, 2, 3, 4}, ntp))), 0);
-    // And one frame the kernel sends (an ARP reply, say): it leaves through the port.
+// A frame the kernel sends (an ARP reply, say).
+std::vector<uint8_t> arp_reply() {
     std::vector<uint8_t> arp(60, 0);
     std::copy(kPeerMac.begin(), kPeerMac.end(), arp.begin());
     std::copy(kOurMac.begin(), kOurMac.end(), arp.begin() + 6);
     arp[12] = 0x08;
     arp[13] = 0x06;
+    return arp;
+}
+
+TEST_F(WorkerTest, HandsOtherTrafficToTheKernelAndBack) {
+    Worker w(ctx_);
+    ExceptionStats xs;
+    ExceptionService service(*ports_, ExceptionConfig{}, xs);
+    FrameOptions tcp;
+    tcp.proto = 6;
+    ASSERT_EQ(rte_ring_enqueue(svc_.rx, mbuf_of(frame({1, 2, 3, 4}, tcp))), 0);
+    FrameOptions ntp;
+    ntp.dport = 123;  // NTP is off on this port: the kernel's
+    ASSERT_EQ(rte_ring_enqueue(svc_.rx, mbuf_of(frame({1, 2, 3, 4}, ntp))), 0);
+    const auto arp = arp_reply();
     ASSERT_EQ(rte_ring_enqueue(kernel_.rx, mbuf_of(arp)), 0);
 
-    EXPECT_EQ(poll(w), 3u);
+    // The worker only hands frames to the service's ring; it never touches the kernel port.
+    EXPECT_EQ(poll(w), 2u);
+    EXPECT_TRUE(drain(kernel_.tx).empty());
+    EXPECT_EQ(stats_.to_exception.load(), 2u);
+    // The service gives them to the kernel, and takes the kernel's frame for worker 0.
+    EXPECT_EQ(service.poll_once(0), 3u);
     EXPECT_EQ(drain(kernel_.tx).size(), 2u);
+    EXPECT_EQ(xs.to_kernel.load(), 2u);
+    EXPECT_EQ(xs.from_kernel.load(), 1u);
+    EXPECT_TRUE(drain(svc_.tx).empty());
+    // Worker 0 sends it out of the port on its next pass.
+    EXPECT_EQ(poll(w), 1u);
     const auto out = drain(svc_.tx);
     ASSERT_EQ(out.size(), 1u);
     EXPECT_EQ(out[0], arp);
-    EXPECT_EQ(stats_.to_kernel.load(), 2u);
     EXPECT_EQ(stats_.from_kernel.load(), 1u);
     EXPECT_EQ(stats_.dns.queries.load(), 0u);
+}
+
+TEST_F(WorkerTest, TheKernelGetsAtMostTheConfiguredRate) {
+    Worker w(ctx_);
+    ExceptionConfig config;
+    config.rate = 100;
+    config.burst = 5;
+    ExceptionStats xs;
+    ExceptionService service(*ports_, config, xs);
+    FrameOptions junk;
+    junk.dport = 9;  // UDP to a port we do not serve
+    for (int i = 0; i < 20; ++i) {
+        ASSERT_EQ(rte_ring_enqueue(svc_.rx, mbuf_of(frame({1, 2, 3, 4}, junk))), 0);
+    }
+    EXPECT_EQ(poll(w), 20u);
+    constexpr uint64_t kSecond = 1000000000;
+    EXPECT_EQ(service.poll_once(kSecond), 20u);
+    EXPECT_EQ(drain(kernel_.tx).size(), 5u);  // the burst
+    EXPECT_EQ(xs.rate_limited.load(), 15u);
+    // 50 ms later the bucket holds five more tokens (100/s): the kernel gets five of ten.
+    for (int i = 0; i < 10; ++i) {
+        ASSERT_EQ(rte_ring_enqueue(svc_.rx, mbuf_of(frame({1, 2, 3, 4}, junk))), 0);
+    }
+    EXPECT_EQ(poll(w), 10u);
+    EXPECT_EQ(service.poll_once(kSecond + kSecond / 20), 10u);
+    EXPECT_EQ(drain(kernel_.tx).size(), 5u);
+    EXPECT_EQ(xs.rate_limited.load(), 20u);
+    EXPECT_EQ(xs.to_kernel.load(), 10u);
+}
+
+TEST_F(WorkerTest, AFullExceptionRingCostsTheWorkerNothingButACount) {
+    Worker w(ctx_);
+    FrameOptions junk;
+    junk.dport = 9;
+    // Nobody runs the service: the ring (1023 usable slots) fills, and the rest are freed.
+    unsigned sent = 0;
+    for (int round = 0; round < 40; ++round) {
+        for (int i = 0; i < 32; ++i) {
+            ASSERT_EQ(rte_ring_enqueue(svc_.rx, mbuf_of(frame({1, 2, 3, 4}, junk))), 0);
+        }
+        sent += poll(w);
+    }
+    EXPECT_EQ(sent, 1280u);
+    EXPECT_EQ(stats_.to_exception.load(), 1023u);
+    EXPECT_EQ(stats_.exception_ring_full.load(), 257u);
+    free_exception_rings((*ports_)[0]);  // frees the frames still queued, for TearDown's count
+    create_exception_rings((*ports_)[0], 1);
+}
+
+TEST_F(WorkerTest, TheServiceSendsTheKernelsFramesOnItsOwnQueue) {
+    std::string why;
+    const auto svc = test::make_ring_port("svcq", 64, &why, true);
+    ASSERT_TRUE(svc) << why;
+    const auto exc = test::make_ring_port("excq", 64, &why);
+    ASSERT_TRUE(exc) << why;
+    // net_ring queues do not come in receiving pairs: a second TX queue is free to add.
+    ASSERT_TRUE(can_add_tx_queue(svc->id, 1));
+    EXPECT_FALSE(can_add_tx_queue(exc->id, 1));  // it has only one
+    std::vector<Port> ports(1);
+    Port& p = ports[0];
+    p.device = "svcq";
+    p.id = svc->id;
+    p.exception_id = exc->id;
+    (void)start_port(p.id, p.device, 1, g_pool, false, 1);
+    (void)start_port(p.exception_id, "excq", 1, g_pool, false);
+    p.service_tx_queue = 1;
+    create_exception_rings(p, 1);
+    EXPECT_EQ(p.exception_rings[0].from_kernel, nullptr);  // no worker carries them
+
+    ExceptionStats xs;
+    ExceptionService service(ports, ExceptionConfig{}, xs);
+    const auto arp = arp_reply();
+    ASSERT_EQ(rte_ring_enqueue(exc->rx, mbuf_of(arp)), 0);
+    EXPECT_EQ(service.poll_once(0), 1u);
+    EXPECT_TRUE(drain(svc->tx).empty());
+    const auto out = drain(svc->tx2);
+    ASSERT_EQ(out.size(), 1u);
+    EXPECT_EQ(out[0], arp);
+    stop_ports(ports);
 }
 
 TEST_F(WorkerTest, DropsAndCountsBadFrames) {
@@ -383,7 +480,7 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "EAL: %s\n", rte_strerror(rte_errno));
         return 1;
     }
-    pooledge::dataplane::g_pool = rte_pktmbuf_pool_create("worker_test", 1023, 0, 0,
+    pooledge::dataplane::g_pool = rte_pktmbuf_pool_create("worker_test", 4095, 0, 0,
                                                           RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
     if (pooledge::dataplane::g_pool == nullptr) {
         std::fprintf(stderr, "mbuf pool: %s\n", rte_strerror(rte_errno));

@@ -22,6 +22,18 @@ struct PortConfig {
     std::string exception;  // kernel interface for everything not fast path ("pe0")
 };
 
+// The exception path (configs/dataplane.yaml, "exception"): what the kernel is given.
+struct ExceptionConfig {
+    enum class Backend : uint8_t { Auto, Tap, VirtioUser };
+    // Auto: virtio-user (vhost-net) where /dev/vhost-net exists, else TAP.
+    Backend backend = Backend::Auto;
+    // Frames per second handed to the kernel per port, and the burst the bucket holds: a
+    // flood of junk (SYNs, ICMP, UDP to other ports) costs the kernel at most this much.
+    // 0: no limit.
+    uint32_t rate = 20000;
+    uint32_t burst = 2000;
+};
+
 // The NTP responder (configs/dataplane.yaml, "ntp").
 struct NtpConfig {
     bool enabled = true;
@@ -65,6 +77,7 @@ struct DataplaneConfig {
     // every slot.
     unsigned tcp_max_per_prefix = 32;
     NtpConfig ntp;
+    ExceptionConfig exception;
 };
 
 // Throws base::InputError (reason "config").

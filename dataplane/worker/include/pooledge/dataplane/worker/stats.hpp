@@ -71,9 +71,12 @@ struct alignas(64) WorkerStats {
     Counter rx_packets{0};
     Counter tx_packets{0};
     Counter tx_failed{0};  // answers the port would not take (ring full), freed
-    Counter to_kernel{0};
+    // The exception path (exception.hpp): frames handed to the exception service, and the
+    // kernel's frames this worker sent out for it (worker 0, where the service has no TX
+    // queue of its own).
+    Counter to_exception{0};
+    Counter exception_ring_full{0};  // the service's ring was full: freed
     Counter from_kernel{0};
-    Counter to_kernel_failed{0};    // frames the exception interface would not take, freed
     Counter from_kernel_failed{0};  // the kernel's frames the port would not take, freed
     std::array<Counter, static_cast<size_t>(DropReason::Count)> drops{};
     Counter loops{0};  // main-loop iterations: shows a worker is alive

@@ -1,9 +1,9 @@
 // A worker lcore: run to completion over its queue pair of every port.
 //
 //   rx_burst(port) -> classify -> fast path: the service's answer step in place -> tx_burst(port)
-//                              -> exception: tx_burst(kernel interface)
+//                              -> exception: the exception service's ring (exception.hpp)
 //                              -> drop: free, count
-//   rx_burst(kernel interface) -> tx_burst(port)        (what the kernel sends out)
+//   the service's ring of the kernel's frames (worker 0) -> tx_burst(port)
 //   rcu_quiescent_state()
 //
 // No allocation, lock, system call or exception per packet: the clock is read through the
