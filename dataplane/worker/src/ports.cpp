@@ -93,32 +93,23 @@ bool start_port(uint16_t id, const std::string& name, unsigned queues, rte_mempo
     if (const int rc = rte_eth_dev_adjust_nb_rx_tx_desc(id, &nb_rx, &nb_tx); rc != 0) {
         fail(name, "ring sizes", rc);
     }
-    const int socket = rte_eth_dev_socket_id(id);
+    const int socket_id = rte_eth_dev_socket_id(id);
+    const auto socket = static_cast<unsigned>(socket_id < 0 ? 0 : socket_id);
+    // Queue pairs 0..queues-1, then the extra TX queues (no RX queue beside them).
     for (unsigned q = 0; q < queues + extra_tx; ++q) {
-        if (q >= queues) {
-            rte_eth_txconf txc = info.default_txconf;
-            txc.offloads = conf.txmode.offloads;
+        if (q < queues) {
+            rte_eth_rxconf rxc = info.default_rxconf;
+            rxc.offloads = conf.rxmode.offloads;
             if (const int rc =
-                    rte_eth_tx_queue_setup(id, static_cast<uint16_t>(q), nb_tx,
-                                           static_cast<unsigned>(socket < 0 ? 0 : socket), &txc);
+                    rte_eth_rx_queue_setup(id, static_cast<uint16_t>(q), nb_rx, socket, &rxc, pool);
                 rc != 0) {
-                fail(name, "TX queue " + std::to_string(q), rc);
+                fail(name, "RX queue " + std::to_string(q), rc);
             }
-            continue;
-        }
-        rte_eth_rxconf rxc = info.default_rxconf;
-        rxc.offloads = conf.rxmode.offloads;
-        if (const int rc =
-                rte_eth_rx_queue_setup(id, static_cast<uint16_t>(q), nb_rx,
-                                       static_cast<unsigned>(socket < 0 ? 0 : socket), &rxc, pool);
-            rc != 0) {
-            fail(name, "RX queue " + std::to_string(q), rc);
         }
         rte_eth_txconf txc = info.default_txconf;
         txc.offloads = conf.txmode.offloads;
         if (const int rc =
-                rte_eth_tx_queue_setup(id, static_cast<uint16_t>(q), nb_tx,
-                                       static_cast<unsigned>(socket < 0 ? 0 : socket), &txc);
+                rte_eth_tx_queue_setup(id, static_cast<uint16_t>(q), nb_tx, socket, &txc);
             rc != 0) {
             fail(name, "TX queue " + std::to_string(q), rc);
         }
