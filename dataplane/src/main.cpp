@@ -120,9 +120,12 @@ int main(int argc, char** argv) {
                                      std::to_string(config.workers + 1) + " (-l 0-" +
                                      std::to_string(config.workers) + ")");
         }
-        // Enough mbufs for every ring of every port and its exception port, plus caches.
-        const unsigned rings = static_cast<unsigned>(config.ports.size()) * 2 * config.workers;
-        const unsigned nb_mbufs = rings * 2048 + config.workers * 512 + 4096;
+        // Enough mbufs for every ring, plus caches. Per port: a queue pair (1024 RX + 1024 TX
+        // descriptors) for each worker and one on the exception port (or the service's TX
+        // queue), and an exception ring (1024) for each worker and one for the kernel's frames.
+        const unsigned per_port = (config.workers + 1) * (2048 + 1024);
+        const unsigned nb_mbufs =
+            static_cast<unsigned>(config.ports.size()) * per_port + config.workers * 512 + 4096;
         rte_mempool* pool =
             rte_pktmbuf_pool_create("pooledge_mbufs", nb_mbufs, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
                                     static_cast<int>(rte_socket_id()));
