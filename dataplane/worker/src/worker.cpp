@@ -7,6 +7,7 @@
 
 #include <ctime>
 
+#include "pooledge/base/signals.hpp"
 #include "pooledge/dataplane/frame/classify.hpp"
 #include "pooledge/dataplane/frame/dns_answer.hpp"
 
@@ -218,6 +219,11 @@ unsigned Worker::poll_once() noexcept {
 
 int worker_main(void* arg) {
     const auto& context = *static_cast<const WorkerContext*>(arg);
+    // No asynchronous signal is handled on a worker: a handler run here is a system call
+    // (rt_sigreturn) and a stall on the DNS core. net_tap's SIGIO (it signals the process
+    // when the kernel writes to a TAP queue) then lands on a thread that does not block it,
+    // the exception service's among them. Faults stay deliverable.
+    base::block_async_signals();
     Worker worker(context);
     rcu_register_thread();
     while (!context.stop->load(std::memory_order_relaxed)) {

@@ -17,4 +17,13 @@ sigset_t block_control_signals() {
     return set;
 }
 
+void block_async_signals() {
+    sigset_t set;
+    sigfillset(&set);
+    for (const int fault : {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT}) {
+        sigdelset(&set, fault);
+    }
+    pthread_sigmask(SIG_BLOCK, &set, nullptr);
+}
+
 }  // namespace pooledge::base
