@@ -10,7 +10,7 @@ import pathlib
 import re
 import sys
 
-ZONES = ["base", "dns", "image", "engine", "ntp"]
+ZONES = ["base", "dns", "image", "engine", "ntp", "limit"]
 FRAME = "dataplane/frame"
 WORKER = "dataplane/worker"
 
@@ -21,6 +21,8 @@ RULES = [
     ("zones/image", ["base", "dns", "image"]),
     ("zones/engine", ["base", "dns", "image", "engine"]),
     ("zones/ntp", ["base", "ntp"]),
+    ("zones/limit", ["base", "limit"]),
+    ("zones/limit/tests", ZONES),
     ("zones/testing", ZONES),
     ("zones/fuzz", ZONES),
     ("zones/dns/tests", ZONES),

@@ -1,0 +1,106 @@
+#include "pooledge/limit/rrl.hpp"
+
+#include <algorithm>
+#include <stdexcept>
+#include <string>
+
+namespace pooledge::limit {
+
+Rrl::Rrl(const RrlConfig& config, uint64_t seed, uint64_t epoch_ns)
+    : config_(config), seed_(seed), table_(config.table_entries, epoch_ns) {
+    const auto levels = [this](const std::vector<PrefixLevel>& in, unsigned max,
+                               std::vector<Level>& out) {
+        if (in.empty() || in.size() > kMaxLevels) {
+            throw std::invalid_argument("1 to " + std::to_string(kMaxLevels) +
+                                        " prefix levels per family");
+        }
+        for (const PrefixLevel& l : in) {
+            if (l.length == 0 || l.length > max || l.multiplier <= 0) {
+                throw std::invalid_argument("prefix level /" + std::to_string(l.length));
+            }
+            Level level{l.length, {}};
+            for (size_t k = 0; k < level.limit.size(); ++k) {
+                const double rate = config_.rate[k] * l.multiplier;
+                level.limit[k] = RateTable::limit(rate, std::max(1.0, rate * config_.window));
+            }
+            out.push_back(level);
+        }
+    };
+    for (const double r : config_.rate) {
+        if (!(r > 0 && r <= 500000)) {
+            throw std::invalid_argument("rates must be in (0, 500000] per second");
+        }
+    }
+    levels(config_.v4, 32, v4_);
+    levels(config_.v6, 128, v6_);
+    std::vector<PrefixRule> rules;
+    for (const auto& p : config_.exempt) {
+        rules.push_back({p, 1});
+    }
+    std::string why;
+    auto exempt = PrefixTable::build(rules, 0, &why);
+    if (!exempt) {
+        throw std::invalid_argument("exempt: " + why);
+    }
+    exempt_ = std::move(*exempt);
+}
+
+RrlKey Rrl::key(const base::IpAddress& client) const noexcept {
+    RrlKey k;
+    if ((client.family != 4 && client.family != 6) ||
+        (!exempt_.empty() && exempt_.lookup(client) != 0)) {
+        return k;
+    }
+    const std::vector<Level>& levels = client.family == 4 ? v4_ : v6_;
+    for (const Level& l : levels) {
+        k.bucket[k.levels++] = prefix_hash(seed_, client, l.length,
+                                           static_cast<uint64_t>(client.family) << 8 | l.length);
+    }
+    k.v6 = client.family == 6;
+    return k;
+}
+
+Decision Rrl::decide(const RrlKey& k, ResponseKind kind, int zone, uint64_t now_ns,
+                     RrlWorker& w) noexcept {
+    Decision d;
+    if (k.levels == 0) {
+        return d;
+    }
+    const std::vector<Level>& levels = k.v6 ? v6_ : v4_;
+    const uint64_t now = table_.units(now_ns);
+    const auto kind_index = static_cast<size_t>(kind);
+    // NXDOMAIN accounts are per zone; the others per prefix alone.
+    const uint64_t context =
+        kind_index << 32 | (kind == ResponseKind::Nxdomain ? static_cast<uint32_t>(zone) : 0U);
+    std::array<RateTable::Probe, kMaxLevels> probes;
+    bool conforming = true;
+    for (uint8_t i = 0; i < k.levels; ++i) {
+        const auto tag = static_cast<uint16_t>(keyed_hash(seed_, k.bucket[i], 0, context) >> 48);
+        probes[i] = table_.probe(k.bucket[i], tag, now, levels[i].limit[kind_index]);
+        conforming = conforming && probes[i].conforming;
+        d.fresh = d.fresh || probes[i].fresh;
+        d.evicted = d.evicted || probes[i].evicted;
+    }
+    if (conforming && d.fresh && config_.backstop > 0 && w.backstop.take(1, now_ns) == 0) {
+        d.backstop = true;
+        conforming = false;
+    }
+    if (conforming) {
+        for (uint8_t i = 0; i < k.levels; ++i) {
+            RateTable::commit(probes[i]);
+        }
+        return d;
+    }
+    d.limited = true;
+    if (config_.log_only) {
+        return d;
+    }
+    if (config_.slip != 0 && ++w.slip_count % config_.slip == 0) {
+        d.action = Action::Slip;
+    } else {
+        d.action = Action::Drop;
+    }
+    return d;
+}
+
+}  // namespace pooledge::limit
