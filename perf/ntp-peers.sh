@@ -85,7 +85,9 @@ NFT
 ports: [{device: ${1%%,*}, exception_interface: pe0}]
 service_addresses: [10.98.0.1/24]
 images: {dir: $work/images, trusted_keys: [$work/k.pub]}
-ntp: {stratum: 2, reference_id: BNCH, clock_override: {synchronised: true, max_error: 0.001}}
+# chronyd runs with no rate limit here, so neither do we: this measures answering.
+ntp: {stratum: 2, reference_id: BNCH, clock_override: {synchronised: true, max_error: 0.001},
+      rate_limit: {enabled: false}}
 YAML
     ip netns exec "$node" "$bin/dataplane/pooledge-dataplane" --lcores 0@1,1@1 --no-huge -m 512 \
         --no-pci --file-prefix pe-ntp-peers --vdev "$1" -- --config "$work/dp.yaml" \

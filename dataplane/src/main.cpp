@@ -33,6 +33,7 @@
 #include "pooledge/dataplane/worker/image_slot.hpp"
 #include "pooledge/dataplane/worker/ports.hpp"
 #include "pooledge/dataplane/worker/worker.hpp"
+#include "protection.hpp"
 #include "tcp_dns.hpp"
 
 namespace pd = pooledge::dataplane;
@@ -190,6 +191,9 @@ int main(int argc, char** argv) {
             clock.start();
         }
 
+        // Abuse protection: the limiters' tables and the ACLs, before any worker runs.
+        pd::Protection protection(config);
+
         pd::TcpStats tcp_stats;
         pd::TcpDns tcp(config, slot, identity, tcp_stats);
         tcp.start();
@@ -197,9 +201,12 @@ int main(int argc, char** argv) {
         std::atomic<bool> stop_workers{false};
         std::vector<pd::WorkerStats> worker_stats(config.workers);
 
-        const pd::MetricsSources sources{&worker_stats,    &ports,
-                                         &image_stats,     &tcp_stats,
-                                         &exception_stats, config.ntp.enabled ? &clock : nullptr};
+        const pd::MetricsSources sources{
+            &worker_stats,          &ports,
+            &image_stats,           &tcp_stats,
+            &exception_stats,       config.ntp.enabled ? &clock : nullptr,
+            protection.rrl(),       protection.ntp_limit(),
+            &protection.acl_stats()};
         std::unique_ptr<pd::HttpServer> http;
         if (!config.metrics_listen.empty()) {
             http = std::make_unique<pd::HttpServer>(
@@ -240,6 +247,10 @@ int main(int argc, char** argv) {
             c.stats = &worker_stats[w];
             c.stop = &stop_workers;
             c.clock = config.ntp.enabled ? &clock_slot : nullptr;
+            c.acls = &protection.acls();
+            c.rrl = protection.rrl();
+            c.ntp_limit = protection.ntp_limit();
+            c.workers = config.workers;
             c.seed =
                 (static_cast<uint64_t>(lcore) << 32) ^ static_cast<uint64_t>(std::time(nullptr));
             if (const int err = rte_eal_remote_launch(pd::worker_main, &c, lcore); err != 0) {
@@ -262,6 +273,7 @@ int main(int argc, char** argv) {
             }
             if (sig == SIGHUP) {
                 management.reload_keys();
+                protection.reload_acls(config_path);
                 continue;
             }
             base::log::info(std::string("received ") + (sig == SIGINT ? "SIGINT" : "SIGTERM") +

@@ -104,6 +104,74 @@ void add_ntp(std::vector<MetricFamily>& out, const MetricsSources& s) {
     }
 }
 
+// The rate limiters (per service: what they did, how their tables fare) and the ACLs.
+void add_limits(std::vector<MetricFamily>& out, const MetricsSources& s) {
+    const auto& ws = *s.workers;
+    auto actions = family("pooledge_rate_limit_actions_total",
+                          "Rate limiter actions by service: limited (over the rate; in log-only "
+                          "mode, would have been), dropped, slipped (DNS TC=1), kod (NTP KoD "
+                          "RATE), leaked (NTP answered anyway), cookie_bypass (DNS: a valid "
+                          "server cookie), backstop (held by the global backstop)",
+                          MetricType::Counter);
+    auto fresh =
+        family("pooledge_rate_limit_new_sources_total",
+               "Requests from sources the limiter's table had no account for", MetricType::Counter);
+    auto evicted = family("pooledge_rate_limit_evictions_total",
+                          "Accounts taken from sources still active: the table is under "
+                          "pressure (more sources than entries)",
+                          MetricType::Counter);
+    auto entries = family("pooledge_rate_limit_table_entries",
+                          "Accounts the limiter's table holds (fixed at start)", MetricType::Gauge);
+    using Field = Counter LimiterCounters::*;
+    const std::pair<const char*, Field> fields[] = {
+        {"limited", &LimiterCounters::limited},  {"dropped", &LimiterCounters::dropped},
+        {"slipped", &LimiterCounters::slipped},  {"kod", &LimiterCounters::kod},
+        {"leaked", &LimiterCounters::leaked},    {"cookie_bypass", &LimiterCounters::cookie_bypass},
+        {"backstop", &LimiterCounters::backstop}};
+    const auto service = [&](const char* name, LimiterCounters WorkerStats::*which,
+                             const limit::RateTable& table) {
+        for (const auto& [action, field] : fields) {
+            add(actions, {{"service", name}, {"action", action}},
+                sum(
+                    ws, [&](auto& w) -> auto& { return (w.*which).*field; }));
+        }
+        add(fresh, {{"service", name}},
+            sum(
+                ws, [&](auto& w) -> auto& { return (w.*which).new_sources; }));
+        add(evicted, {{"service", name}},
+            sum(
+                ws, [&](auto& w) -> auto& { return (w.*which).evictions; }));
+        add(entries, {{"service", name}}, static_cast<double>(table.entries()));
+    };
+    if (s.rrl != nullptr) {
+        service("dns", &WorkerStats::rrl, s.rrl->table());
+    }
+    if (s.ntp_limit != nullptr) {
+        service("ntp", &WorkerStats::ntp_limit, s.ntp_limit->table());
+    }
+    if (!actions.metric.empty()) {
+        out.push_back(std::move(actions));
+        out.push_back(std::move(fresh));
+        out.push_back(std::move(evicted));
+        out.push_back(std::move(entries));
+    }
+    if (s.acls != nullptr) {
+        auto rules = family("pooledge_acl_rules",
+                            "Allow and deny prefixes in force, by service (reread on SIGHUP)",
+                            MetricType::Gauge);
+        add(rules, {{"service", "dns"}}, static_cast<double>(s.acls->dns_rules.load()));
+        add(rules, {{"service", "ntp"}}, static_cast<double>(s.acls->ntp_rules.load()));
+        out.push_back(std::move(rules));
+        auto reloads = family("pooledge_acl_reloads_total",
+                              "SIGHUP rereads of the ACLs: applied, or refused whole (a bad "
+                              "entry; the lists in force stay)",
+                              MetricType::Counter);
+        add(reloads, {{"result", "applied"}}, static_cast<double>(s.acls->reloads.load()));
+        add(reloads, {{"result", "refused"}}, static_cast<double>(s.acls->refused.load()));
+        out.push_back(std::move(reloads));
+    }
+}
+
 }  // namespace
 
 std::string render_metrics(const MetricsSources& s) {
@@ -241,6 +309,7 @@ std::string render_metrics(const MetricsSources& s) {
     out.push_back(std::move(tcp_open));
 
     add_ntp(out, s);
+    add_limits(out, s);
 
     // Port statistics straight from the driver.
     auto prx = family("pooledge_port_rx_packets_total", "Packets received by the port",

@@ -12,6 +12,7 @@
 #include "pooledge/dataplane/worker/exception.hpp"
 #include "pooledge/dataplane/worker/ports.hpp"
 #include "pooledge/dataplane/worker/stats.hpp"
+#include "pooledge/dataplane/worker/worker.hpp"
 
 namespace pooledge::dataplane {
 
@@ -24,6 +25,14 @@ struct TcpStats {
     std::atomic<uint64_t> open{0};
 };
 
+// The ACLs in force (the main thread sets these when it publishes a new set on SIGHUP).
+struct AclStats {
+    std::atomic<uint64_t> dns_rules{0};
+    std::atomic<uint64_t> ntp_rules{0};
+    std::atomic<uint64_t> reloads{0};
+    std::atomic<uint64_t> refused{0};  // SIGHUP rereads refused (a bad entry): old lists kept
+};
+
 struct MetricsSources {
     const std::vector<WorkerStats>* workers = nullptr;
     const std::vector<Port>* ports = nullptr;
@@ -31,6 +40,9 @@ struct MetricsSources {
     const TcpStats* tcp = nullptr;
     const ExceptionStats* exception = nullptr;
     const ClockPublisher* clock = nullptr;  // null when NTP is off
+    const limit::Rrl* rrl = nullptr;        // null when off
+    const limit::NtpLimiter* ntp_limit = nullptr;
+    const AclStats* acls = nullptr;
 };
 
 [[nodiscard]] std::string render_metrics(const MetricsSources& s);

@@ -116,9 +116,17 @@ class Dataplane(Process):
         return rc
 
 
-def dataplane_yaml(work, metrics_port, extra=""):
+# The client namespace's addresses, exempt from the rate limiters in the tests whose load
+# comes from that one client (the limits themselves: test_abuse_live.py).
+CLIENT_EXEMPT = f'["{CLIENT4}/32", "{CLIENT6}/128"]'
+
+
+def dataplane_yaml(work, metrics_port, extra="", exempt_client=True):
     """The dataplane configuration the tests start from: one port, the service addresses,
-    images pushed over a unix socket in `work`, metrics on the node's loopback."""
+    images pushed over a unix socket in `work`, metrics on the node's loopback; the client
+    exempt from DNS rate limiting unless `exempt_client` is false (NTP's limiter sits in the
+    ntp section, which `extra` may carry: see ntp_exempt_client)."""
+    rrl = f"rrl: {{exempt: {CLIENT_EXEMPT}}}\n" if exempt_client else ""
     return f"""ports:
   - device: net_af_packet0
     exception_interface: pe0
@@ -128,7 +136,12 @@ images: {{dir: {work}/images, trusted_keys: [{work}/control.pub]}}
 management: {{listen: ["unix:{work}/push.sock"]}}
 metrics: {{listen: "127.0.0.1:{metrics_port}"}}
 workers: 2
-{extra}"""
+{rrl}{extra}"""
+
+
+def ntp_exempt_client():
+    """The line of an `ntp:` section that exempts the client from NTP rate limiting."""
+    return f"  rate_limit: {{exempt: {CLIENT_EXEMPT}}}\n"
 
 
 def control_yaml(work, geoip):

@@ -1,6 +1,7 @@
 #include "pooledge/dataplane/frame/dns_answer.hpp"
 
 #include "pooledge/dataplane/frame/reply.hpp"
+#include "pooledge/dns/cookie.hpp"
 
 namespace pooledge::dataplane {
 
@@ -10,13 +11,39 @@ engine::Client client_of(const ReplySpace& space) noexcept {
     return engine::Client{space.layout.source, engine::Transport::Udp};
 }
 
+limit::ResponseKind kind_of(dns::Rcode rcode) noexcept {
+    switch (rcode) {
+        case dns::Rcode::NoError:
+            return limit::ResponseKind::Answer;
+        case dns::Rcode::NxDomain:
+            return limit::ResponseKind::Nxdomain;
+        default:
+            return limit::ResponseKind::Error;
+    }
+}
+
+bool has_valid_cookie(const engine::AnswerContext& ctx, const DnsPrepared& p) noexcept {
+    const dns::CookieOption& c = p.parsed.q.edns.cookie;
+    return c.present && c.server_len != 0 && ctx.identity != nullptr &&
+           dns::verify_server_cookie(ctx.identity->cookie_secret, c.client,
+                                     std::span<const uint8_t>(c.server.data(), c.server_len),
+                                     p.space.layout.source, ctx.now);
+}
+
 }  // namespace
 
 void prepare_dns_in_place(std::span<uint8_t> buffer, const FrameLayout& layout,
-                          const engine::AnswerContext& ctx, DnsPrepared& out) noexcept {
+                          const engine::AnswerContext& ctx, DnsPrepared& out,
+                          const DnsLimits* limits) noexcept {
     out.space = begin_reply(buffer, layout);
     engine::parse_query({out.space.payload.data(), out.space.layout.payload_length}, out.parsed);
     engine::prefetch(ctx, client_of(out.space), out.parsed);
+    if (limits != nullptr && limits->rrl != nullptr) {
+        out.rrl = limits->rrl->key(out.space.layout.source);
+        limits->rrl->prefetch(out.rrl);
+    } else {
+        out.rrl.levels = 0;
+    }
 }
 
 void resolve_dns(DnsPrepared& p, const engine::AnswerContext& ctx) noexcept {
@@ -24,8 +51,8 @@ void resolve_dns(DnsPrepared& p, const engine::AnswerContext& ctx) noexcept {
 }
 
 DnsAnswered finish_dns_in_place(std::span<uint8_t> buffer, const DnsPrepared& p,
-                                const engine::AnswerContext& ctx,
-                                bool compute_l4_checksum) noexcept {
+                                const engine::AnswerContext& ctx, bool compute_l4_checksum,
+                                const DnsLimits* limits) noexcept {
     DnsAnswered out;
     const std::span<const uint8_t> query(p.space.payload.data(), p.space.layout.payload_length);
     out.response = engine::answer_parsed(ctx, client_of(p.space), p.parsed, query, p.space.payload);
@@ -33,7 +60,23 @@ DnsAnswered finish_dns_in_place(std::span<uint8_t> buffer, const DnsPrepared& p,
         out.reason = DropReason::DnsNoAnswer;
         return out;
     }
-    out.length = finish_reply(buffer, p.space.layout, out.response.size, compute_l4_checksum);
+    uint16_t size = out.response.size;
+    if (limits != nullptr && p.rrl.levels != 0) {
+        out.rrl = limits->rrl->decide(p.rrl, kind_of(out.response.rcode), out.response.zone,
+                                      limits->now_ns, *limits->state);
+        if (out.rrl.action != limit::Action::Pass && has_valid_cookie(ctx, p)) {
+            out.rrl.action = limit::Action::Pass;
+            out.cookie_bypass = true;
+        }
+        if (out.rrl.action == limit::Action::Slip) {
+            size = engine::truncate_to_question(p.space.payload, p.parsed);
+        }
+        if (out.rrl.action == limit::Action::Drop || size == 0) {
+            out.reason = DropReason::DnsRateLimited;
+            return out;
+        }
+    }
+    out.length = finish_reply(buffer, p.space.layout, size, compute_l4_checksum);
     out.layout = p.space.layout;
     return out;
 }

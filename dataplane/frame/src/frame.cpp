@@ -28,6 +28,14 @@ const char* to_string(DropReason r) noexcept {
             return "dns_no_answer";
         case DropReason::NtpNoAnswer:
             return "ntp_no_answer";
+        case DropReason::DnsAclDenied:
+            return "dns_acl_denied";
+        case DropReason::NtpAclDenied:
+            return "ntp_acl_denied";
+        case DropReason::DnsRateLimited:
+            return "dns_rate_limited";
+        case DropReason::NtpRateLimited:
+            return "ntp_rate_limited";
         case DropReason::Count:
             break;
     }

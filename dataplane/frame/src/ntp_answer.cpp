@@ -26,6 +26,10 @@ NtpPrepared prepare_ntp_in_place(std::span<uint8_t> buffer, const FrameLayout& l
     return out;
 }
 
+void kod_in_place(std::span<uint8_t> buffer, const FrameLayout& reply, int8_t min_poll) noexcept {
+    ntp::make_kod_rate(buffer.subspan(reply.payload_offset, ntp::kHeaderSize), min_poll);
+}
+
 uint16_t finish_ntp_in_place(std::span<uint8_t> buffer, const FrameLayout& reply,
                              ntp::Timestamp transmit, bool compute_l4_checksum) noexcept {
     ntp::stamp_transmit(buffer.subspan(reply.payload_offset, ntp::kHeaderSize), transmit);

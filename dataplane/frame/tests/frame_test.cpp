@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "frame_builder.hpp"
+#include "pooledge/dns/cookie.hpp"
 #include "pooledge/dns/message.hpp"
 #include "pooledge/image/model.hpp"
 #include "pooledge/image/reader.hpp"
@@ -379,6 +380,140 @@ TEST_F(PacketTest, OffloadLeavesThePseudoHeaderSum) {
         sum = (sum & 0xFFFF) + (sum >> 16);
     }
     EXPECT_EQ(static_cast<uint32_t>(f[40] << 8 | f[41]), sum);
+}
+
+}  // namespace
+}  // namespace pooledge::dataplane
+
+namespace pooledge::dataplane {
+namespace {
+
+// Response rate limiting through the DNS answer step: a limited response is dropped or
+// slipped (TC=1, header and question only, never larger than the query); a valid server
+// cookie passes whatever the limiter says, a forged one does not.
+class RrlFrameTest : public PacketTest {
+  protected:
+    void SetUp() override {
+        PacketTest::SetUp();
+        identity_.cookie_secret = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16};
+        ctx_.now = 1700000000;
+        limit::RrlConfig c;
+        c.rate = {1, 1, 1};
+        c.window = 2;  // a burst of 2
+        c.slip = 2;
+        c.table_entries = 1024;
+        c.backstop = 0;
+        rrl_.emplace(c, 99, 0);
+        limits_ = DnsLimits{&*rrl_, &state_, 1000000000};
+    }
+    DnsAnswered limited(std::vector<uint8_t>& f) {
+        const auto c = classify(f, svc());
+        EXPECT_EQ(c.verdict, Verdict::FastPath);
+        const size_t len = f.size();
+        f.resize(2048);
+        DnsPrepared p;
+        prepare_dns_in_place(f, c.layout, ctx_, p, &limits_);
+        resolve_dns(p, ctx_);
+        const DnsAnswered a = finish_dns_in_place(f, p, ctx_, true, &limits_);
+        f.resize(a.length != 0 ? a.length : len);
+        return a;
+    }
+    std::optional<limit::Rrl> rrl_;
+    limit::RrlWorker state_{0, 1};
+    DnsLimits limits_;
+};
+
+TEST_F(RrlFrameTest, OverTheRateResponsesAreDroppedOrSlipped) {
+    const auto q = *dns::build_query("0.pool.ntp.org");
+    unsigned passed = 0, slipped = 0, dropped = 0;
+    for (int i = 0; i < 10; ++i) {
+        auto f = frame(q);
+        const size_t query_frame = f.size();
+        const DnsAnswered a = limited(f);
+        if (a.rrl.action == limit::Action::Pass) {
+            ++passed;
+            continue;
+        }
+        EXPECT_TRUE(a.rrl.limited);
+        if (a.rrl.action == limit::Action::Drop) {
+            EXPECT_EQ(a.length, 0);
+            EXPECT_EQ(a.reason, DropReason::DnsRateLimited);
+            ++dropped;
+            continue;
+        }
+        ++slipped;
+        ASSERT_EQ(a.length, query_frame);  // header + question: exactly the query's size
+        const auto m = dns::decode(std::span<const uint8_t>(f).subspan(42));
+        ASSERT_TRUE(m.ok);
+        EXPECT_NE(m.flags & 0x0200, 0) << "TC set";
+        EXPECT_NE(m.flags & 0x8000, 0) << "a response";
+        EXPECT_TRUE(m.answer.empty());
+        EXPECT_EQ(ipv4_header_checksum(f.data() + 14, 20), 0);
+    }
+    EXPECT_EQ(passed, 2u);
+    EXPECT_EQ(slipped, 4u);
+    EXPECT_EQ(dropped, 4u);
+}
+
+TEST_F(RrlFrameTest, AValidServerCookieBypassesTheLimiterAForgedOneDoesNot) {
+    const std::array<uint8_t, 8> client{9, 8, 7, 6, 5, 4, 3, 2};
+    const auto server = dns::make_server_cookie(identity_.cookie_secret, client,
+                                                *base::IpAddress::parse("198.51.100.7"), ctx_.now);
+    std::vector<uint8_t> good(client.begin(), client.end());
+    good.insert(good.end(), server.begin(), server.end());
+    std::vector<uint8_t> forged = good;
+    forged.back() ^= 1;
+    dns::QueryOptions o;
+    o.edns = true;
+    // Use up the burst.
+    for (int i = 0; i < 2; ++i) {
+        auto f = frame(*dns::build_query("0.pool.ntp.org"));
+        ASSERT_EQ(limited(f).rrl.action, limit::Action::Pass);
+    }
+    o.cookie = forged;
+    auto f = frame(*dns::build_query("0.pool.ntp.org", o));
+    const DnsAnswered bad = limited(f);
+    EXPECT_NE(bad.rrl.action, limit::Action::Pass);
+    EXPECT_FALSE(bad.cookie_bypass);
+    o.cookie = good;
+    for (int i = 0; i < 5; ++i) {
+        auto g = frame(*dns::build_query("0.pool.ntp.org", o));
+        const DnsAnswered a = limited(g);
+        EXPECT_EQ(a.rrl.action, limit::Action::Pass);
+        EXPECT_TRUE(a.rrl.limited);
+        EXPECT_TRUE(a.cookie_bypass);
+        ASSERT_NE(a.length, 0);
+        const auto m = dns::decode(std::span<const uint8_t>(g).subspan(42));
+        ASSERT_TRUE(m.ok);
+        EXPECT_EQ(m.answer.size(), 1u);
+    }
+    // An hour and more later the same cookie is stale: limited again.
+    ctx_.now += 3601;
+    auto late = frame(*dns::build_query("0.pool.ntp.org", o));
+    EXPECT_FALSE(limited(late).cookie_bypass);
+}
+
+TEST_F(NtpFrameTest, KodRateKeepsOriginAndReceiveAndRaisesThePoll) {
+    FrameOptions o;
+    o.dport = 123;
+    auto f = frame(request(0x23), o);
+    const auto cl = classify(f, ntp_svc());
+    ASSERT_EQ(cl.verdict, Verdict::FastPath);
+    const size_t len = f.size();
+    f.resize(len + 64);
+    const NtpPrepared p = prepare_ntp_in_place(f, cl.layout, clock(), 0x1111111122222222);
+    ASSERT_EQ(p.request.verdict, ntp::Verdict::Answer);
+    kod_in_place(f, p.reply, 10);
+    f.resize(finish_ntp_in_place(f, p.reply, 0x3333333344444444));
+    ASSERT_EQ(f.size(), len);  // 48 bytes: never more than the request
+    const uint8_t* a = f.data() + 42;
+    EXPECT_EQ(a[0], 3 << 6 | 4 << 3 | 4);  // LI 3, version 4, mode 4
+    EXPECT_EQ(a[1], 0);                    // stratum 0: a kiss
+    EXPECT_EQ(a[2], 10);                   // poll raised from 6
+    EXPECT_EQ(std::string(reinterpret_cast<const char*>(a + 12), 4), "RATE");
+    EXPECT_EQ(a[24], 0xA0);  // origin = the client's transmit: it can match the kiss
+    EXPECT_EQ(a[32], 0x11);
+    EXPECT_EQ(a[40], 0x33);
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
+#include <stdexcept>
 
 #include "pooledge/base/input_error.hpp"
 #include "pooledge/base/ip.hpp"
@@ -13,6 +14,23 @@
 namespace pooledge::dataplane {
 
 namespace {
+
+// A list of prefixes under `key` of `m` ("192.0.2.0/24", "2001:db8::/32", bare addresses).
+std::vector<base::IpPrefix> read_prefixes(const base::YamlReader& r, const base::YamlMap& m,
+                                          const char* key) {
+    std::vector<std::string> texts;
+    m.strings(key, texts);
+    std::vector<base::IpPrefix> out;
+    for (size_t i = 0; i < texts.size(); ++i) {
+        const auto p = base::IpPrefix::parse(texts[i]);
+        if (!p) {
+            r.fail(m[key][i], m.key_path(key) + "[" + std::to_string(i) + "]",
+                   "'" + texts[i] + "' is not a prefix (bits past the length must be zero)");
+        }
+        out.push_back(*p);
+    }
+    return out;
+}
 
 void read_ports(const base::YamlReader& r, const YAML::Node& root, DataplaneConfig& c) {
     const auto ports = root["ports"];
@@ -77,16 +95,7 @@ void read_identity(const base::YamlReader& r, const YAML::Node& node, DataplaneC
     m.str("server_id", c.server_id);
     m.str("version", c.version);
     m.number<uint16_t>("edns_udp_size", c.edns_udp_size, 512, 4096);
-    std::vector<std::string> prefixes;
-    m.strings("status_clients", prefixes);
-    for (size_t i = 0; i < prefixes.size(); ++i) {
-        const auto p = base::IpPrefix::parse(prefixes[i]);
-        if (!p) {
-            r.fail(m["status_clients"][i], "identity.status_clients[" + std::to_string(i) + "]",
-                   "'" + prefixes[i] + "' is not a prefix (bits past the length must be zero)");
-        }
-        c.status_clients.push_back(*p);
-    }
+    c.status_clients = read_prefixes(r, m, "status_clients");
     for (const auto* s : {&c.nsid, &c.server_id, &c.version}) {
         if (s->size() > 255) {
             r.fail(node, "identity", "values must be at most 255 bytes");
@@ -119,16 +128,7 @@ void read_images(const base::YamlReader& r, const YAML::Node& node, DataplaneCon
 
 void read_management(const base::YamlReader& r, const YAML::Node& node, DataplaneConfig& c) {
     const base::YamlMap m(r, node, "management", {"listen", "allow"});
-    std::vector<std::string> allow;
-    m.strings("allow", allow);
-    for (size_t i = 0; i < allow.size(); ++i) {
-        const auto p = base::IpPrefix::parse(allow[i]);
-        if (!p) {
-            r.fail(m["allow"][i], "management.allow[" + std::to_string(i) + "]",
-                   "'" + allow[i] + "' is not a prefix (bits past the length must be zero)");
-        }
-        c.management_allow.push_back(*p);
-    }
+    c.management_allow = read_prefixes(r, m, "allow");
     std::vector<std::string> eps;
     m.strings("listen", eps);
     for (size_t i = 0; i < eps.size(); ++i) {
@@ -191,10 +191,119 @@ ntp::KernelClock read_clock_override(const base::YamlReader& r, const YAML::Node
     return k;
 }
 
+// An exemption list builds (no prefix twice), or the config names the culprit.
+void check_exempt(const base::YamlReader& r, const base::YamlMap& m,
+                  const std::vector<base::IpPrefix>& exempt) {
+    try {
+        (void)limit::exempt_table(exempt);
+    } catch (const std::invalid_argument& e) {
+        r.fail(m["exempt"], m.key_path("exempt"), e.what());
+    }
+}
+
+void read_ntp_rate_limit(const base::YamlReader& r, const YAML::Node& node,
+                         limit::NtpLimitConfig& c) {
+    const base::YamlMap m(r, node, "ntp.rate_limit",
+                          {"enabled", "interval", "burst", "leak", "kod", "ipv4_prefix",
+                           "ipv6_prefix", "exempt", "table_entries", "backstop"});
+    if (m.has("enabled")) {
+        c.enabled = read_bool(r, m["enabled"], "ntp.rate_limit.enabled");
+    }
+    m.number<int>("interval", c.interval, -4, 12);
+    m.number<unsigned>("burst", c.burst, 1, 1024);
+    m.number<unsigned>("leak", c.leak, 0, 16);
+    m.number<unsigned>("kod", c.kod, 0, 16);
+    unsigned v4 = c.v4_prefix, v6 = c.v6_prefix;  // not uint8_t: yaml-cpp reads a character
+    m.number<unsigned>("ipv4_prefix", v4, 1, 32);
+    m.number<unsigned>("ipv6_prefix", v6, 1, 128);
+    c.v4_prefix = static_cast<uint8_t>(v4);
+    c.v6_prefix = static_cast<uint8_t>(v6);
+    c.exempt = read_prefixes(r, m, "exempt");
+    check_exempt(r, m, c.exempt);
+    m.number<size_t>("table_entries", c.table_entries, 8, size_t{1} << 28);
+    m.number<double>("backstop", c.backstop, 0, 1e9);
+}
+
+// ipv4_prefixes / ipv6_prefixes: [{length: 24, multiplier: 1}, ...]
+std::vector<limit::PrefixLevel> read_levels(const base::YamlReader& r, const base::YamlMap& m,
+                                            const char* key, unsigned max) {
+    const YAML::Node list = m[key];
+    const std::string path = m.key_path(key);
+    if (!list.IsSequence() || list.size() == 0 || list.size() > limit::kMaxLevels) {
+        r.fail(
+            list, path,
+            "a list of 1 to " + std::to_string(limit::kMaxLevels) + " {length, multiplier} levels");
+    }
+    std::vector<limit::PrefixLevel> out;
+    for (size_t i = 0; i < list.size(); ++i) {
+        const std::string item = path + "[" + std::to_string(i) + "]";
+        const base::YamlMap l(r, list[i], item, {"length", "multiplier"});
+        unsigned len = 0;
+        l.number<unsigned>("length", len, 1, max);
+        if (len == 0) {
+            r.fail(list[i], item + ".length", "missing");
+        }
+        double mult = 1.0;
+        l.number<double>("multiplier", mult, 0.001, 1000000);
+        for (const auto& seen : out) {
+            if (seen.length == len) {
+                r.fail(list[i], item, "/" + std::to_string(len) + " is listed twice");
+            }
+        }
+        out.push_back({static_cast<uint8_t>(len), mult});
+    }
+    return out;
+}
+
+void read_rrl(const base::YamlReader& r, const YAML::Node& node, limit::RrlConfig& c) {
+    const base::YamlMap m(r, node, "rrl",
+                          {"enabled", "log_only", "responses_per_second", "nxdomains_per_second",
+                           "errors_per_second", "window", "slip", "ipv4_prefixes", "ipv6_prefixes",
+                           "exempt", "table_entries", "backstop"});
+    if (m.has("enabled")) {
+        c.enabled = read_bool(r, m["enabled"], "rrl.enabled");
+    }
+    if (m.has("log_only")) {
+        c.log_only = read_bool(r, m["log_only"], "rrl.log_only");
+    }
+    using K = limit::ResponseKind;
+    double& answers = c.rate[static_cast<size_t>(K::Answer)];
+    m.number<double>("responses_per_second", answers, 0.01, 500000);
+    // NXDOMAIN and error rates follow the response rate unless set (as in BIND).
+    c.rate[static_cast<size_t>(K::Nxdomain)] = answers;
+    c.rate[static_cast<size_t>(K::Error)] = answers;
+    m.number<double>("nxdomains_per_second", c.rate[static_cast<size_t>(K::Nxdomain)], 0.01,
+                     500000);
+    m.number<double>("errors_per_second", c.rate[static_cast<size_t>(K::Error)], 0.01, 500000);
+    m.number<double>("window", c.window, 0.01, 60);
+    m.number<unsigned>("slip", c.slip, 0, 100);
+    if (m.has("ipv4_prefixes")) {
+        c.v4 = read_levels(r, m, "ipv4_prefixes", 32);
+    }
+    if (m.has("ipv6_prefixes")) {
+        c.v6 = read_levels(r, m, "ipv6_prefixes", 128);
+    }
+    c.exempt = read_prefixes(r, m, "exempt");
+    check_exempt(r, m, c.exempt);
+    m.number<size_t>("table_entries", c.table_entries, 8, size_t{1} << 28);
+    m.number<double>("backstop", c.backstop, 0, 1e9);
+}
+
+limit::AclConfig read_acl(const base::YamlReader& r, const YAML::Node& node,
+                          const std::string& key) {
+    const base::YamlMap m(r, node, key, {"allow", "deny"});
+    limit::AclConfig c{read_prefixes(r, m, "allow"), read_prefixes(r, m, "deny")};
+    std::string why;
+    if (!limit::build_acl(c, &why)) {
+        r.fail(node, key, why);
+    }
+    return c;
+}
+
 void read_ntp(const base::YamlReader& r, const YAML::Node& node, NtpConfig& c) {
     const base::YamlMap m(r, node, "ntp",
                           {"enabled", "stratum", "reference_id", "max_error", "unsynchronised",
-                           "health_requires_sync", "clock_override"});
+                           "health_requires_sync", "clock_override", "rate_limit"});
     if (m.has("enabled")) {
         c.enabled = read_bool(r, m["enabled"], "ntp.enabled");
     }
@@ -217,6 +326,9 @@ void read_ntp(const base::YamlReader& r, const YAML::Node& node, NtpConfig& c) {
     }
     if (m.has("clock_override")) {
         c.clock_override = read_clock_override(r, m["clock_override"]);
+    }
+    if (m.has("rate_limit")) {
+        read_ntp_rate_limit(r, m["rate_limit"], c.rate_limit);
     }
 }
 
@@ -243,7 +355,7 @@ DataplaneConfig load_config(const std::string& path) {
     const base::YamlReader r(path);
     const base::YamlMap root(r, r.load(), "",
                              {"ports", "service_addresses", "identity", "images", "management",
-                              "metrics", "workers", "tcp", "ntp", "exception"});
+                              "metrics", "workers", "tcp", "ntp", "exception", "rrl", "acl"});
     DataplaneConfig c;
     c.file = path;
     read_ports(r, root.node(), c);
@@ -275,7 +387,26 @@ DataplaneConfig load_config(const std::string& path) {
     if (root.has("exception")) {
         read_exception(r, root["exception"], c.exception);
     }
+    if (root.has("rrl")) {
+        read_rrl(r, root["rrl"], c.rrl);
+    }
+    if (root.has("acl")) {
+        const base::YamlMap m(r, root["acl"], "acl", {"dns", "ntp"});
+        if (m.has("dns")) {
+            c.acl.dns = read_acl(r, m["dns"], "acl.dns");
+        }
+        if (m.has("ntp")) {
+            c.acl.ntp = read_acl(r, m["ntp"], "acl.ntp");
+        }
+    }
     return c;
+}
+
+limit::Acls build_acls(const AclConfigs& config) {
+    limit::Acls acls;
+    acls.dns = *limit::build_acl(config.dns, nullptr);
+    acls.ntp = *limit::build_acl(config.ntp, nullptr);
+    return acls;
 }
 
 }  // namespace pooledge::dataplane

@@ -65,13 +65,66 @@ NtpPrepared unsynchronised_request() noexcept {
     return p;
 }
 
+// CLOCK_MONOTONIC_COARSE through the vDSO: the rate limiters' clock, read once per pass
+// (its few milliseconds of resolution are well inside any burst window).
+uint64_t monotonic_coarse_ns() noexcept {
+    timespec t{};
+    clock_gettime(CLOCK_MONOTONIC_COARSE, &t);
+    return static_cast<uint64_t>(t.tv_sec) * 1000000000u + static_cast<uint64_t>(t.tv_nsec);
+}
+
+void count(LimiterCounters& c, bool limited, bool fresh, bool evicted, bool backstop) noexcept {
+    if (limited) {
+        bump(c.limited);
+    }
+    if (fresh) {
+        bump(c.new_sources);
+    }
+    if (evicted) {
+        bump(c.evictions);
+    }
+    if (backstop) {
+        bump(c.backstop);
+    }
+}
+
 }  // namespace
 
-Worker::Worker(const WorkerContext& context) noexcept : ctx_(context), rng_(context.seed) {}
+Worker::Worker(const WorkerContext& context) noexcept
+    : ctx_(context),
+      rng_(context.seed),
+      rrl_state_(context.rrl != nullptr ? context.rrl->config().backstop : 0, context.workers),
+      ntp_backstop_(limit::backstop_share(
+          context.ntp_limit != nullptr ? context.ntp_limit->config().backstop : 0,
+          context.workers)) {}
 
-unsigned Worker::service_port(const Port& port, const engine::AnswerContext& actx,
-                              const ntp::ClockState* clock) noexcept {
+bool Worker::admit_ntp(const FrameLayout& layout, std::span<uint8_t> buffer,
+                       const FrameLayout& reply, uint64_t now_ns) noexcept {
+    LimiterCounters& c = ctx_.stats->ntp_limit;
+    const limit::NtpDecision d = ctx_.ntp_limit->decide(layout.source, now_ns, rng_, ntp_backstop_);
+    count(c, d.limited, d.fresh, d.evicted, d.backstop);
+    switch (d.action) {
+        case limit::NtpAction::Answer:
+            if (d.leaked) {
+                bump(c.leaked);
+            }
+            return true;
+        case limit::NtpAction::Kod:
+            bump(c.kod);
+            kod_in_place(buffer, reply, ctx_.ntp_limit->kod_poll());
+            return true;
+        case limit::NtpAction::Drop:
+            break;
+    }
+    bump(c.dropped);
+    return false;
+}
+
+unsigned Worker::service_port(const Port& port, Pass& pass) noexcept {
     WorkerStats& st = *ctx_.stats;
+    const engine::AnswerContext& actx = pass.actx;
+    const ntp::ClockState* clock = pass.clock;
+    const DnsLimits* limits = pass.limits.rrl != nullptr ? &pass.limits : nullptr;
     const uint16_t q = static_cast<uint16_t>(ctx_.queue);
     rte_mbuf* rx[kBurst];
     rte_mbuf* answers[kBurst];
@@ -111,6 +164,16 @@ unsigned Worker::service_port(const Port& port, const engine::AnswerContext& act
             dropped[nd++] = m;
             continue;
         }
+        if (pass.acls != nullptr) {
+            const bool ntp = c.service == Service::Ntp;
+            const limit::PrefixTable& acl = ntp ? pass.acls->ntp : pass.acls->dns;
+            if (!acl.empty() && acl.lookup(c.layout.source) == limit::kAclDeny) {
+                bump(st.drops[static_cast<size_t>(ntp ? DropReason::NtpAclDenied
+                                                      : DropReason::DnsAclDenied)]);
+                dropped[nd++] = m;
+                continue;
+            }
+        }
         const size_t room = static_cast<size_t>(len) + rte_pktmbuf_tailroom(m);
         if (c.service == Service::Ntp) {
             // All of the answer but its transmit timestamp, now; that comes before TX.
@@ -119,6 +182,12 @@ unsigned Worker::service_port(const Port& port, const engine::AnswerContext& act
                                  : unsynchronised_request();
             st.ntp.count(p.request);
             if (p.request.verdict == ntp::Verdict::Answer) {
+                if (ctx_.ntp_limit != nullptr &&
+                    !admit_ntp(c.layout, {data, room}, p.reply, pass.limits.now_ns)) {
+                    bump(st.drops[static_cast<size_t>(DropReason::NtpRateLimited)]);
+                    dropped[nd++] = m;
+                    continue;
+                }
                 ntp_[nn++] = NtpSlot{m, p.reply};
             } else if (p.request.verdict == ntp::Verdict::Kernel) {
                 to_kernel[nk++] = m;
@@ -130,7 +199,7 @@ unsigned Worker::service_port(const Port& port, const engine::AnswerContext& act
         }
         BurstSlot& query = queries[nq++];
         query.m = m;
-        prepare_dns_in_place({data, room}, c.layout, actx, query.p);
+        prepare_dns_in_place({data, room}, c.layout, actx, query.p, limits);
     }
     // Stage 2: each query's node, region and rrset (their lines were prefetched in stage 1),
     // and a prefetch of the address records its draw reads.
@@ -144,7 +213,10 @@ unsigned Worker::service_port(const Port& port, const engine::AnswerContext& act
         const size_t room = static_cast<size_t>(rte_pktmbuf_data_len(m)) + rte_pktmbuf_tailroom(m);
         bump(st.dns.queries);
         const DnsAnswered a =
-            finish_dns_in_place({data, room}, queries[i].p, actx, !port.tx_udp_checksum);
+            finish_dns_in_place({data, room}, queries[i].p, actx, !port.tx_udp_checksum, limits);
+        if (limits != nullptr) {
+            count_rrl(a);
+        }
         if (a.length == 0) {
             bump(st.drops[static_cast<size_t>(a.reason)]);
             dropped[nd++] = m;
@@ -171,7 +243,7 @@ unsigned Worker::service_port(const Port& port, const engine::AnswerContext& act
             request_udp_checksum(m, ntp_[i].reply, port.tx_udp_checksum);
             answers[na++] = m;
         }
-        bump(st.ntp.answers, nn);
+        bump(st.ntp.answers, nn);  // KoD RATE answers included (ntp_limit.kod counts them)
     }
     send(port.id, q, answers, na, &st.tx_packets, st.tx_failed, &st.tx_bursts);
     const ExceptionRings& exception = port.exception_rings[q];
@@ -201,17 +273,33 @@ unsigned Worker::service_port(const Port& port, const engine::AnswerContext& act
     return n + k;
 }
 
+void Worker::count_rrl(const DnsAnswered& a) noexcept {
+    LimiterCounters& c = ctx_.stats->rrl;
+    count(c, a.rrl.limited, a.rrl.fresh, a.rrl.evicted, a.rrl.backstop);
+    if (a.cookie_bypass) {
+        bump(c.cookie_bypass);
+    } else if (a.rrl.action == limit::Action::Slip && a.length != 0) {
+        bump(c.slipped);
+    } else if (a.rrl.action != limit::Action::Pass) {
+        bump(c.dropped);
+    }
+}
+
 unsigned Worker::poll_once() noexcept {
     const LoadedImage* img = ctx_.image->get();
     timespec now{};
     clock_gettime(CLOCK_REALTIME_COARSE, &now);  // vDSO: no system call
-    const engine::AnswerContext actx{img != nullptr ? &*img->view : nullptr, ctx_.identity, &rng_,
-                                     static_cast<uint32_t>(now.tv_sec)};
+    Pass pass{{img != nullptr ? &*img->view : nullptr, ctx_.identity, &rng_,
+               static_cast<uint32_t>(now.tv_sec)},
+              ctx_.clock != nullptr && ctx_.clock->refresh(clock_, clock_seen_) ? &clock_ : nullptr,
+              ctx_.acls != nullptr ? ctx_.acls->get() : nullptr,
+              {ctx_.rrl, &rrl_state_, 0}};
+    if (ctx_.rrl != nullptr || ctx_.ntp_limit != nullptr) {
+        pass.limits.now_ns = monotonic_coarse_ns();
+    }
     unsigned frames = 0;
-    const ntp::ClockState* clock =
-        ctx_.clock != nullptr && ctx_.clock->refresh(clock_, clock_seen_) ? &clock_ : nullptr;
     for (const Port& p : *ctx_.ports) {
-        frames += service_port(p, actx, clock);
+        frames += service_port(p, pass);
     }
     bump(ctx_.stats->loops);
     return frames;

@@ -219,3 +219,103 @@ TEST_F(DataplaneConfigTest, NtpErrorsNameTheKey) {
 
 }  // namespace
 }  // namespace pooledge::dataplane
+
+namespace pooledge::dataplane {
+namespace {
+
+TEST_F(DataplaneConfigTest, AbuseProtectionDefaults) {
+    const DataplaneConfig c = load_config(write(kMinimal));
+    EXPECT_TRUE(c.rrl.enabled);
+    EXPECT_FALSE(c.rrl.log_only);
+    EXPECT_EQ(c.rrl.rate[0], 100.0);
+    EXPECT_EQ(c.rrl.slip, 2u);
+    ASSERT_EQ(c.rrl.v4.size(), 1u);
+    EXPECT_EQ(c.rrl.v4[0].length, 24);
+    ASSERT_EQ(c.rrl.v6.size(), 1u);
+    EXPECT_EQ(c.rrl.v6[0].length, 56);
+    EXPECT_TRUE(c.ntp.rate_limit.enabled);
+    EXPECT_EQ(c.ntp.rate_limit.interval, 3);
+    EXPECT_EQ(c.ntp.rate_limit.burst, 8u);
+    EXPECT_TRUE(c.acl.dns.empty());
+    EXPECT_TRUE(c.acl.ntp.empty());
+}
+
+TEST_F(DataplaneConfigTest, ReadsEveryAbuseProtectionKey) {
+    const DataplaneConfig c = load_config(
+        write(std::string(kMinimal) + "rrl:\n"
+                                      "  enabled: true\n"
+                                      "  log_only: true\n"
+                                      "  responses_per_second: 20\n"
+                                      "  errors_per_second: 5\n"
+                                      "  window: 3\n"
+                                      "  slip: 3\n"
+                                      "  ipv4_prefixes: [{length: 32, multiplier: 0.5},"
+                                      " {length: 16, multiplier: 16}]\n"
+                                      "  ipv6_prefixes: [{length: 48}]\n"
+                                      "  exempt: [198.51.100.0/24]\n"
+                                      "  table_entries: 4096\n"
+                                      "  backstop: 0\n"
+                                      "ntp:\n"
+                                      "  rate_limit:\n"
+                                      "    interval: 1\n"
+                                      "    burst: 4\n"
+                                      "    leak: 2\n"
+                                      "    kod: 3\n"
+                                      "    ipv4_prefix: 24\n"
+                                      "    ipv6_prefix: 56\n"
+                                      "    exempt: ['2001:db8::/32']\n"
+                                      "acl:\n"
+                                      "  dns: {deny: [203.0.113.0/24]}\n"
+                                      "  ntp: {allow: [10.0.0.0/8], deny: [10.9.0.0/16]}\n"));
+    EXPECT_TRUE(c.rrl.log_only);
+    EXPECT_EQ(c.rrl.rate[0], 20.0);
+    EXPECT_EQ(c.rrl.rate[1], 20.0);  // NXDOMAIN follows the response rate
+    EXPECT_EQ(c.rrl.rate[2], 5.0);
+    EXPECT_EQ(c.rrl.window, 3.0);
+    EXPECT_EQ(c.rrl.slip, 3u);
+    ASSERT_EQ(c.rrl.v4.size(), 2u);
+    EXPECT_EQ(c.rrl.v4[1].length, 16);
+    EXPECT_EQ(c.rrl.v4[1].multiplier, 16.0);
+    EXPECT_EQ(c.rrl.v6[0].multiplier, 1.0);
+    ASSERT_EQ(c.rrl.exempt.size(), 1u);
+    EXPECT_EQ(c.rrl.table_entries, 4096u);
+    EXPECT_EQ(c.rrl.backstop, 0.0);
+    EXPECT_EQ(c.ntp.rate_limit.interval, 1);
+    EXPECT_EQ(c.ntp.rate_limit.leak, 2u);
+    EXPECT_EQ(c.ntp.rate_limit.kod, 3u);
+    EXPECT_EQ(c.ntp.rate_limit.v4_prefix, 24);
+    EXPECT_EQ(c.ntp.rate_limit.v6_prefix, 56);
+    ASSERT_EQ(c.ntp.rate_limit.exempt.size(), 1u);
+    const limit::Acls acls = build_acls(c.acl);
+    EXPECT_EQ(acls.dns.lookup(*base::IpAddress::parse("203.0.113.9")), limit::kAclDeny);
+    EXPECT_EQ(acls.dns.lookup(*base::IpAddress::parse("192.0.2.9")), limit::kAclAllow);
+    EXPECT_EQ(acls.ntp.lookup(*base::IpAddress::parse("10.1.0.1")), limit::kAclAllow);
+    EXPECT_EQ(acls.ntp.lookup(*base::IpAddress::parse("10.9.0.1")), limit::kAclDeny);
+    EXPECT_EQ(acls.ntp.lookup(*base::IpAddress::parse("192.0.2.9")), limit::kAclDeny);
+}
+
+TEST_F(DataplaneConfigTest, AbuseProtectionErrorsNameTheKey) {
+    const std::string m = kMinimal;
+    expect_error(m + "rrl:\n  responses_per_second: 0\n",
+                 ":8: rrl.responses_per_second: must be in");
+    expect_error(m + "rrl:\n  ipv4_prefixes: [{length: 33}]\n", "rrl.ipv4_prefixes[0].length");
+    expect_error(m + "rrl:\n  ipv4_prefixes: [{multiplier: 2}]\n",
+                 "rrl.ipv4_prefixes[0].length: missing");
+    expect_error(m + "rrl:\n  ipv4_prefixes: [{length: 24}, {length: 24}]\n",
+                 "/24 is listed twice");
+    expect_error(m + "rrl:\n  ipv6_prefixes: []\n", "rrl.ipv6_prefixes: a list of 1 to 4");
+    expect_error(m + "rrl:\n  exempt: [192.0.2.1/24]\n", "rrl.exempt[0]: '192.0.2.1/24' is not");
+    expect_error(m + "rrl:\n  exempt: [192.0.2.0/24, 192.0.2.0/24]\n",
+                 "rrl.exempt: exempt: 192.0.2.0/24 is listed twice");
+    expect_error(m + "rrl:\n  bogus: 1\n", "rrl.bogus");
+    expect_error(m + "ntp:\n  rate_limit:\n    interval: 13\n",
+                 "ntp.rate_limit.interval: must be in -4..12");
+    expect_error(m + "ntp:\n  rate_limit:\n    burst: 0\n", "ntp.rate_limit.burst");
+    expect_error(m + "acl:\n  dns: {allow: [10.0.0.0/8], deny: [10.0.0.0/8]}\n",
+                 "acl.dns: 10.0.0.0/8 is listed twice");
+    expect_error(m + "acl:\n  dns: {deny: [not-a-prefix]}\n", "acl.dns.deny[0]");
+    expect_error(m + "acl:\n  smtp: {deny: [10.0.0.0/8]}\n", "acl.smtp");
+}
+
+}  // namespace
+}  // namespace pooledge::dataplane

@@ -440,6 +440,72 @@ TEST_F(WorkerTest, ServesTheImagePublishedLast) {
     EXPECT_EQ(ask(), "203.0.113.99");
 }
 
+// Abuse protection in the worker loop: a denied prefix gets nothing (counted by reason), a
+// flood from one prefix gets the limiter's burst and then slips and drops, every action
+// counted; the ACLs swapped between two polls rule the next; and none of it allocates.
+TEST_F(WorkerTest, AclsAndRateLimitsActPerBurstWithoutAllocating) {
+    limit::RrlConfig rc;
+    rc.rate = {1, 1, 1};
+    rc.window = 4;  // a burst of 4
+    rc.slip = 2;
+    rc.table_entries = 1024;
+    rc.backstop = 0;
+    limit::Rrl rrl(rc, 5, 0);
+    AclSlot acls;
+    limit::AclConfig deny;
+    deny.deny = {*base::IpPrefix::parse("203.0.113.0/24")};
+    auto first = std::make_unique<limit::Acls>();
+    first->dns = *limit::build_acl(deny, nullptr);
+    acls.publish(std::move(first));
+    ctx_.acls = &acls;
+    ctx_.rrl = &rrl;
+    Worker w(ctx_);
+    (void)poll(w);  // a first, empty poll: nothing lazily set up is counted below
+
+    const auto q = *dns::build_query("0.pool.ntp.org");
+    FrameOptions denied;
+    denied.src = {203, 0, 113, 9};
+    for (int i = 0; i < 4; ++i) {
+        ASSERT_EQ(rte_ring_enqueue(svc_.rx, mbuf_of(frame(q, denied))), 0);
+    }
+    for (int i = 0; i < 28; ++i) {
+        ASSERT_EQ(rte_ring_enqueue(svc_.rx, mbuf_of(frame(q))), 0);  // 198.51.100.7
+    }
+#if POOLEDGE_COUNT_ALLOCATIONS
+    g_count_allocations = true;
+#endif
+    const unsigned n = w.poll_once();
+#if POOLEDGE_COUNT_ALLOCATIONS
+    g_count_allocations = false;
+    EXPECT_EQ(g_allocations.exchange(0), 0u) << "allocations while limiting a burst";
+#endif
+    rcu_quiescent_state();
+    EXPECT_EQ(n, 32u);
+    const auto sent = drain(svc_.tx);
+    EXPECT_EQ(stats_.drops[static_cast<size_t>(DropReason::DnsAclDenied)].load(), 4u);
+    EXPECT_EQ(stats_.rrl.limited.load(), 24u);
+    EXPECT_EQ(stats_.rrl.slipped.load(), 12u);
+    EXPECT_EQ(stats_.rrl.dropped.load(), 12u);
+    EXPECT_EQ(stats_.drops[static_cast<size_t>(DropReason::DnsRateLimited)].load(), 12u);
+    EXPECT_EQ(stats_.rrl.new_sources.load(), 1u);
+    ASSERT_EQ(sent.size(), 4u + 12u);
+    unsigned truncated = 0;
+    for (const auto& r : sent) {
+        const auto m = dns::decode(std::span<const uint8_t>(r).subspan(42));
+        ASSERT_TRUE(m.ok);
+        truncated += (m.flags & 0x0200) != 0 && m.answer.empty();
+    }
+    EXPECT_EQ(truncated, 12u);
+
+    // SIGHUP's swap: the lists published between two polls rule the next one.
+    acls.publish(std::make_unique<limit::Acls>());
+    ctx_.rrl = nullptr;
+    Worker open(ctx_);
+    ASSERT_EQ(rte_ring_enqueue(svc_.rx, mbuf_of(frame(q, denied))), 0);
+    EXPECT_EQ(poll(open), 1u);
+    EXPECT_EQ(drain(svc_.tx).size(), 1u);
+}
+
 // The EAL here runs --no-huge: the image stays in ordinary memory, says why, and serves.
 // (Where the EAL has huge pages the move is the same code; the dataplane logs which.)
 TEST(ImageMemory, WithoutHugePagesTheImageStaysWhereItArrived) {

@@ -88,4 +88,29 @@ std::array<uint8_t, kServerCookieLen> make_server_cookie(const std::array<uint8_
     return cookie;
 }
 
+bool verify_server_cookie(const std::array<uint8_t, 16>& secret,
+                          std::span<const uint8_t, 8> client_cookie,
+                          std::span<const uint8_t> server, const base::IpAddress& client,
+                          uint32_t now) noexcept {
+    if (server.size() != kServerCookieLen || server[0] != 1) {
+        return false;
+    }
+    const uint32_t stamp = static_cast<uint32_t>(server[4]) << 24 |
+                           static_cast<uint32_t>(server[5]) << 16 |
+                           static_cast<uint32_t>(server[6]) << 8 | server[7];
+    // Serial-number arithmetic: the difference as a signed 32-bit value.
+    const auto age = static_cast<int32_t>(now - stamp);
+    if (age > 3600 || age < -300) {
+        return false;
+    }
+    const auto expected = make_server_cookie(secret, client_cookie, client, stamp);
+    // Every byte compared, whichever differs first: a timing oracle on the hash would let a
+    // spoofer learn a valid cookie byte by byte.
+    uint8_t diff = 0;
+    for (size_t i = 0; i < kServerCookieLen; ++i) {
+        diff |= static_cast<uint8_t>(expected[i] ^ server[i]);
+    }
+    return diff == 0;
+}
+
 }  // namespace pooledge::dns

@@ -770,4 +770,14 @@ Response answer_parsed(const AnswerContext& ctx, const Client& client, const Par
     return res;
 }
 
+uint16_t truncate_to_question(std::span<uint8_t> response, const Parsed& p) noexcept {
+    const uint16_t end = p.q.question_end;
+    if (end <= dns::kHeaderSize || response.size() < end) {
+        return 0;
+    }
+    response[2] |= 0x02;                     // TC
+    std::memset(response.data() + 6, 0, 6);  // ANCOUNT, NSCOUNT, ARCOUNT
+    return end;
+}
+
 }  // namespace pooledge::engine

@@ -22,11 +22,15 @@ NtpLimiter::NtpLimiter(const NtpLimitConfig& config, uint64_t seed, uint64_t epo
         throw std::invalid_argument("NTP rate limit out of range");
     }
     limit_ = RateTable::limit(std::ldexp(1.0, -config_.interval), config_.burst);
+    exempt_ = exempt_table(config_.exempt);
 }
 
 NtpDecision NtpLimiter::decide(const base::IpAddress& client, uint64_t now_ns, base::Rng& rng,
                                base::TokenBucket& backstop) noexcept {
     NtpDecision d;
+    if (!exempt_.empty() && exempt_.lookup(client) != 0) {
+        return d;
+    }
     const uint64_t h = prefix_hash(
         seed_, client, client.family == 4 ? config_.v4_prefix : config_.v6_prefix, client.family);
     const RateTable::Probe p =

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <limits>
+#include <stdexcept>
 
 namespace pooledge::limit {
 namespace {
@@ -110,6 +111,19 @@ uint8_t PrefixTable::lookup(const base::IpAddress& a) const noexcept {
         return find(v6_, v6_value(a));
     }
     return fallback_;
+}
+
+PrefixTable exempt_table(std::span<const base::IpPrefix> prefixes) {
+    std::vector<PrefixRule> rules;
+    for (const auto& p : prefixes) {
+        rules.push_back({p, 1});
+    }
+    std::string why;
+    auto t = PrefixTable::build(rules, 0, &why);
+    if (!t) {
+        throw std::invalid_argument("exempt: " + why);
+    }
+    return std::move(*t);
 }
 
 }  // namespace pooledge::limit

@@ -33,16 +33,7 @@ Rrl::Rrl(const RrlConfig& config, uint64_t seed, uint64_t epoch_ns)
     }
     levels(config_.v4, 32, v4_);
     levels(config_.v6, 128, v6_);
-    std::vector<PrefixRule> rules;
-    for (const auto& p : config_.exempt) {
-        rules.push_back({p, 1});
-    }
-    std::string why;
-    auto exempt = PrefixTable::build(rules, 0, &why);
-    if (!exempt) {
-        throw std::invalid_argument("exempt: " + why);
-    }
-    exempt_ = std::move(*exempt);
+    exempt_ = exempt_table(config_.exempt);
 }
 
 RrlKey Rrl::key(const base::IpAddress& client) const noexcept {

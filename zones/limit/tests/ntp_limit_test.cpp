@@ -106,6 +106,16 @@ TEST(NtpLimitTest, BackstopBoundsNewSources) {
     EXPECT_LE(answered, 111U);
 }
 
+TEST(NtpLimitTest, ExemptPrefixesAreNeverLimited) {
+    NtpLimitConfig c = config();
+    c.exempt = {*base::IpPrefix::parse("198.51.100.0/28")};
+    NtpLimiter l(c, 3, 0);
+    base::Rng rng(1);
+    auto backstop = backstop_share(0, 1);
+    EXPECT_EQ(run(l, addr("198.51.100.1"), 100, kSecond, 1, rng, backstop).answer, 100U);
+    EXPECT_EQ(run(l, addr("198.51.100.17"), 100, kSecond, 1, rng, backstop).answer, 4U);
+}
+
 TEST(NtpLimitTest, BadConfigIsRefused) {
     NtpLimitConfig c = config();
     c.interval = 13;

@@ -1,5 +1,6 @@
 #include "pooledge/ntp/packet.hpp"
 
+#include <algorithm>
 #include <cstring>
 
 namespace pooledge::ntp {
@@ -157,6 +158,17 @@ size_t write_answer(std::span<uint8_t> p, const Request& request, const ClockSta
     put64(a + 32, receive);
     std::memset(a + 40, 0, 8);
     return kHeaderSize;
+}
+
+void make_kod_rate(std::span<uint8_t> answer, int8_t min_poll) noexcept {
+    uint8_t* a = answer.data();
+    a[0] = static_cast<uint8_t>(static_cast<uint8_t>(Leap::Unsynchronised) << 6 | (a[0] & 0x3F));
+    a[1] = 0;
+    a[2] = static_cast<uint8_t>(std::max(static_cast<int8_t>(a[2]), min_poll));
+    put32(a + 4, 0);
+    put32(a + 8, 0);
+    std::memcpy(a + 12, "RATE", 4);
+    put64(a + 16, 0);
 }
 
 void stamp_transmit(std::span<uint8_t> answer, Timestamp transmit) noexcept {

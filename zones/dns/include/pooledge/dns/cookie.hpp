@@ -21,4 +21,13 @@ inline constexpr size_t kServerCookieLen = 16;
     const std::array<uint8_t, 16>& secret, std::span<const uint8_t, 8> client_cookie,
     const base::IpAddress& client, uint32_t now) noexcept;
 
+// Whether `server` is a cookie this secret made for this client cookie and address
+// (make_server_cookie), at most an hour old and at most five minutes ahead of `now`
+// (RFC 9018 4.3). A client that returns one received our answers at its address: it is not
+// spoofing it.
+[[nodiscard]] bool verify_server_cookie(const std::array<uint8_t, 16>& secret,
+                                        std::span<const uint8_t, 8> client_cookie,
+                                        std::span<const uint8_t> server,
+                                        const base::IpAddress& client, uint32_t now) noexcept;
+
 }  // namespace pooledge::dns

@@ -96,4 +96,10 @@ void resolve(const AnswerContext& ctx, const Client& client, Parsed& p) noexcept
                                      const Parsed& p, std::span<const uint8_t> query,
                                      std::span<uint8_t> out) noexcept;
 
+// Cuts a response answer_parsed() wrote for `p` down to its header and question, with TC=1
+// and no records: the "slip" a rate limiter sends so that a real client retries over TCP
+// (never longer than the query). Returns the new size; 0 when the query had no question
+// (nothing to slip: drop it).
+[[nodiscard]] uint16_t truncate_to_question(std::span<uint8_t> response, const Parsed& p) noexcept;
+
 }  // namespace pooledge::engine

@@ -10,10 +10,12 @@
 #pragma once
 
 #include <cstdint>
+#include <vector>
 
 #include "pooledge/base/ip.hpp"
 #include "pooledge/base/rng.hpp"
 #include "pooledge/base/token_bucket.hpp"
+#include "pooledge/limit/prefix_table.hpp"
 #include "pooledge/limit/rate_table.hpp"
 
 namespace pooledge::limit {
@@ -26,6 +28,7 @@ struct NtpLimitConfig {
     unsigned kod = 1;    // ... else gets a KoD RATE with probability 2^-kod; 0: never
     uint8_t v4_prefix = 32;
     uint8_t v6_prefix = 64;
+    std::vector<base::IpPrefix> exempt;  // never limited (the pool's monitors, say)
     size_t table_entries = size_t{1} << 20;
     double backstop = 50000;  // answers a second to sources without an account; 0: none
 };
@@ -61,6 +64,7 @@ class NtpLimiter {
     NtpLimitConfig config_;
     uint64_t seed_;
     RateTable::Limit limit_;
+    PrefixTable exempt_;
     RateTable table_;
 };
 

@@ -57,4 +57,8 @@ class PrefixTable {
     std::vector<V6Range> v6_;
 };
 
+// A table where the listed prefixes map to 1 and the rest to 0 (the limiters' exemptions).
+// Throws std::invalid_argument naming a prefix listed twice.
+[[nodiscard]] PrefixTable exempt_table(std::span<const base::IpPrefix> prefixes);
+
 }  // namespace pooledge::limit

@@ -79,6 +79,12 @@ struct Request {
 [[nodiscard]] size_t write_answer(std::span<uint8_t> payload, const Request& request,
                                   const ClockState& clock, Timestamp receive) noexcept;
 
+// Turns an answer write_answer() wrote into a kiss-o'-death RATE (RFC 5905 7.4), as chrony
+// sends it to a client over its rate limit: LI=3, stratum 0, reference id "RATE", poll at
+// least `min_poll`, root delay, dispersion and reference time zero; version, mode 4, origin
+// and receive timestamps stay, so the client can match it to its request.
+void make_kod_rate(std::span<uint8_t> answer, int8_t min_poll) noexcept;
+
 // The transmit timestamp of an answer write_answer() wrote.
 void stamp_transmit(std::span<uint8_t> answer, Timestamp transmit) noexcept;
 

@@ -29,8 +29,12 @@ enum class DropReason : uint8_t {
     BadUdpChecksum,
     BadSource,  // source address that cannot be a client (ours, multicast, zero, ...)
     SourcePortZero,
-    DnsNoAnswer,  // the DNS engine chose not to answer (malformed query, a response, ...)
-    NtpNoAnswer,  // the NTP step dropped it (mode 6 or 7, bad version, ...: ntp_drops_total)
+    DnsNoAnswer,     // the DNS engine chose not to answer (malformed query, a response, ...)
+    NtpNoAnswer,     // the NTP step dropped it (mode 6 or 7, bad version, ...: ntp_drops_total)
+    DnsAclDenied,    // the source is denied DNS (acl.dns)
+    NtpAclDenied,    // the source is denied NTP (acl.ntp)
+    DnsRateLimited,  // response rate limiting held the answer back (rrl)
+    NtpRateLimited,  // over the NTP rate limit, and neither leaked nor sent a KoD
     Count
 };
 [[nodiscard]] const char* to_string(DropReason r) noexcept;

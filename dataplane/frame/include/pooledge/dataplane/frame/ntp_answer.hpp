@@ -25,6 +25,10 @@ struct NtpPrepared {
                                                const ntp::ClockState& clock,
                                                ntp::Timestamp receive) noexcept;
 
+// Turns a prepared answer into a KoD RATE (ntp::make_kod_rate), for a client over its rate
+// limit; finish it as any answer.
+void kod_in_place(std::span<uint8_t> buffer, const FrameLayout& reply, int8_t min_poll) noexcept;
+
 // Stamps `transmit` into a prepared answer and finishes the frame; returns its length.
 // See reply.hpp for `compute_l4_checksum`.
 [[nodiscard]] uint16_t finish_ntp_in_place(std::span<uint8_t> buffer, const FrameLayout& reply,

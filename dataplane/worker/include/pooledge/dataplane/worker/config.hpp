@@ -13,6 +13,9 @@
 #include "pooledge/base/ip.hpp"
 #include "pooledge/image/push.hpp"
 #include "pooledge/image/signature.hpp"
+#include "pooledge/limit/acl.hpp"
+#include "pooledge/limit/ntp_limit.hpp"
+#include "pooledge/limit/rrl.hpp"
 #include "pooledge/ntp/clock_state.hpp"
 
 namespace pooledge::dataplane {
@@ -44,6 +47,13 @@ struct NtpConfig {
     // Replaces the kernel's clock state (adjtimex) when set: for tests and the demo on
     // machines whose clock is not synchronised. Never changes the host's clock.
     std::optional<ntp::KernelClock> clock_override;
+    limit::NtpLimitConfig rate_limit;  // "ntp.rate_limit"
+};
+
+// Who may use each service (configs/dataplane.yaml, "acl"); reread on SIGHUP.
+struct AclConfigs {
+    limit::AclConfig dns;
+    limit::AclConfig ntp;
 };
 
 struct DataplaneConfig {
@@ -78,7 +88,12 @@ struct DataplaneConfig {
     unsigned tcp_max_per_prefix = 32;
     NtpConfig ntp;
     ExceptionConfig exception;
+    limit::RrlConfig rrl;
+    AclConfigs acl;
 };
+
+// The lists of `acl`, built (load_config() has checked they build).
+[[nodiscard]] limit::Acls build_acls(const AclConfigs& config);
 
 // Throws base::InputError (reason "config").
 [[nodiscard]] DataplaneConfig load_config(const std::string& path);

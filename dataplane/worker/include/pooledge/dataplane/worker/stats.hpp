@@ -66,6 +66,19 @@ struct NtpCounters {
     }
 };
 
+// What a rate limiter did (limit/rrl.hpp for DNS, limit/ntp_limit.hpp for NTP).
+struct LimiterCounters {
+    Counter limited{0};        // over the limit (in log-only mode: would have been)
+    Counter dropped{0};        // limited and sent nothing
+    Counter slipped{0};        // DNS: limited and sent TC=1
+    Counter kod{0};            // NTP: limited and sent a KoD RATE
+    Counter leaked{0};         // NTP: limited and answered anyway
+    Counter cookie_bypass{0};  // DNS: limited, but the client's server cookie was valid
+    Counter backstop{0};       // held back by the global backstop (counted in limited too)
+    Counter new_sources{0};    // requests from sources the table had no account for
+    Counter evictions{0};      // ... whose account was taken from an active one (pressure)
+};
+
 struct alignas(64) WorkerStats {
     // Frames, whatever their service.
     Counter rx_packets{0};
@@ -87,6 +100,8 @@ struct alignas(64) WorkerStats {
     // Per service.
     DnsCounters dns;
     NtpCounters ntp;
+    LimiterCounters rrl;
+    LimiterCounters ntp_limit;
 };
 
 }  // namespace pooledge::dataplane

@@ -1,6 +1,7 @@
 // A worker lcore: run to completion over its queue pair of every port.
 //
-//   rx_burst(port) -> classify -> fast path: the service's answer step in place -> tx_burst(port)
+//   rx_burst(port) -> classify -> ACL -> fast path: the service's answer step in place, with
+//                                         its rate limiter's say (RRL, NTP KoD) -> tx_burst(port)
 //                              -> exception: the exception service's ring (exception.hpp)
 //                              -> drop: free, count
 //   the service's ring of the kernel's frames (worker 0) -> tx_burst(port)
@@ -24,9 +25,13 @@
 #include "pooledge/dataplane/frame/ntp_answer.hpp"
 #include "pooledge/dataplane/worker/image_slot.hpp"
 #include "pooledge/dataplane/worker/ports.hpp"
+#include "pooledge/dataplane/worker/rcu_slot.hpp"
 #include "pooledge/dataplane/worker/seq_slot.hpp"
 #include "pooledge/dataplane/worker/stats.hpp"
 #include "pooledge/engine/answer.hpp"
+#include "pooledge/limit/acl.hpp"
+#include "pooledge/limit/ntp_limit.hpp"
+#include "pooledge/limit/rrl.hpp"
 #include "pooledge/ntp/clock_state.hpp"
 
 struct rte_mbuf;
@@ -35,6 +40,10 @@ namespace pooledge::dataplane {
 
 // The clock state NTP answers carry, published a few times a second (dataplane/src/clock.hpp).
 using ClockSlot = SeqSlot<ntp::ClockState>;
+
+// The allow / deny lists of every service, replaced on SIGHUP (rare: RCU's grace period is
+// fine here, unlike the clock state's four publishes a second).
+using AclSlot = RcuSlot<limit::Acls>;
 
 struct WorkerContext {
     unsigned queue = 0;  // the queue pair of every port this worker owns
@@ -47,6 +56,12 @@ struct WorkerContext {
     // NTP answers' clock state; while it is null (nothing published yet) NTP requests are
     // dropped as unsynchronised.
     const ClockSlot* clock = nullptr;
+    // Abuse protection; null: off. The limiters' tables are shared by every worker (their
+    // accounts are updated without locks); each worker keeps its share of the backstops.
+    const AclSlot* acls = nullptr;
+    limit::Rrl* rrl = nullptr;
+    limit::NtpLimiter* ntp_limit = nullptr;
+    unsigned workers = 1;  // the backstops' share per worker
 };
 
 class Worker {
@@ -62,8 +77,19 @@ class Worker {
     unsigned poll_once() noexcept;
 
   private:
-    unsigned service_port(const Port& port, const engine::AnswerContext& actx,
-                          const ntp::ClockState* clock) noexcept;
+    // What one pass hands each port's service: the image, the clock state, the lists and
+    // the limiters' clock.
+    struct Pass {
+        engine::AnswerContext actx;
+        const ntp::ClockState* clock = nullptr;
+        const limit::Acls* acls = nullptr;
+        DnsLimits limits;
+    };
+    unsigned service_port(const Port& port, Pass& pass) noexcept;
+    // The NTP rate limit's say over an answerable request: false = drop it.
+    bool admit_ntp(const FrameLayout& layout, std::span<uint8_t> buffer, const FrameLayout& reply,
+                   uint64_t now_ns) noexcept;
+    void count_rrl(const DnsAnswered& a) noexcept;
 
     // A fast-path frame between the burst's stages (prepared, resolved, answered). Kept
     // here, built once, rather than on the stack of every poll, empty ones included.
@@ -83,6 +109,9 @@ class Worker {
     // This worker's copy of the published clock state, and the count it was taken at.
     ntp::ClockState clock_{};
     uint64_t clock_seen_ = 0;
+    // This worker's share of the limiters' state.
+    limit::RrlWorker rrl_state_;
+    base::TokenBucket ntp_backstop_;
 };
 
 // The lcore entry point (rte_eal_remote_launch); `arg` is a WorkerContext. Registers with
