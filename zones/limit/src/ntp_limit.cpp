@@ -33,8 +33,8 @@ NtpDecision NtpLimiter::decide(const base::IpAddress& client, uint64_t now_ns, b
     }
     const uint64_t h = prefix_hash(
         seed_, client, client.family == 4 ? config_.v4_prefix : config_.v6_prefix, client.family);
-    const RateTable::Probe p =
-        table_.probe(h, static_cast<uint16_t>(h >> 48), table_.units(now_ns), limit_);
+    RateTable::Probe p;
+    table_.probe(h, static_cast<uint16_t>(h >> 48), table_.units(now_ns), limit_, p);
     d.fresh = p.fresh;
     d.evicted = p.evicted;
     bool conforming = p.conforming;

@@ -60,14 +60,17 @@ Decision Rrl::decide(const RrlKey& k, ResponseKind kind, int zone, uint64_t now_
     const std::vector<Level>& levels = k.v6 ? v6_ : v4_;
     const uint64_t now = table_.units(now_ns);
     const auto kind_index = static_cast<size_t>(kind);
-    // NXDOMAIN accounts are per zone; the others per prefix alone.
-    const uint64_t context =
-        kind_index << 32 | (kind == ResponseKind::Nxdomain ? static_cast<uint32_t>(zone) : 0U);
-    std::array<RateTable::Probe, kMaxLevels> probes;
+    // The kind (and for NXDOMAIN the zone) names the account within the prefix's line: its
+    // tag is the prefix's keyed hash with the kind's constant folded in, distinct per kind.
+    static constexpr uint16_t kKindSalt[] = {0x0000, 0x5A5A, 0xA5A5};
+    const uint16_t salt = static_cast<uint16_t>(
+        kKindSalt[kind_index] ^
+        (kind == ResponseKind::Nxdomain ? static_cast<uint16_t>(zone + 1) * 0x9E37u : 0u));
+    RateTable::Probe probes[kMaxLevels];
     bool conforming = true;
     for (uint8_t i = 0; i < k.levels; ++i) {
-        const auto tag = static_cast<uint16_t>(keyed_hash(seed_, k.bucket[i], 0, context) >> 48);
-        probes[i] = table_.probe(k.bucket[i], tag, now, levels[i].limit[kind_index]);
+        const auto tag = static_cast<uint16_t>(k.bucket[i] >> 48 ^ salt);
+        table_.probe(k.bucket[i], tag, now, levels[i].limit[kind_index], probes[i]);
         conforming = conforming && probes[i].conforming;
         d.fresh = d.fresh || probes[i].fresh;
         d.evicted = d.evicted || probes[i].evicted;

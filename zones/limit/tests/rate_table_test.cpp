@@ -16,7 +16,8 @@ unsigned passed(RateTable& t, uint64_t key, const RateTable::Limit& l, uint64_t 
                 uint64_t step) {
     unsigned n = 0;
     for (uint64_t now = from; now < to; now += step) {
-        const auto p = t.probe(key, static_cast<uint16_t>(key >> 48), t.units(now), l);
+        RateTable::Probe p;
+        t.probe(key, static_cast<uint16_t>(key >> 48), t.units(now), l, p);
         if (p.conforming) {
             RateTable::commit(p);
             ++n;
@@ -31,7 +32,8 @@ TEST(RateTableTest, BurstAtOnceThenTheRate) {
     RateTable t2(1024, 0);
     unsigned at_once = 0;
     for (int i = 0; i < 100; ++i) {
-        const auto p = t2.probe(7, 0, t2.units(kSecond), l);  // passed()'s tag for key 7
+        RateTable::Probe p;
+        t2.probe(7, 0, t2.units(kSecond), l, p);  // passed()'s tag for key 7
         if (p.conforming) {
             RateTable::commit(p);
             ++at_once;
@@ -51,7 +53,8 @@ TEST(RateTableTest, AQuietKeyRegainsItsBurstNotMore) {
     // An hour of silence buys the burst again, not an hour of rate.
     unsigned at_once = 0;
     for (int i = 0; i < 1000; ++i) {
-        const auto p = t.probe(9, 9, t.units(3600 * kSecond), l);
+        RateTable::Probe p;
+        t.probe(9, 9, t.units(3600 * kSecond), l, p);
         if (p.conforming) {
             RateTable::commit(p);
             ++at_once;
@@ -66,13 +69,16 @@ TEST(RateTableTest, KeysSharingABucketKeepTheirOwnAccounts) {
     const auto l = RateTable::limit(1, 2);
     for (uint16_t tag = 1; tag <= 8; ++tag) {
         for (int i = 0; i < 2; ++i) {
-            const auto p = t.probe(0, tag, t.units(kSecond), l);
+            RateTable::Probe p;
+            t.probe(0, tag, t.units(kSecond), l, p);
             ASSERT_TRUE(p.conforming);
             EXPECT_EQ(p.fresh, i == 0);
             EXPECT_FALSE(p.evicted);
             RateTable::commit(p);
         }
-        EXPECT_FALSE(t.probe(0, tag, t.units(kSecond), l).conforming);
+        RateTable::Probe again;
+        t.probe(0, tag, t.units(kSecond), l, again);
+        EXPECT_FALSE(again.conforming);
     }
 }
 
@@ -83,7 +89,8 @@ TEST(RateTableTest, ChurnEvictsActiveAccountsAndSaysSo) {
     unsigned fresh = 0;
     for (uint64_t key = 1; key <= 10000; ++key) {
         const uint64_t h = key * 0x9E3779B97F4A7C15ull;
-        const auto p = t.probe(h, static_cast<uint16_t>(h >> 48), t.units(kSecond), l);
+        RateTable::Probe p;
+        t.probe(h, static_cast<uint16_t>(h >> 48), t.units(kSecond), l, p);
         EXPECT_TRUE(p.conforming);  // a key without an account always gets its burst
         fresh += p.fresh;
         evicted += p.evicted;
