@@ -130,8 +130,9 @@ void add_limits(std::vector<MetricFamily>& out, const MetricsSources& s) {
         {"backstop", &LimiterCounters::backstop}};
     const auto service = [&](const char* name, LimiterCounters WorkerStats::*which,
                              const limit::RateTable& table) {
-        for (const auto& [action, field] : fields) {
-            add(actions, {{"service", name}, {"action", action}},
+        for (const auto& f : fields) {
+            const Field field = f.second;  // a plain variable: lambdas cannot capture bindings
+            add(actions, {{"service", name}, {"action", f.first}},
                 sum(
                     ws, [&](auto& w) -> auto& { return (w.*which).*field; }));
         }
