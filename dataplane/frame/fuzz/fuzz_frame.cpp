@@ -1,7 +1,9 @@
 // libFuzzer target: whole Ethernet frames through classify() and, for the fast path, the
 // service's answer step (answer_dns_in_place() over a real image, or the NTP step's two
-// halves), as a worker handles them. The first byte picks the
-// room the reply may grow into (an mbuf's tailroom varies).
+// halves), as a worker handles them. The first byte picks the room the reply may grow
+// into (an mbuf's tailroom varies) and, with 0x20, the abuse protection's paths: DNS through
+// a rate limiter that holds nearly everything back (slip to TC=1, cookie verification), NTP
+// answered as a KoD RATE. Neither may ever send more than it received.
 #include <cstdint>
 #include <cstring>
 #include <vector>
@@ -34,7 +36,18 @@ struct Fixture {
         return c;
     }();
 
+    limit::Rrl rrl = [] {
+        limit::RrlConfig c;
+        c.rate = {0.01, 0.01, 0.01};
+        c.window = 1;
+        c.slip = 1;  // every limited response slipped
+        c.table_entries = 64;
+        return limit::Rrl(c, 1, 0);
+    }();
+    limit::RrlWorker rrl_state{1000, 1};
+
     Fixture() {
+        identity.cookie_secret = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16};
         image::ImageModel m;
         m.regions = {{"europe", ""}, {"de", "europe"}};
         m.prefixes = {{*base::IpPrefix::parse("198.51.100.0/24"), "de", true}};
@@ -63,12 +76,30 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     const size_t room = 64u * (data[0] & 0x1F);
     std::vector<uint8_t> buf(size - 1 + room);
     std::memcpy(buf.data(), data + 1, size - 1);
+    const bool limits = (data[0] & 0x20) != 0;
     const auto c = dataplane::classify({buf.data(), size - 1}, f.svc);
     if (c.verdict == dataplane::Verdict::FastPath && c.service == dataplane::Service::Ntp) {
         const auto p = dataplane::prepare_ntp_in_place(buf, c.layout, f.clock, 1);
-        if (p.request.verdict == ntp::Verdict::Answer &&
-            dataplane::finish_ntp_in_place(buf, p.reply, 2) > size - 1) {
-            __builtin_trap();  // an NTP answer is never longer than its request
+        if (p.request.verdict == ntp::Verdict::Answer) {
+            if (limits) {
+                dataplane::kod_in_place(buf, p.reply, 10);
+            }
+            if (dataplane::finish_ntp_in_place(buf, p.reply, 2) > size - 1) {
+                __builtin_trap();  // an NTP answer (a KoD too) is never longer than its request
+            }
+        }
+    } else if (c.verdict == dataplane::Verdict::FastPath && limits) {
+        const engine::AnswerContext ctx{&*f.view, &f.identity, &f.rng, 1700000000};
+        const dataplane::DnsLimits l{&f.rrl, &f.rrl_state, 1000000000};
+        dataplane::DnsPrepared p;
+        dataplane::prepare_dns_in_place(buf, c.layout, ctx, p, &l);
+        dataplane::resolve_dns(p, ctx);
+        const auto a = dataplane::finish_dns_in_place(buf, p, ctx, true, &l);
+        if (a.rrl.action == limit::Action::Slip && !a.cookie_bypass && a.length > size - 1) {
+            __builtin_trap();  // a slipped answer is never longer than its query
+        }
+        if (a.length > buf.size()) {
+            __builtin_trap();
         }
     } else if (c.verdict == dataplane::Verdict::FastPath) {
         const engine::AnswerContext ctx{&*f.view, &f.identity, &f.rng, 1};
