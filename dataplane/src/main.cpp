@@ -195,7 +195,7 @@ int main(int argc, char** argv) {
         pd::Protection protection(config);
 
         pd::TcpStats tcp_stats;
-        pd::TcpDns tcp(config, slot, identity, tcp_stats);
+        pd::TcpDns tcp(config, slot, identity, tcp_stats, &protection.acls());
         tcp.start();
 
         std::atomic<bool> stop_workers{false};

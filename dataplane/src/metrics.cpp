@@ -302,6 +302,7 @@ std::string render_metrics(const MetricsSources& s) {
     add(tcp, {{"outcome", "accepted"}}, static_cast<double>(s.tcp->connections.load()));
     add(tcp, {{"outcome", "refused_limit"}}, static_cast<double>(s.tcp->refused.load()));
     add(tcp, {{"outcome", "refused_prefix"}}, static_cast<double>(s.tcp->refused_prefix.load()));
+    add(tcp, {{"outcome", "refused_acl"}}, static_cast<double>(s.tcp->refused_acl.load()));
     add(tcp, {{"outcome", "timed_out"}}, static_cast<double>(s.tcp->timed_out.load()));
     out.push_back(std::move(tcp));
     auto tcp_open =

@@ -20,6 +20,7 @@ struct TcpStats {
     std::atomic<uint64_t> connections{0};
     std::atomic<uint64_t> refused{0};         // over tcp.max_connections
     std::atomic<uint64_t> refused_prefix{0};  // over tcp.max_per_prefix
+    std::atomic<uint64_t> refused_acl{0};     // from a prefix acl.dns denies
     std::atomic<uint64_t> timed_out{0};       // idle, or a query not complete in time
     std::atomic<uint64_t> queries{0};
     std::atomic<uint64_t> open{0};

@@ -102,8 +102,8 @@ base::Fd listen_tcp(const void* addr, int family, const std::string& text) {
 }  // namespace
 
 TcpDns::TcpDns(const DataplaneConfig& config, const ImageSlot& slot,
-               const engine::Identity& identity, TcpStats& stats)
-    : config_(config), slot_(slot), identity_(identity), stats_(stats) {}
+               const engine::Identity& identity, TcpStats& stats, const AclSlot* acls)
+    : config_(config), slot_(slot), identity_(identity), acls_(acls), stats_(stats) {}
 
 TcpDns::~TcpDns() {
     if (thread_.joinable()) {
@@ -256,6 +256,14 @@ void TcpDns::run() {
                     }
                     const base::IpAddress peer =
                         base::from_sockaddr(ss).value_or(base::IpAddress{});
+                    // This thread is an online RCU reader here: the lists stay valid until
+                    // its next quiescent state.
+                    const limit::Acls* acls = acls_ != nullptr ? acls_->get() : nullptr;
+                    if (acls != nullptr && !acls->dns.empty() &&
+                        acls->dns.lookup(peer) == limit::kAclDeny) {
+                        stats_.refused_acl.fetch_add(1, std::memory_order_relaxed);
+                        continue;
+                    }
                     const auto known = per_prefix.find(prefix_of(peer));
                     if (known != per_prefix.end() && known->second >= config_.tcp_max_per_prefix) {
                         stats_.refused_prefix.fetch_add(1, std::memory_order_relaxed);

@@ -12,14 +12,16 @@
 #include "pooledge/base/fd.hpp"
 #include "pooledge/dataplane/worker/config.hpp"
 #include "pooledge/dataplane/worker/image_slot.hpp"
+#include "pooledge/dataplane/worker/worker.hpp"
 #include "pooledge/engine/answer.hpp"
 
 namespace pooledge::dataplane {
 
 class TcpDns {
   public:
+    // `acls` (may be null): acl.dns applies to TCP clients too, checked at accept.
     TcpDns(const DataplaneConfig& config, const ImageSlot& slot, const engine::Identity& identity,
-           TcpStats& stats);
+           TcpStats& stats, const AclSlot* acls = nullptr);
     ~TcpDns();
     TcpDns(const TcpDns&) = delete;
     TcpDns& operator=(const TcpDns&) = delete;
@@ -34,6 +36,7 @@ class TcpDns {
     const DataplaneConfig& config_;
     const ImageSlot& slot_;
     const engine::Identity& identity_;
+    const AclSlot* acls_;
     TcpStats& stats_;
     std::vector<base::Fd> listeners_;
     base::Fd epoll_;

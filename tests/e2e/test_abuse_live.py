@@ -13,7 +13,8 @@
    gets at most its rate of DNS answers (the rest dropped or slipped as TC=1) and of NTP
    answers (the rest KoD RATE or nothing), and never more bytes back than it sent; the
    legitimate client keeps every DNS and NTP answer; the resolver that presents a valid
-   server cookie keeps every answer under the flood; the denied prefix gets nothing.
+   server cookie keeps every answer under the flood; the denied prefix gets nothing, over
+   UDP or TCP.
    /metrics (promtool) counts each action.
 2. SIGHUP with a broken acl section: refused whole, the deny stays. SIGHUP with the deny
    removed: the client is answered.
@@ -93,6 +94,9 @@ def main():
         check(wait_for(lambda: http_get("/health")[0] == 200, 30), "dataplane up and ready")
         check(wait_for(lambda: "NOERROR" in PAIR.kdig("0.pool.ntp.org"), 10), "DNS answers")
         node_mac = sh("cat", "/sys/class/net/pe-n0/address", ns=NODE).stdout.strip()
+        # The node's kernel reaches the denied client on-link through the exception
+        # interface, so a TCP handshake from it completes and meets the ACL at accept.
+        sh("ip", "route", "add", "10.88.0.0/24", "dev", "pe0", ns=NODE)
 
         # 1. The flood and the clients beside it.
         r = sh("/usr/bin/python3", f"{HERE}/abuse_traffic.py", "--svc", SVC4, "--node-mac",
@@ -128,6 +132,8 @@ def main():
         print(f"neighbour without a cookie in the flooded prefix: {n['answered']}/{n['sent']}")
         d = out["denied"]
         check(d["dns_answered"] == 0 and d["ntp_answered"] == 0, f"denied prefix: nothing ({d})")
+        check("NOERROR" not in PAIR.kdig("-b", "10.88.0.2", "0.pool.ntp.org", tcp=True),
+              "denied prefix: nothing over TCP either")
 
         text = http_get("/metrics")[1]
         pt = subprocess.run(["promtool", "check", "metrics"], input=text, capture_output=True,
@@ -150,6 +156,8 @@ def main():
             acl = labelled(text, "pooledge_dataplane_drops_total", reason=f"{svc}_acl_denied")
             check(acl >= 5, f"{svc}_acl_denied drops counted ({acl:.0f})")
         check(labelled(text, "pooledge_acl_rules", service="dns") == 1, "one DNS ACL rule")
+        check(labelled(text, "pooledge_dns_tcp_connections_total", outcome="refused_acl") >= 1,
+              "the TCP connection from the denied prefix counted as refused_acl")
 
         # 2. SIGHUP: a bad file is refused whole; a good one applies between two polls.
         config(work, "acl:\n  dns: {deny: [10.88.0.1/24]}\n")
