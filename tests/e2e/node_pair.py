@@ -16,6 +16,7 @@ import signal
 import socket
 import struct
 import subprocess
+import sys
 
 from e2e_common import failed, report, run
 
@@ -142,6 +143,16 @@ workers: 2
 def ntp_exempt_client():
     """The line of an `ntp:` section that exempts the client from NTP rate limiting."""
     return f"  rate_limit: {{exempt: {CLIENT_EXEMPT}}}\n"
+
+
+def image_on_disk(a, work, *compile_args):
+    """A signing key and a compiled, signed image of generated pool data in work/images,
+    where the dataplane loads it at start (no control plane running)."""
+    sh(a.control, "keygen", "--out", f"{work}/control")
+    sh(sys.executable, a.gen, "--seed", "3", "--out", f"{work}/pool.json")
+    os.makedirs(f"{work}/images")
+    sh(a.control, "compile", "--pool-data", f"{work}/pool.json", "--geoip", a.geoip,
+       "--key", f"{work}/control.key", "--out", f"{work}/images/current.img", *compile_args)
 
 
 def control_yaml(work, geoip):

@@ -28,10 +28,10 @@ import signal
 import subprocess
 import sys
 import tempfile
-import time
 
 from e2e_common import check, metric, wait_for
-from node_pair import SVC4, Dataplane, NodePair, dataplane_yaml, finish, parse_args, sh
+from node_pair import (SVC4, Dataplane, NodePair, dataplane_yaml, finish, image_on_disk,
+                       parse_args, sh)
 
 NODE, CLIENT = "pe-t-abuse-node", "pe-t-abuse-cli"
 PAIR = NodePair(NODE, CLIENT)
@@ -84,11 +84,7 @@ def main():
         PAIR.setup()
         for addr in EXTRA_ADDRESSES:
             sh("ip", "addr", "add", f"{addr}/32", "dev", "pe-c0", ns=CLIENT)
-        sh(a.control, "keygen", "--out", f"{work}/control")
-        sh(sys.executable, a.gen, "--seed", "3", "--out", f"{work}/pool.json")
-        os.makedirs(f"{work}/images")
-        sh(a.control, "compile", "--pool-data", f"{work}/pool.json", "--geoip", a.geoip,
-           "--key", f"{work}/control.key", "--out", f"{work}/images/current.img")
+        image_on_disk(a, work)
         config(work, "acl:\n  dns: {deny: [10.88.0.0/24]}\n  ntp: {deny: [10.88.0.0/24]}\n")
         dp = Dataplane(PAIR, a.dataplane, f"{work}/dataplane.yaml", f"{work}/dataplane.log")
         check(wait_for(lambda: http_get("/health")[0] == 200, 30), "dataplane up and ready")

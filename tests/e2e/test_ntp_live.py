@@ -30,7 +30,7 @@ import time
 
 from e2e_common import check, metric, wait_for
 from node_pair import (CLIENT4, SVC4, SVC6, Dataplane, NodePair, dataplane_yaml, finish,
-                       ntp_exempt_client, parse_args, sh)
+                       image_on_disk, ntp_exempt_client, parse_args, sh)
 from scapy.all import NTPControl, NTPHeader, NTPPrivate
 
 NODE, CLIENT = "pe-ntp-node", "pe-ntp-client"
@@ -103,12 +103,7 @@ def main():
     dp = None
     try:
         PAIR.setup()
-        sh(a.control, "keygen", "--out", f"{work}/control")
-        sh(sys.executable, a.gen, "--seed", "3", "--out", f"{work}/pool.json")
-        os.makedirs(f"{work}/images")
-        sh(a.control, "compile", "--pool-data", f"{work}/pool.json", "--geoip", a.geoip,
-           "--key", f"{work}/control.key", "--out", f"{work}/images/current.img",
-           "--override", "10.99.0.0/24=de")
+        image_on_disk(a, work, "--override", "10.99.0.0/24=de")
 
         # 1. A synchronised clock state from the override.
         dp = start(a, work, """ntp:
