@@ -200,13 +200,18 @@ int main(int argc, char** argv) {
 
         std::atomic<bool> stop_workers{false};
         std::vector<pd::WorkerStats> worker_stats(config.workers);
+        pd::PortLosses losses;
 
-        const pd::MetricsSources sources{
-            &worker_stats,          &ports,
-            &image_stats,           &tcp_stats,
-            &exception_stats,       config.ntp.enabled ? &clock : nullptr,
-            protection.rrl(),       protection.ntp_limit(),
-            &protection.acl_stats()};
+        const pd::MetricsSources sources{&worker_stats,
+                                         &ports,
+                                         &image_stats,
+                                         &tcp_stats,
+                                         &exception_stats,
+                                         config.ntp.enabled ? &clock : nullptr,
+                                         protection.rrl(),
+                                         protection.ntp_limit(),
+                                         &protection.acl_stats(),
+                                         &losses};
         std::unique_ptr<pd::HttpServer> http;
         if (!config.metrics_listen.empty()) {
             http = std::make_unique<pd::HttpServer>(

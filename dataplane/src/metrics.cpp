@@ -173,6 +173,48 @@ void add_limits(std::vector<MetricFamily>& out, const MetricsSources& s) {
     }
 }
 
+// Below the ports (port_losses.hpp): the PMD's xstats, the kernel interface's counters,
+// the PMD's sockets'.
+void add_losses(std::vector<MetricFamily>& out, const std::vector<LossSample>& samples) {
+    auto xs = family("pooledge_port_xstats_total",
+                     "The PMD's extended statistics (rte_eth_xstats), by port and name",
+                     MetricType::Counter);
+    auto kernel = family("pooledge_port_interface_stat_total",
+                         "Counters of the kernel interface under a software PMD: its ethtool "
+                         "statistics (a veth's rx_queue_N_drops: frames the socket could not "
+                         "take) and /sys statistics",
+                         MetricType::Counter);
+    auto sock = family("pooledge_port_socket_stat_total",
+                       "The PMD's own sockets: AF_PACKET PACKET_STATISTICS (packets, drops: "
+                       "ring full) and AF_XDP XDP_STATISTICS, summed over the port's queues",
+                       MetricType::Counter);
+    for (const LossSample& l : samples) {
+        const auto v = static_cast<double>(l.value);
+        if (l.source == "xstats") {
+            add(xs, {{"port", l.port}, {"stat", l.stat}}, v);
+        } else if (l.source == "ethtool" || l.source == "sysfs") {
+            add(kernel,
+                {{"port", l.port},
+                 {"interface", l.interface},
+                 {"source", l.source},
+                 {"stat", l.stat}},
+                v);
+        } else {
+            add(sock,
+                {{"port", l.port},
+                 {"interface", l.interface},
+                 {"socket", l.source},
+                 {"stat", l.stat}},
+                v);
+        }
+    }
+    for (auto* f : {&xs, &kernel, &sock}) {
+        if (!f->metric.empty()) {
+            out.push_back(std::move(*f));
+        }
+    }
+}
+
 }  // namespace
 
 std::string render_metrics(const MetricsSources& s) {
@@ -352,6 +394,9 @@ std::string render_metrics(const MetricsSources& s) {
     }
     for (auto* f : {&prx, &ptx, &prxb, &ptxb, &pmiss, &perr, &pnombuf, &plink}) {
         out.push_back(std::move(*f));
+    }
+    if (s.losses != nullptr) {
+        add_losses(out, s.losses->sample(*s.ports));
     }
 
     ImageStats& im = *s.image;

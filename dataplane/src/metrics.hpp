@@ -13,6 +13,7 @@
 #include "pooledge/dataplane/worker/ports.hpp"
 #include "pooledge/dataplane/worker/stats.hpp"
 #include "pooledge/dataplane/worker/worker.hpp"
+#include "port_losses.hpp"
 
 namespace pooledge::dataplane {
 
@@ -44,6 +45,7 @@ struct MetricsSources {
     const limit::Rrl* rrl = nullptr;        // null when off
     const limit::NtpLimiter* ntp_limit = nullptr;
     const AclStats* acls = nullptr;
+    PortLosses* losses = nullptr;  // the counters below the ports; null: not read
 };
 
 [[nodiscard]] std::string render_metrics(const MetricsSources& s);
