@@ -51,7 +51,7 @@ ntp:
   stratum: 2
   reference_id: GPS
   clock_override: {{synchronised: true, max_error: 0.001}}
-  rate_limit: {{interval: {NTP_INTERVAL}, burst: {NTP_BURST}, kod: 1, ipv4_prefix: 24}}
+  rate_limit: {{interval: {NTP_INTERVAL}, burst: {NTP_BURST}, leak: 0, kod: 1, ipv4_prefix: 24}}
 """
 
 

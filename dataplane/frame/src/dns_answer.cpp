@@ -1,5 +1,8 @@
 #include "pooledge/dataplane/frame/dns_answer.hpp"
 
+#include <algorithm>
+#include <array>
+
 #include "pooledge/dataplane/frame/reply.hpp"
 #include "pooledge/dns/cookie.hpp"
 
@@ -22,9 +25,15 @@ limit::ResponseKind kind_of(dns::Rcode rcode) noexcept {
     }
 }
 
+// A node without a cookie secret (all zero: cookies off, engine/answer.hpp) has no valid
+// cookies: anyone could compute one for a spoofed address.
 bool has_valid_cookie(const engine::AnswerContext& ctx, const DnsPrepared& p) noexcept {
     const dns::CookieOption& c = p.parsed.q.edns.cookie;
-    return c.present && c.server_len != 0 && ctx.identity != nullptr &&
+    const auto& secret =
+        ctx.identity != nullptr ? ctx.identity->cookie_secret : std::array<uint8_t, 16>{};
+    const bool cookies_on =
+        std::any_of(secret.begin(), secret.end(), [](uint8_t b) { return b != 0; });
+    return c.present && c.server_len != 0 && cookies_on &&
            dns::verify_server_cookie(ctx.identity->cookie_secret, c.client,
                                      std::span<const uint8_t>(c.server.data(), c.server_len),
                                      p.space.layout.source, ctx.now);
@@ -70,6 +79,8 @@ DnsAnswered finish_dns_in_place(std::span<uint8_t> buffer, const DnsPrepared& p,
         }
         if (out.rrl.action == limit::Action::Slip) {
             size = engine::truncate_to_question(p.space.payload, p.parsed);
+            out.response.size = size;
+            out.response.truncated = true;  // counted as the TC=1 answer it now is
         }
         if (out.rrl.action == limit::Action::Drop || size == 0) {
             out.reason = DropReason::DnsRateLimited;

@@ -487,6 +487,19 @@ TEST_F(RrlFrameTest, AValidServerCookieBypassesTheLimiterAForgedOneDoesNot) {
         ASSERT_TRUE(m.ok);
         EXPECT_EQ(m.answer.size(), 1u);
     }
+    // A node whose cookie secret is all zero does not do cookies: a cookie anyone could
+    // compute for a spoofed address bypasses nothing.
+    const auto secret = identity_.cookie_secret;
+    identity_.cookie_secret = {};
+    std::vector<uint8_t> zero_cookie(client.begin(), client.end());
+    const auto zero = dns::make_server_cookie(identity_.cookie_secret, client,
+                                              *base::IpAddress::parse("198.51.100.7"), ctx_.now);
+    zero_cookie.insert(zero_cookie.end(), zero.begin(), zero.end());
+    dns::QueryOptions z = o;
+    z.cookie = zero_cookie;
+    auto zf = frame(*dns::build_query("0.pool.ntp.org", z));
+    EXPECT_FALSE(limited(zf).cookie_bypass);
+    identity_.cookie_secret = secret;
     // An hour and more later the same cookie is stale: limited again.
     ctx_.now += 3601;
     auto late = frame(*dns::build_query("0.pool.ntp.org", o));

@@ -287,6 +287,19 @@ void read_rrl(const base::YamlReader& r, const YAML::Node& node, limit::RrlConfi
     check_exempt(r, m, c.exempt);
     m.number<size_t>("table_entries", c.table_entries, 8, size_t{1} << 28);
     m.number<double>("backstop", c.backstop, 0, 1e9);
+    // Every level's rates in the table's range (limit::Rrl refuses the rest).
+    for (const auto* levels : {&c.v4, &c.v6}) {
+        for (const limit::PrefixLevel& l : *levels) {
+            for (const double rate : c.rate) {
+                if (rate * l.multiplier > 500000 || rate * l.multiplier < 0.001) {
+                    r.fail(node, "rrl",
+                           "the /" + std::to_string(l.length) +
+                               " level's multiplier puts a rate "
+                               "outside 0.001..500000 a second");
+                }
+            }
+        }
+    }
 }
 
 limit::AclConfig read_acl(const base::YamlReader& r, const YAML::Node& node,

@@ -20,29 +20,6 @@ T prefix_mask(unsigned len) noexcept {
     return len == 0 ? T{0} : static_cast<T>(~T{0} << (bits - len));
 }
 
-// Paints [first, last] with `value` over `ranges` (sorted by start, the first at 0).
-template <typename T, typename Range>
-void paint(std::vector<Range>& ranges, T first, T last, uint8_t value) {
-    const auto after_start = [](T x, const Range& r) { return x < r.start; };
-    const bool has_after = last != std::numeric_limits<T>::max();
-    uint8_t after = 0;
-    if (has_after) {
-        after =
-            (std::upper_bound(ranges.begin(), ranges.end(), T(last + 1), after_start) - 1)->value;
-    }
-    const auto from = std::lower_bound(ranges.begin(), ranges.end(), first,
-                                       [](const Range& r, T x) { return r.start < x; });
-    auto to = from;
-    while (to != ranges.end() && (to->start <= last || (has_after && to->start == T(last + 1)))) {
-        ++to;
-    }
-    const auto at = ranges.erase(from, to);
-    const auto next = ranges.insert(at, Range{first, value});
-    if (has_after) {
-        ranges.insert(next + 1, Range{T(last + 1), after});
-    }
-}
-
 template <typename Range>
 void merge(std::vector<Range>& ranges) {
     std::vector<Range> out;
@@ -52,6 +29,63 @@ void merge(std::vector<Range>& ranges) {
         }
     }
     ranges = std::move(out);
+}
+
+// A prefix as the range of addresses it holds.
+template <typename T>
+struct Span {
+    T first;
+    T last;
+    const PrefixRule* rule;
+};
+
+// The flat table of `spans` (one family): each elementary range gets the value of the
+// longest prefix holding it. Prefixes nest or are disjoint, so one sweep in address order
+// (a containing prefix before the ones inside it) with a stack of the open prefixes does it
+// in O(n log n), however many there are: a SIGHUP with a long list stays quick.
+template <typename T, typename Range>
+bool sweep(std::vector<Span<T>> spans, uint8_t fallback, std::vector<Range>& out,
+           std::string* why) {
+    std::sort(spans.begin(), spans.end(), [](const Span<T>& a, const Span<T>& b) {
+        return a.first != b.first ? a.first < b.first : a.rule->prefix.len < b.rule->prefix.len;
+    });
+    for (size_t i = 1; i < spans.size(); ++i) {
+        if (spans[i].first == spans[i - 1].first &&
+            spans[i].rule->prefix.len == spans[i - 1].rule->prefix.len) {
+            if (why != nullptr) {
+                *why = spans[i].rule->prefix.to_string() + " is listed twice";
+            }
+            return false;
+        }
+    }
+    out.assign(1, Range{0, fallback});
+    const auto emit = [&out](T start, uint8_t value) {
+        if (out.back().start == start) {
+            out.back().value = value;  // a range of no addresses: the later value stands
+        } else {
+            out.push_back(Range{start, value});
+        }
+    };
+    std::vector<const Span<T>*> open;
+    // Closes the open prefixes that end before `start` (all of them with `all`): past each,
+    // the address line reverts to the prefix holding it, or the fallback.
+    const auto close = [&](bool all, T start) {
+        while (!open.empty() && (all || open.back()->last < start)) {
+            const T last = open.back()->last;
+            open.pop_back();
+            if (last != std::numeric_limits<T>::max()) {
+                emit(static_cast<T>(last + 1), open.empty() ? fallback : open.back()->rule->value);
+            }
+        }
+    };
+    for (const Span<T>& span : spans) {
+        close(false, span.first);
+        emit(span.first, span.rule->value);
+        open.push_back(&span);
+    }
+    close(true, 0);
+    merge(out);
+    return true;
 }
 
 template <typename T, typename Range>
@@ -68,28 +102,16 @@ PrefixTable::PrefixTable(uint8_t fallback)
 
 std::optional<PrefixTable> PrefixTable::build(std::span<const PrefixRule> rules, uint8_t fallback,
                                               std::string* why) {
-    std::vector<PrefixRule> sorted(rules.begin(), rules.end());
-    // Shortest first, so a longer prefix painted later wins over the ones holding it.
-    std::stable_sort(sorted.begin(), sorted.end(), [](const PrefixRule& a, const PrefixRule& b) {
-        return a.prefix.len < b.prefix.len;
-    });
-    PrefixTable t(fallback);
-    for (size_t i = 0; i < sorted.size(); ++i) {
-        const base::IpPrefix& p = sorted[i].prefix;
-        for (size_t j = i + 1; j < sorted.size() && sorted[j].prefix.len == p.len; ++j) {
-            if (sorted[j].prefix.addr == p.addr) {
-                if (why != nullptr) {
-                    *why = p.to_string() + " is listed twice";
-                }
-                return std::nullopt;
-            }
-        }
+    std::vector<Span<uint32_t>> v4;
+    std::vector<Span<U128>> v6;
+    for (const PrefixRule& r : rules) {
+        const base::IpPrefix& p = r.prefix;
         if (p.addr.family == 4) {
             const uint32_t first = p.addr.v4_host() & prefix_mask<uint32_t>(p.len);
-            paint(t.v4_, first, first | ~prefix_mask<uint32_t>(p.len), sorted[i].value);
+            v4.push_back({first, first | ~prefix_mask<uint32_t>(p.len), &r});
         } else if (p.addr.family == 6) {
             const U128 first = v6_value(p.addr) & prefix_mask<U128>(p.len);
-            paint(t.v6_, first, first | ~prefix_mask<U128>(p.len), sorted[i].value);
+            v6.push_back({first, first | ~prefix_mask<U128>(p.len), &r});
         } else {
             if (why != nullptr) {
                 *why = "a rule without an address";
@@ -97,9 +119,12 @@ std::optional<PrefixTable> PrefixTable::build(std::span<const PrefixRule> rules,
             return std::nullopt;
         }
     }
-    merge(t.v4_);
-    merge(t.v6_);
-    t.rules_ = sorted.size();
+    PrefixTable t(fallback);
+    if (!sweep(std::move(v4), fallback, t.v4_, why) ||
+        !sweep(std::move(v6), fallback, t.v6_, why)) {
+        return std::nullopt;
+    }
+    t.rules_ = rules.size();
     return t;
 }
 

@@ -60,17 +60,23 @@ Decision Rrl::decide(const RrlKey& k, ResponseKind kind, int zone, uint64_t now_
     const std::vector<Level>& levels = k.v6 ? v6_ : v4_;
     const uint64_t now = table_.units(now_ns);
     const auto kind_index = static_cast<size_t>(kind);
-    // The kind (and for NXDOMAIN the zone) names the account within the prefix's line: its
-    // tag is the prefix's keyed hash with the kind's constant folded in, distinct per kind.
+    // Answers and errors are accounts in the prefix's own line (prefetched a stage ahead),
+    // told apart by the tag: the prefix's keyed hash with the kind's constant folded in.
+    // NXDOMAIN accounts are per zone and get a line per (prefix, zone): in the prefix's
+    // line, a client cycling through more zones than it has ways would evict its own
+    // accounts and find a fresh burst every time. (Its line is not prefetched: NXDOMAIN is
+    // the rare answer.)
     static constexpr uint16_t kKindSalt[] = {0x0000, 0x5A5A, 0xA5A5};
-    const uint16_t salt = static_cast<uint16_t>(
-        kKindSalt[kind_index] ^
-        (kind == ResponseKind::Nxdomain ? static_cast<uint16_t>(zone + 1) * 0x9E37u : 0u));
+    const uint16_t salt = kKindSalt[kind_index];
+    const bool per_zone = kind == ResponseKind::Nxdomain;
     RateTable::Probe probes[kMaxLevels];
     bool conforming = true;
     for (uint8_t i = 0; i < k.levels; ++i) {
-        const auto tag = static_cast<uint16_t>(k.bucket[i] >> 48 ^ salt);
-        table_.probe(k.bucket[i], tag, now, levels[i].limit[kind_index], probes[i]);
+        const uint64_t line =
+            per_zone ? keyed_hash(seed_, k.bucket[i], static_cast<uint32_t>(zone), 0x4E58)
+                     : k.bucket[i];
+        const auto tag = static_cast<uint16_t>(line >> 48 ^ salt);
+        table_.probe(line, tag, now, levels[i].limit[kind_index], probes[i]);
         conforming = conforming && probes[i].conforming;
         d.fresh = d.fresh || probes[i].fresh;
         d.evicted = d.evicted || probes[i].evicted;
@@ -89,7 +95,11 @@ Decision Rrl::decide(const RrlKey& k, ResponseKind kind, int zone, uint64_t now_
     if (config_.log_only) {
         return d;
     }
-    if (config_.slip != 0 && ++w.slip_count % config_.slip == 0) {
+    // A slip is for a real resolver behind a spoofed prefix; the backstop's sources have no
+    // account at all, and an error response cut to its question could misstate its rcode
+    // (an extended one lives in the OPT record the slip drops): both only dropped.
+    if (!d.backstop && kind != ResponseKind::Error && config_.slip != 0 &&
+        ++w.slip_count % config_.slip == 0) {
         d.action = Action::Slip;
     } else {
         d.action = Action::Drop;

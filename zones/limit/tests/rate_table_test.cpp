@@ -101,9 +101,17 @@ TEST(RateTableTest, ChurnEvictsActiveAccountsAndSaysSo) {
     EXPECT_EQ(t.bytes(), 64U * 8U);  // constant memory: still 64 accounts
 }
 
+TEST(RateTableTest, ABackstopShareBelowOneIsOneNotUnlimited) {
+    auto b = backstop_share(1, 4);  // a quarter a second each: one a second, burst 1
+    EXPECT_EQ(b.take(100, kSecond), 1U);
+    EXPECT_EQ(b.take(100, kSecond + 1), 0U);
+    auto off = backstop_share(0, 4);  // 0: no backstop
+    EXPECT_EQ(off.take(100, kSecond), 100U);
+}
+
 TEST(RateTableTest, LimitConversion) {
     const auto l = RateTable::limit(1000, 1);
-    EXPECT_EQ(l.interval, 976U);  // 1 ms in 1024 ns units
+    EXPECT_EQ(l.interval, 977U);  // 1 ms in 1024 ns units, rounded to the nearest
     EXPECT_EQ(l.tolerance, 0U);
     const auto b = RateTable::limit(1, 10);
     EXPECT_EQ(b.tolerance, 9 * b.interval);

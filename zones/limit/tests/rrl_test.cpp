@@ -157,6 +157,44 @@ TEST(RrlTest, BackstopBoundsASpoofedChurnBeyondTheTable) {
     EXPECT_EQ(pass + backstop, 100000U);
 }
 
+TEST(RrlTest, NxdomainPerZoneAccountsDoNotEvictEachOther) {
+    // A client cycling through more zones than a line has ways: each zone keeps its own
+    // account (its own line), so each holds the client to its rate.
+    Rrl rrl(small(), 42, 0);
+    RrlWorker w(0, 1);
+    const RrlKey k = rrl.key(addr("192.0.2.1"));
+    unsigned pass = 0;
+    for (unsigned i = 0; i < 20 * 50; ++i) {
+        pass +=
+            rrl.decide(k, ResponseKind::Nxdomain, static_cast<int>(i % 20), kSecond, w).action ==
+            Action::Pass;
+    }
+    EXPECT_EQ(pass, 20U * 5U);
+}
+
+TEST(RrlTest, BackstopAndErrorsAreDroppedNeverSlipped) {
+    RrlConfig c = small();
+    c.slip = 1;  // every limited response slipped...
+    c.table_entries = 64;
+    c.backstop = 10;
+    Rrl rrl(c, 42, 0);
+    RrlWorker w(c.backstop, 1);
+    // ...but not the ones the backstop holds back (sources without an account)...
+    unsigned slipped = 0, backstop = 0;
+    for (unsigned i = 0; i < 1000; ++i) {
+        const Decision d = rrl.decide(rrl.key(base::IpAddress::v4(0x0B000000u + (i << 8))),
+                                      ResponseKind::Answer, 0, kSecond, w);
+        slipped += d.action == Action::Slip;
+        backstop += d.backstop;
+    }
+    EXPECT_GT(backstop, 900U);
+    EXPECT_EQ(slipped, 0U);
+    // ...nor errors (an extended rcode would not survive the cut).
+    const Tally t = run(rrl, w, addr("198.51.100.1"), ResponseKind::Error, 0, 20, 2 * kSecond, 1);
+    EXPECT_GT(t.drop, 0U);
+    EXPECT_EQ(t.slip, 0U);
+}
+
 TEST(RrlTest, BadConfigIsRefused) {
     RrlConfig c = small();
     c.v4 = {{33, 1.0}};

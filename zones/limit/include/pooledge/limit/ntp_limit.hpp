@@ -24,8 +24,10 @@ struct NtpLimitConfig {
     bool enabled = true;
     int interval = 3;    // log2 seconds between responses, on average: -4 .. 12
     unsigned burst = 8;  // responses at once
-    unsigned leak = 0;   // a limited request is answered anyway with probability 2^-leak; 0: never
-    unsigned kod = 1;    // ... else gets a KoD RATE with probability 2^-kod; 0: never
+    // A limited request is answered anyway with probability 2^-leak (0: never). chrony's
+    // default, 2: a spoofer sending in a victim's name cannot cut the victim off.
+    unsigned leak = 2;
+    unsigned kod = 1;  // ... else gets a KoD RATE with probability 2^-kod; 0: never
     uint8_t v4_prefix = 32;
     uint8_t v6_prefix = 64;
     std::vector<base::IpPrefix> exempt;  // never limited (the pool's monitors, say)
