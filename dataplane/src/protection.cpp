@@ -2,7 +2,6 @@
 
 #include <sys/random.h>
 
-#include <ctime>
 #include <stdexcept>
 
 #include "pooledge/base/input_error.hpp"
@@ -17,13 +16,6 @@ uint64_t random_key() {
         throw std::runtime_error("getrandom failed");
     }
     return k;
-}
-
-// The workers' clock for the limiters (worker.cpp reads the coarse one; same epoch).
-uint64_t monotonic_ns() {
-    timespec t{};
-    clock_gettime(CLOCK_MONOTONIC_COARSE, &t);
-    return static_cast<uint64_t>(t.tv_sec) * 1000000000u + static_cast<uint64_t>(t.tv_nsec);
 }
 
 std::string levels(const std::vector<limit::PrefixLevel>& ls) {
@@ -44,7 +36,7 @@ std::string mib(size_t bytes) {
 }  // namespace
 
 Protection::Protection(const DataplaneConfig& config) {
-    const uint64_t epoch = monotonic_ns();
+    const uint64_t epoch = limiter_clock_ns();
     if (config.rrl.enabled) {
         rrl_ = std::make_unique<limit::Rrl>(config.rrl, random_key(), epoch);
         const auto& r = config.rrl;

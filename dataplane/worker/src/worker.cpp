@@ -65,14 +65,6 @@ NtpPrepared unsynchronised_request() noexcept {
     return p;
 }
 
-// CLOCK_MONOTONIC_COARSE through the vDSO: the rate limiters' clock, read once per pass
-// (its few milliseconds of resolution are well inside any burst window).
-uint64_t monotonic_coarse_ns() noexcept {
-    timespec t{};
-    clock_gettime(CLOCK_MONOTONIC_COARSE, &t);
-    return static_cast<uint64_t>(t.tv_sec) * 1000000000u + static_cast<uint64_t>(t.tv_nsec);
-}
-
 void count(LimiterCounters& c, bool limited, bool fresh, bool evicted, bool backstop) noexcept {
     if (limited) {
         bump(c.limited);
@@ -295,7 +287,7 @@ unsigned Worker::poll_once() noexcept {
               ctx_.acls != nullptr ? ctx_.acls->get() : nullptr,
               {ctx_.rrl, &rrl_state_, 0}};
     if (ctx_.rrl != nullptr || ctx_.ntp_limit != nullptr) {
-        pass.limits.now_ns = monotonic_coarse_ns();
+        pass.limits.now_ns = limiter_clock_ns();
     }
     unsigned frames = 0;
     for (const Port& p : *ctx_.ports) {
@@ -303,6 +295,12 @@ unsigned Worker::poll_once() noexcept {
     }
     bump(ctx_.stats->loops);
     return frames;
+}
+
+uint64_t limiter_clock_ns() noexcept {
+    timespec t{};
+    clock_gettime(CLOCK_MONOTONIC_COARSE, &t);  // vDSO: no system call
+    return static_cast<uint64_t>(t.tv_sec) * 1000000000u + static_cast<uint64_t>(t.tv_nsec);
 }
 
 int worker_main(void* arg) {

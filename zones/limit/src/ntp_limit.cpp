@@ -38,7 +38,7 @@ NtpDecision NtpLimiter::decide(const base::IpAddress& client, uint64_t now_ns, b
     d.fresh = p.fresh;
     d.evicted = p.evicted;
     bool conforming = p.conforming;
-    if (conforming && p.fresh && config_.backstop > 0 && backstop.take(1, now_ns) == 0) {
+    if (conforming && backstop_holds(p.fresh, config_.backstop, backstop, now_ns)) {
         d.backstop = true;
         conforming = false;
     }

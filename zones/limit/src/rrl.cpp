@@ -81,7 +81,7 @@ Decision Rrl::decide(const RrlKey& k, ResponseKind kind, int zone, uint64_t now_
         d.fresh = d.fresh || probes[i].fresh;
         d.evicted = d.evicted || probes[i].evicted;
     }
-    if (conforming && d.fresh && config_.backstop > 0 && w.backstop.take(1, now_ns) == 0) {
+    if (conforming && backstop_holds(d.fresh, config_.backstop, w.backstop, now_ns)) {
         d.backstop = true;
         conforming = false;
     }

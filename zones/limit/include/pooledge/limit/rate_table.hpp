@@ -98,6 +98,14 @@ class RateTable {
 // of it as the burst): per worker, so the workers share nothing for it.
 [[nodiscard]] base::TokenBucket backstop_share(double per_second, unsigned workers) noexcept;
 
+// Whether the global backstop holds back a request that conforms but comes from a source
+// the table had no account for: its worker's share (backstop_share) has no token left.
+// `per_second` 0: no backstop.
+[[nodiscard]] inline bool backstop_holds(bool fresh, double per_second, base::TokenBucket& share,
+                                         uint64_t now_ns) noexcept {
+    return fresh && per_second > 0 && share.take(1, now_ns) == 0;
+}
+
 // keyed_hash of the first `len` bits of `a` (the rest zero) and `context`.
 [[nodiscard]] inline uint64_t prefix_hash(uint64_t seed, const base::IpAddress& a, unsigned len,
                                           uint64_t context) noexcept;

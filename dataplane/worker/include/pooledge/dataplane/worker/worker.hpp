@@ -114,6 +114,11 @@ class Worker {
     base::TokenBucket ntp_backstop_;
 };
 
+// The rate limiters' clock: CLOCK_MONOTONIC_COARSE through the vDSO, read by each worker
+// once per pass (its few milliseconds of resolution are well inside any burst window) and
+// by the process for the limiters' epoch, so both read one clock.
+[[nodiscard]] uint64_t limiter_clock_ns() noexcept;
+
 // The lcore entry point (rte_eal_remote_launch); `arg` is a WorkerContext. Registers with
 // RCU, loops poll_once() and rcu_quiescent_state() until *stop, unregisters.
 int worker_main(void* arg);
