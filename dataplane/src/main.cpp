@@ -11,6 +11,7 @@
 #include <sys/random.h>
 #include <urcu-qsbr.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdio>
 #include <cstring>
@@ -31,6 +32,7 @@
 #include "pooledge/dataplane/worker/config.hpp"
 #include "pooledge/dataplane/worker/exception.hpp"
 #include "pooledge/dataplane/worker/image_slot.hpp"
+#include "pooledge/dataplane/worker/mbuf_pool.hpp"
 #include "pooledge/dataplane/worker/ports.hpp"
 #include "pooledge/dataplane/worker/worker.hpp"
 #include "protection.hpp"
@@ -127,12 +129,15 @@ int main(int argc, char** argv) {
         const unsigned per_port = (config.workers + 1) * (2048 + 1024);
         const unsigned nb_mbufs =
             static_cast<unsigned>(config.ports.size()) * per_port + config.workers * 512 + 4096;
-        rte_mempool* pool =
-            rte_pktmbuf_pool_create("pooledge_mbufs", nb_mbufs, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
-                                    static_cast<int>(rte_socket_id()));
+        const bool af_xdp =
+            std::any_of(config.ports.begin(), config.ports.end(),
+                        [](const auto& p) { return p.device.starts_with("net_af_xdp"); });
+        std::string pool_why;
+        rte_mempool* pool = pd::create_mbuf_pool(
+            "pooledge_mbufs", nb_mbufs, 256,
+            pd::mbuf_pool_must_be_packed(rte_eal_has_hugepages() != 0, af_xdp), &pool_why);
         if (pool == nullptr) {
-            throw std::runtime_error(std::string("mbuf pool: ") + rte_strerror(rte_errno) +
-                                     " (give EAL more memory with -m)");
+            throw std::runtime_error(pool_why);
         }
         std::vector<pd::Port> ports = pd::start_ports(config, config.workers, pool);
         // Whatever happens from here, the ports close (and their rings are freed) last.

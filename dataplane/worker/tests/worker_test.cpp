@@ -20,6 +20,7 @@
 #include "frame_builder.hpp"
 #include "pooledge/dataplane/worker/exception.hpp"
 #include "pooledge/dataplane/worker/image_memory.hpp"
+#include "pooledge/dataplane/worker/mbuf_pool.hpp"
 #include "pooledge/dns/message.hpp"
 #include "pooledge/image/geo_index.hpp"
 #include "ring_port.hpp"
@@ -526,6 +527,39 @@ TEST(ImageMemory, GeoIndexDirectTableInTheEalHeap) {
     auto holder = testkit::load_small();
     ASSERT_TRUE(image::attach_geo_index(holder.view, nullptr, eal_table_memory()));
     EXPECT_NE(holder.view.geo_index(), nullptr);
+}
+
+// net_af_xdp registers [first chunk, + objects x object size) as the socket's UMEM; an mbuf
+// outside it is lost the first time the PMD posts it to the fill ring (mbuf_pool.hpp).
+TEST(MbufPool, EveryMbufLiesInTheSpanAfXdpRegisters) {
+    std::string why;
+    rte_mempool* mp = create_mbuf_pool("umem_span_test", 6000, 64, true, &why);
+    ASSERT_NE(mp, nullptr) << why;
+    EXPECT_EQ(mp->nb_mem_chunks, 1u);
+    EXPECT_EQ(mp->populated_size, 6000u);
+    const auto* first = STAILQ_FIRST(&mp->mem_list);
+    const auto base = reinterpret_cast<uintptr_t>(first->addr) & ~uintptr_t{4095};
+    const uintptr_t end =
+        reinterpret_cast<uintptr_t>(first->addr) +
+        uintptr_t{mp->populated_size} * rte_mempool_calc_obj_size(mp->elt_size, mp->flags, nullptr);
+    std::vector<rte_mbuf*> all(6000);
+    ASSERT_EQ(rte_pktmbuf_alloc_bulk(mp, all.data(), 6000), 0);
+    size_t outside = 0;
+    for (rte_mbuf* m : all) {
+        const auto a = reinterpret_cast<uintptr_t>(m);
+        outside += (a < base || a + m->buf_len > end) ? 1 : 0;
+        EXPECT_EQ(m->buf_len, RTE_MBUF_DEFAULT_BUF_SIZE);
+    }
+    EXPECT_EQ(outside, 0u);
+    rte_pktmbuf_free_bulk(all.data(), 6000);
+    rte_mempool_free(mp);
+}
+
+// Too large for the EAL's memory: a clear reason, no pool.
+TEST(MbufPool, TooLargeSaysWhy) {
+    std::string why;
+    EXPECT_EQ(create_mbuf_pool("umem_too_large", 1u << 22, 0, true, &why), nullptr);
+    EXPECT_NE(why.find("-m"), std::string::npos) << why;
 }
 
 }  // namespace
