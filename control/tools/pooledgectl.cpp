@@ -2,6 +2,8 @@
 //
 //   pooledgectl inspect IMAGE [--key PUB]...
 //   pooledgectl answer --image IMAGE --client IP [--ecs PREFIX] [--tcp] [--nsid] QNAME [QTYPE]
+//   pooledgectl addresses IMAGE
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <ctime>
@@ -33,7 +35,10 @@ constexpr const char* kUsage =
     "      the given public keys).\n"
     "  pooledgectl answer --image IMAGE --client IP [--ecs PREFIX] [--tcp] [--nsid]\n"
     "                     QNAME [QTYPE [CLASS]]\n"
-    "      what a dataplane serving IMAGE answers this client, in dig's format.\n";
+    "      what a dataplane serving IMAGE answers this client, in dig's format.\n"
+    "  pooledgectl addresses IMAGE\n"
+    "      every name's A and AAAA address sets, per region where the name answers by\n"
+    "      location, as JSON (perf/peers.sh builds the other servers' zones from it).\n";
 
 [[noreturn]] void usage_error(const std::string& what) {
     std::fprintf(stderr, "pooledgectl: %s\n%s", what.c_str(), kUsage);
@@ -235,6 +240,116 @@ int answer_cmd(int argc, char** argv) {
     return m.ok ? 0 : 1;
 }
 
+// The address set of an A or AAAA rrset, as text.
+std::vector<std::string> rrset_addresses(const image::ImageView& view,
+                                         const image::format::RRset& rr) {
+    std::vector<std::string> out;
+    out.reserve(rr.count);
+    for (uint32_t i = 0; i < rr.count; ++i) {
+        base::IpAddress a;
+        if (rr.type == dns::rrtype::A) {
+            a.family = 4;
+            const auto& d = view.draw4()[rr.first + i].addr;
+            std::copy(d.begin(), d.end(), a.bytes.begin());
+        } else {
+            a.family = 6;
+            a.bytes = view.draw6()[rr.first + i].addr;
+        }
+        out.push_back(a.to_string());
+    }
+    return out;
+}
+
+void print_string_array(const std::vector<std::string>& v) {
+    std::printf("[");
+    for (size_t i = 0; i < v.size(); ++i) {
+        std::printf("%s\"%s\"", i == 0 ? "" : ",", v[i].c_str());
+    }
+    std::printf("]");
+}
+
+// Prints what every name answers for A and AAAA: a static rrset, or one per region for a name
+// that answers by location (the compiler has already folded each region's fallback into its
+// slot). Rrsets are listed once and referred to by id. "located" lists the regions the geo
+// table can place a client in, so a consumer can leave out the regions no client reaches.
+int addresses_cmd(int argc, char** argv) {
+    if (argc != 3 || std::string(argv[2]).starts_with("--")) {
+        usage_error("addresses needs an IMAGE");
+    }
+    const auto bytes = read_image(argv[2]);
+    std::string why;
+    const auto view = image::ImageView::load(bytes, &why);
+    if (!view) {
+        std::fprintf(stderr, "pooledgectl: %s: %s\n", argv[2], why.c_str());
+        return 1;
+    }
+    const auto regions = view->regions();
+    std::printf("{\"serial\":%llu,\n\"regions\":[",
+                static_cast<unsigned long long>(view->header().serial));
+    for (size_t r = 0; r < regions.size(); ++r) {
+        std::printf("%s{\"name\":\"%.*s\",\"parent\":%u}", r == 0 ? "" : ",",
+                    static_cast<int>(regions[r].name_len), regions[r].name.data(),
+                    regions[r].parent);
+    }
+    std::set<uint16_t> located(view->geo4_regions().begin(), view->geo4_regions().end());
+    located.insert(view->geo6_regions().begin(), view->geo6_regions().end());
+    std::printf("],\n\"located\":[");
+    for (auto it = located.begin(); it != located.end(); ++it) {
+        std::printf("%s%u", it == located.begin() ? "" : ",", *it);
+    }
+    std::printf("],\n\"names\":[");
+    std::set<uint32_t> used;
+    const char* sep = "\n";
+    for (const auto& n : view->nodes()) {
+        std::string types;
+        for (const auto& e : view->entries(n)) {
+            // A CNAME node's per-type entries point at its CNAME rrset: not addresses.
+            const uint32_t any_id =
+                e.kind == image::format::EntryKind::Static ? e.ref : view->dispatch(e.ref, 0);
+            if ((e.qtype != dns::rrtype::A && e.qtype != dns::rrtype::AAAA) ||
+                (any_id != 0 && view->rrset(any_id).type != e.qtype)) {
+                continue;
+            }
+            types += types.empty() ? "" : ",";
+            types += e.qtype == dns::rrtype::A ? "\"A\":" : "\"AAAA\":";
+            if (e.kind == image::format::EntryKind::Static) {
+                types += "{\"static\":" + std::to_string(e.ref) + "}";
+                used.insert(e.ref);
+                continue;
+            }
+            types += "{\"by_region\":{";
+            bool first = true;
+            for (uint16_t r = 0; r < regions.size(); ++r) {
+                const uint32_t id = view->dispatch(e.ref, r);
+                if (id == 0) {
+                    continue;
+                }
+                types += (first ? "\"" : ",\"") + std::to_string(r) + "\":" + std::to_string(id);
+                first = false;
+                used.insert(id);
+            }
+            types += "}}";
+        }
+        if (!types.empty()) {
+            std::printf("%s{\"name\":\"%s\",%s}", sep,
+                        dns::name_to_text(view->node_name(n)).c_str(), types.c_str());
+            sep = ",\n";
+        }
+    }
+    std::printf("],\n\"rrsets\":{");
+    sep = "\n";
+    for (const uint32_t id : used) {
+        const auto& rr = view->rrset(id);
+        std::printf("%s\"%u\":{\"ttl\":%u,\"hosts\":%u,\"addresses\":", sep, id, rr.ttl,
+                    rr.max_hosts);
+        print_string_array(rrset_addresses(*view, rr));
+        std::printf("}");
+        sep = ",\n";
+    }
+    std::printf("}}\n");
+    return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -247,6 +362,9 @@ int main(int argc, char** argv) {
     }
     if (cmd == "answer") {
         return answer_cmd(argc, argv);
+    }
+    if (cmd == "addresses") {
+        return addresses_cmd(argc, argv);
     }
     if (cmd == "-h" || cmd == "--help" || cmd == "help") {
         std::fputs(kUsage, stdout);
