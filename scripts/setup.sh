@@ -27,13 +27,14 @@ readonly PACKAGES=(
   libgtest-dev libgmock-dev googletest libbenchmark-dev
   libssl-dev libcurl4-openssl-dev nlohmann-json3-dev
   # test traffic, tools, benchmark peers
-  python3 python3-scapy
+  python3 python3-scapy python3-dnspython
   knot-dnsutils dnsutils dnsperf iproute2 tcpdump ethtool iputils-ping nftables
   strace                  # the no-syscall-per-packet check of the live test
   ntpsec-ntpdig           # the NTP live test's client (no conflict with chrony)
   prometheus              # for promtool
   libmaxmind-db-writer-perl  # building test .mmdb files
-  knot nsd
+  knot nsd knot-module-geoip gdnsd  # perf/peers.sh's peers
+  libbpf-dev              # perf/xdp_reflector.c, the path's ceiling in perf/peers.sh
   # `npm pack` for the GeoIP database
   nodejs npm
 )
