@@ -15,7 +15,8 @@
 #                one 1 s dnsperf run each must get answers, and pooledge must answer DNS
 #                during and after a 1 s junk flood. Asserts nothing about speed.
 #   --out DIR    peers.csv, junk.csv and peers.md (default perf-peers-results)
-#   --only L,... only these servers (labels as in the table, e.g. "knot-xdp,pooledge-af_xdp")
+#   --only L,... only these servers (labels as in the table, e.g. "knot-xdp,pooledge-af_xdp");
+#                the tuning variant pooledge-af_xdp-busy0 (busy_budget=0) runs only if named
 #
 # After each pooledge server, the junk phase: DNS at half the capacity just measured mixed
 # with perf/junk_flood at its maximum (SYN, ICMP echo, UDP to port 9), then the junk alone
@@ -267,7 +268,7 @@ stop_server() {
 cpu_ns() {  # CPU time so far of every thread in the node namespace (schedstat, ns)
     local p
     for p in $(ip netns pids "$node"); do cat /proc/"$p"/task/*/schedstat 2>/dev/null; done |
-        awk '{s += $1} END {printf "%d\n", s}'
+        awk '{s += $1} END {printf "%.0f\n", s}'  # mawk's %d stops at 2^31
 }
 node_mac() { ip -n "$node" -br link show "$nif" | awk '{print $3}'; }
 
@@ -404,6 +405,8 @@ PY
 }
 
 wanted() { [[ -z $only || ",$only," == *",$1,"* ]]; }
+# Variants for tuning, run only when --only names them.
+named() { [[ ",$only," == *",$1,"* ]]; }
 failures=0
 run_server() {  # $1 label, $2 geo region the check expects ("-": no GeoIP), $3... start cmd
     local label=$1 region=$2
@@ -446,6 +449,9 @@ echo "server,dns_offered_qps,dns_sent,dns_answered,junk_sent,junk_pps,to_excepti
 run_server reflector - start_reflector
 run_server pooledge-af_xdp de start_pooledge "net_af_xdp0,iface=$nif"
 run_server pooledge-af_packet de start_pooledge "net_af_packet0,iface=$nif"
+if named pooledge-af_xdp-busy0; then  # net_af_xdp without preferred busy polling
+    run_server pooledge-af_xdp-busy0 de start_pooledge "net_af_xdp0,iface=$nif,busy_budget=0"
+fi
 run_server knot-xdp de start_knot xdp
 run_server knot-udp de start_knot udp
 run_server nsd - start_nsd

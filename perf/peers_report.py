@@ -62,8 +62,9 @@ def main(argv):
     out = [f"{now}, {cpu_model()}, {platform.release()}; server on CPU 1, load on CPU 0, "
            f"veth pair; {secs} s per run, "
            f"{'1 run (smoke)' if smoke else '3 repeats'}.", "",
-           "kxdpgun, open loop (answered qps; server CPU from schedstat, 1.00 = one core; the "
-           "XDP programs' work runs on the sender's CPU and is not in it):", "",
+           "kxdpgun, open loop (answered qps; server CPU from schedstat, 1.00 = one core; "
+           "part of the veth path's kernel work runs on the sender's CPU and is not in it):",
+           "",
            "| server | offered qps | answered qps median | min | max | server CPU |",
            "|---|---|---|---|---|---|"]
     peak = {}
