@@ -19,6 +19,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <chrono>
@@ -35,6 +36,9 @@ using Clock = std::chrono::steady_clock;
 constexpr unsigned kBatch = 64;
 constexpr unsigned kFrames = 3 * 256;       // SYN, ICMP, UDP in turn; 256 source ports each
 constexpr size_t kFrameLen = 14 + 20 + 20;  // the longest (SYN); ICMP and UDP pad to it
+// The ICMP and UDP payload: 12 bytes, no terminator on the wire.
+constexpr std::array<uint8_t, 12> kPayload = {'p', 'o', 'o', 'l', 'e', 'd',
+                                              'g', 'e', 'j', 'u', 'n', 'k'};
 
 [[noreturn]] void die(const std::string& why) {
     std::fprintf(stderr, "junk_flood: %s\n", why.c_str());
@@ -96,13 +100,13 @@ std::array<uint8_t, kFrameLen> frame(unsigned kind, uint16_t port, const uint8_t
         l4[0] = ICMP_ECHO;
         put16(l4 + 4, port);  // identifier
         put16(l4 + 6, 1);
-        std::memcpy(l4 + 8, "pooledgejunk", 12);
+        std::copy(kPayload.begin(), kPayload.end(), l4 + 8);
         put16(l4 + 2, fold(add_words(l4, l4_len)));
     } else {
         put16(l4, static_cast<uint16_t>(10000 + port));
         put16(l4 + 2, 9);  // discard: nobody serves it
         put16(l4 + 4, l4_len);
-        std::memcpy(l4 + 8, "pooledgejunk", 12);
+        std::copy(kPayload.begin(), kPayload.end(), l4 + 8);
         put16(l4 + 6, fold(add_words(l4, l4_len, pseudo)));
     }
     return f;

@@ -319,8 +319,8 @@ int addresses_cmd(int argc, char** argv) {
             }
             types += "{\"by_region\":{";
             bool first = true;
-            for (uint16_t r = 0; r < regions.size(); ++r) {
-                const uint32_t id = view->dispatch(e.ref, r);
+            for (size_t r = 0; r < regions.size(); ++r) {
+                const uint32_t id = view->dispatch(e.ref, static_cast<uint16_t>(r));
                 if (id == 0) {
                     continue;
                 }
