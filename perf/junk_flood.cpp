@@ -180,10 +180,19 @@ int main(int argc, char** argv) {
     ll.sll_halen = 6;
     std::memcpy(ll.sll_addr, dst_mac, 6);
 
+    std::vector<unsigned> wanted;  // kinds in turn: 0 SYN, 1 ICMP echo, 2 UDP
+    for (unsigned k = 0; k < 3; ++k) {
+        if (kinds.find(std::array{"syn", "icmp", "udp"}[k]) != std::string::npos) {
+            wanted.push_back(k);
+        }
+    }
+    if (wanted.empty()) {
+        die("--kinds: none of syn, icmp, udp in '" + kinds + "'");
+    }
     std::vector<std::array<uint8_t, kFrameLen>> frames;
     for (unsigned i = 0; i < kFrames; ++i) {
-        frames.push_back(
-            frame(i % 3, static_cast<uint16_t>(i / 3 + 1), src_mac, dst_mac, src, dst));
+        frames.push_back(frame(wanted[i % wanted.size()], static_cast<uint16_t>(i / 3 + 1), src_mac,
+                               dst_mac, src, dst));
     }
     std::array<iovec, kBatch> iov{};
     std::array<mmsghdr, kBatch> msgs{};

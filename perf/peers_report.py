@@ -3,7 +3,7 @@
 qps (median and min-max of the repeats) and the server's CPU, dnsperf's closed-loop rate and
 latency percentiles, and the peak over rates beside Knot XDP and the reflector ceiling.
 
-    peers_report.py CSV MARKDOWN SECONDS SMOKE(0|1) [JUNK_CSV]
+    peers_report.py CSV MARKDOWN SECONDS SMOKE(0|1) [JUNK_CSV [ACCOUNTING_CSV]]
 """
 
 import os
@@ -26,6 +26,34 @@ def cpu_model():
 
 def med(values):
     return statistics.median(values) if values else 0
+
+
+def accounting_table(rows):
+    """Where pooledge's queries went, from its /metrics alone, beside kxdpgun's counts."""
+    if not rows:
+        return []
+    out = ["", "Where every query went (pooledge, medians of the repeats): kxdpgun's counts "
+           "beside pooledge's /metrics alone. sent = port rx + dropped in the veth's queue "
+           "(ethtool rx_queue_N_drops) + dropped at the PMD's socket (the port's rx missed, "
+           "or for net_af_packet the socket's PACKET_STATISTICS drops; for net_af_xdp the "
+           "socket's XDP_STATISTICS rx_dropped is the same count as rx missed); "
+           "\"unexplained\" is what is left, frames in flight at the scrapes included.", "",
+           "| server | offered | kxdpgun sent | port rx | veth queue drops | rx missed | "
+           "socket drops | unexplained | answered | kxdpgun replies |",
+           "|---|---|---|---|---|---|---|---|---|---|"]
+    groups = collections.OrderedDict()
+    for r in rows:
+        groups.setdefault((r["server"], r["offered_qps"]), []).append(r)
+    keys = ("kxdpgun_sent", "port_rx", "interface_drops", "port_rx_missed", "socket_drops",
+            "answered", "kxdpgun_replies")
+    for (server, offered), rs in groups.items():
+        m = {k: med([int(r[k]) for r in rs]) for k in keys}
+        left = med([int(r["kxdpgun_sent"]) - int(r["port_rx"]) - int(r["interface_drops"])
+                    - max(int(r["port_rx_missed"]), int(r["socket_drops"])) for r in rs])
+        out.append(f"| {server} | {offered} | " + " | ".join(
+            f"{m[k]:,.0f}" for k in keys[:5]) + f" | {left:,.0f} | {m['answered']:,.0f} | "
+            f"{m['kxdpgun_replies']:,.0f} |")
+    return out
 
 
 def junk_table(rows):
@@ -92,6 +120,8 @@ def main(argv):
         if ceiling and server != "reflector":
             rel.append(f"{p / ceiling:.0%} of the reflector")
         out.append(f"- {server}: {p:,.0f}" + (f" ({', '.join(rel)})" if rel else ""))
+    if len(argv) > 6 and os.path.exists(argv[6]):
+        out += accounting_table(list(csv.DictReader(open(argv[6], encoding="utf-8"))))
     if len(argv) > 5 and os.path.exists(argv[5]):
         out += junk_table(list(csv.DictReader(open(argv[5], encoding="utf-8"))))
     with open(argv[2], "w", encoding="utf-8") as f:

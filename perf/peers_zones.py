@@ -79,11 +79,12 @@ def zone_file(addr, settings, dyna):
     soa = (f"@ 3600 IN SOA {ns[0]}. {settings['contact'].replace('@', '.')}. "
            f"{addr['serial'] % 4294967296} 5400 5400 1209600 {settings['ttl']}")
     lines = [f"$ORIGIN {ZONE}", soa] + [f"@ 86400 IN NS {n}." for n in ns]
+    resources = resource_names(addr)
     for n in addr["names"]:
         owner = relative(n["name"])
         geo = any("by_region" in n[t] for t in ("A", "AAAA") if t in n)
         if dyna and geo:
-            lines.append(f"{owner} {settings['ttl']} DYNA geoip!{resource_name(n['name'])}")
+            lines.append(f"{owner} {settings['ttl']} DYNA geoip!{resources[n['name']]}")
             continue
         for t in ("A", "AAAA"):
             if t in n and (rid := rrset_for(n[t], 0)) is not None:
@@ -92,21 +93,25 @@ def zone_file(addr, settings, dyna):
     return "\n".join(lines) + "\n"
 
 
-def resource_name(name):
-    return "r_" + (relative(name).replace(".", "_").replace("-", "_") if name != ZONE else "apex")
+def resource_names(addr):
+    """gdnsd resource names, one per name: its index, so no two names can collide."""
+    return {n["name"]: f"r{i}" for i, n in enumerate(addr["names"])}
 
 
 def knot_geo(addr):
     regions, out = addr["regions"], []
-    # Countries before continents: the module takes the first view that matches.
-    located = sorted((r for r in addr["located"] if r != 0),
-                     key=lambda r: regions[r]["name"] in CONTINENT_CODES)
+    # The module picks the most specific view that matches ("EU;DE" before "EU;*").
+    located = [r for r in addr["located"] if r != 0]
     for n in addr["names"]:
+        if not any("by_region" in n[t] for t in ("A", "AAAA") if t in n):
+            continue
         views = []
         for r in located:
             rec = []
+            # Every type the name has, also one that is the same everywhere: a view without
+            # it would answer NODATA for that type.
             for t in ("A", "AAAA"):
-                if t in n and "by_region" in n[t] and (rid := rrset_for(n[t], r)) is not None:
+                if t in n and (rid := rrset_for(n[t], r)) is not None:
                     rec.append(f"    {t}: [ {', '.join(served(addr, rid)[0])} ]")
             if rec:
                 views.append(f'  - geo: "{geo_key(regions, r)}"\n' + "\n".join(rec))
@@ -131,6 +136,7 @@ def gdnsd_config(addr, mmdb, listen):
         f"{c} => {{ " + " ".join(f"{k} => [{v}]" for k, v in m.items()) + " }"
         for c, m in tree.items())
     res = []
+    resources = resource_names(addr)
     for n in addr["names"]:
         if not any("by_region" in n[t] for t in ("A", "AAAA") if t in n):
             continue
@@ -143,7 +149,7 @@ def gdnsd_config(addr, mmdb, listen):
                     fams.append(f"{key} => {{ {hosts} }}")
             if fams:  # multifo: every address of the datacenter, each family on its own
                 dcmap.append(f"{dc} => {{ {' '.join(fams)} }}")
-        res.append(f"    {resource_name(n['name'])} => {{ map => pool, dcmap => {{ "
+        res.append(f"    {resources[n['name']]} => {{ map => pool, dcmap => {{ "
                    + " ".join(dcmap) + " } }")
     return f"""options => {{
   listen => [ {listen} ]
@@ -183,6 +189,8 @@ def query_mix(addr, count=4096, seed=1):
            (10, lambda: (f"2.{ZONE}", "AAAA")),
            (12, lambda: (rng.choice(aaaa), "AAAA")),
            (8, lambda: (f"nx{rng.randrange(1 << 20)}.{ZONE}", "A"))]
+    pools = [glob, numbered, countries, vendor, [ZONE], [ZONE], aaaa, [ZONE]]
+    mix = [m for m, p in zip(mix, pools) if p]  # data without vendors, say: leave them out
     weights = [w for w, _ in mix]
     return [rng.choices(mix, weights)[0][1]() for _ in range(count)]  # noqa: S311
 

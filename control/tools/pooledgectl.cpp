@@ -260,6 +260,26 @@ std::vector<std::string> rrset_addresses(const image::ImageView& view,
     return out;
 }
 
+// A JSON string's contents: quote, backslash and control bytes escaped. Names in
+// presentation format may carry any of them (name_to_text writes "\." and "\\" escapes).
+std::string json_escape(const std::string& in) {
+    std::string out;
+    for (const char c : in) {
+        const auto u = static_cast<unsigned char>(c);
+        if (c == '"' || c == '\\') {
+            out += '\\';
+            out += c;
+        } else if (u < 0x20 || u >= 0x7f) {
+            char buf[8];
+            std::snprintf(buf, sizeof buf, "\\u%04x", u);
+            out += buf;
+        } else {
+            out += c;
+        }
+    }
+    return out;
+}
+
 void print_string_array(const std::vector<std::string>& v) {
     std::printf("[");
     for (size_t i = 0; i < v.size(); ++i) {
@@ -287,9 +307,10 @@ int addresses_cmd(int argc, char** argv) {
     std::printf("{\"serial\":%llu,\n\"regions\":[",
                 static_cast<unsigned long long>(view->header().serial));
     for (size_t r = 0; r < regions.size(); ++r) {
-        std::printf("%s{\"name\":\"%.*s\",\"parent\":%u}", r == 0 ? "" : ",",
-                    static_cast<int>(regions[r].name_len), regions[r].name.data(),
-                    regions[r].parent);
+        const std::string name(regions[r].name.data(),
+                               std::min<size_t>(regions[r].name_len, regions[r].name.size()));
+        std::printf("%s{\"name\":\"%s\",\"parent\":%u}", r == 0 ? "" : ",",
+                    json_escape(name).c_str(), regions[r].parent);
     }
     std::set<uint16_t> located(view->geo4_regions().begin(), view->geo4_regions().end());
     located.insert(view->geo6_regions().begin(), view->geo6_regions().end());
@@ -300,39 +321,45 @@ int addresses_cmd(int argc, char** argv) {
     std::printf("],\n\"names\":[");
     std::set<uint32_t> used;
     const char* sep = "\n";
+    // Only address rrsets of the entry's own type: a CNAME node's per-type entries point at
+    // its CNAME rrset, in every region or in some.
+    const auto addresses_of = [&](uint32_t id, uint16_t qtype) {
+        return id != 0 && view->rrset(id).type == qtype;
+    };
     for (const auto& n : view->nodes()) {
         std::string types;
         for (const auto& e : view->entries(n)) {
-            // A CNAME node's per-type entries point at its CNAME rrset: not addresses.
-            const uint32_t any_id =
-                e.kind == image::format::EntryKind::Static ? e.ref : view->dispatch(e.ref, 0);
-            if ((e.qtype != dns::rrtype::A && e.qtype != dns::rrtype::AAAA) ||
-                (any_id != 0 && view->rrset(any_id).type != e.qtype)) {
+            if (e.qtype != dns::rrtype::A && e.qtype != dns::rrtype::AAAA) {
                 continue;
             }
-            types += types.empty() ? "" : ",";
-            types += e.qtype == dns::rrtype::A ? "\"A\":" : "\"AAAA\":";
+            std::string entry;
             if (e.kind == image::format::EntryKind::Static) {
-                types += "{\"static\":" + std::to_string(e.ref) + "}";
-                used.insert(e.ref);
-                continue;
-            }
-            types += "{\"by_region\":{";
-            bool first = true;
-            for (size_t r = 0; r < regions.size(); ++r) {
-                const uint32_t id = view->dispatch(e.ref, static_cast<uint16_t>(r));
-                if (id == 0) {
-                    continue;
+                if (addresses_of(e.ref, e.qtype)) {
+                    entry = "{\"static\":" + std::to_string(e.ref) + "}";
+                    used.insert(e.ref);
                 }
-                types += (first ? "\"" : ",\"") + std::to_string(r) + "\":" + std::to_string(id);
-                first = false;
-                used.insert(id);
+            } else {
+                std::string slots;
+                for (size_t r = 0; r < regions.size(); ++r) {
+                    const uint32_t id = view->dispatch(e.ref, static_cast<uint16_t>(r));
+                    if (addresses_of(id, e.qtype)) {
+                        slots += (slots.empty() ? "\"" : ",\"") + std::to_string(r) +
+                                 "\":" + std::to_string(id);
+                        used.insert(id);
+                    }
+                }
+                if (!slots.empty()) {
+                    entry = "{\"by_region\":{" + slots + "}}";
+                }
             }
-            types += "}}";
+            if (!entry.empty()) {
+                types += (types.empty() ? "\"" : ",\"") +
+                         std::string(e.qtype == dns::rrtype::A ? "A" : "AAAA") + "\":" + entry;
+            }
         }
         if (!types.empty()) {
             std::printf("%s{\"name\":\"%s\",%s}", sep,
-                        dns::name_to_text(view->node_name(n)).c_str(), types.c_str());
+                        json_escape(dns::name_to_text(view->node_name(n))).c_str(), types.c_str());
             sep = ",\n";
         }
     }

@@ -11,7 +11,6 @@
 #include <sys/random.h>
 #include <urcu-qsbr.h>
 
-#include <algorithm>
 #include <atomic>
 #include <cstdio>
 #include <cstring>
@@ -129,13 +128,18 @@ int main(int argc, char** argv) {
         const unsigned per_port = (config.workers + 1) * (2048 + 1024);
         const unsigned nb_mbufs =
             static_cast<unsigned>(config.ports.size()) * per_port + config.workers * 512 + 4096;
-        const bool af_xdp =
-            std::any_of(config.ports.begin(), config.ports.end(),
-                        [](const auto& p) { return p.device.starts_with("net_af_xdp"); });
+        // One pool for every port, laid out for them all (mbuf_pool.hpp): net_af_xdp needs it
+        // packed, a DMA port needs the default layout.
+        const pd::PortKinds kinds = pd::port_kinds(config.ports);
+        if (kinds.af_xdp && kinds.dma) {
+            throw std::runtime_error(
+                "net_af_xdp ports and PCI ports cannot share one mbuf pool (net_af_xdp needs "
+                "it packed, DMA needs each mbuf IOVA-contiguous): run them in two dataplanes");
+        }
         std::string pool_why;
         rte_mempool* pool = pd::create_mbuf_pool(
             "pooledge_mbufs", nb_mbufs, 256,
-            pd::mbuf_pool_must_be_packed(rte_eal_has_hugepages() != 0, af_xdp), &pool_why);
+            pd::mbuf_pool_must_be_packed(rte_eal_has_hugepages() != 0, kinds.af_xdp), &pool_why);
         if (pool == nullptr) {
             throw std::runtime_error(pool_why);
         }

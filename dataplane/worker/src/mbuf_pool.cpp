@@ -8,6 +8,14 @@
 #include <rte_memzone.h>
 
 namespace pooledge::dataplane {
+namespace {
+
+// The pool owns its memzone from population on: rte_mempool_free calls this.
+void free_memzone(rte_mempool_memhdr* /*hdr*/, void* mz) {
+    rte_memzone_free(static_cast<const rte_memzone*>(mz));
+}
+
+}  // namespace
 
 bool mbuf_pool_must_be_packed(bool has_hugepages, bool has_af_xdp_port) noexcept {
     return !has_hugepages || has_af_xdp_port;
@@ -45,7 +53,7 @@ rte_mempool* create_mbuf_pool(const char* name, unsigned count, unsigned cache, 
     }
 
     // Packed: every object with its header and trailer back to back (objects may cross page
-    // boundaries), plus a page to align the first one.
+    // boundaries), plus a page, since the kernel pins an AF_XDP UMEM in whole pages.
     const size_t obj_size = rte_mempool_calc_obj_size(elt_size, mp->flags, nullptr);
     const size_t len = static_cast<size_t>(count) * obj_size + 4096;
     const std::string zone = std::string(name) + "_mem";
@@ -56,12 +64,18 @@ rte_mempool* create_mbuf_pool(const char* name, unsigned count, unsigned cache, 
         rte_mempool_free(mp);
         return nullptr;
     }
-    // The memzone stays for the process's life: the pool is never freed before exit.
-    const int n = rte_mempool_populate_iova(mp, static_cast<char*>(mz->addr), mz->iova, mz->len,
-                                            nullptr, nullptr);
+    // No IOVA: the objects are not IOVA-contiguous, so no device may DMA into them (what
+    // rte_mempool_populate_virt does for such a pool); AF_XDP, TAP and the other
+    // software ports copy by virtual address.
+    const int n = rte_mempool_populate_iova(mp, static_cast<char*>(mz->addr), RTE_BAD_IOVA, mz->len,
+                                            free_memzone, const_cast<rte_memzone*>(mz));
+    if (n <= 0) {
+        rte_memzone_free(mz);  // not added to the pool: still ours
+    }
     if (n < 0 || static_cast<unsigned>(n) != count || mp->nb_mem_chunks != 1) {
-        *why = "mbuf pool: " + std::to_string(n) + " of " + std::to_string(count) +
-               " mbufs fit in one block";
+        *why = n < 0 ? std::string("mbuf pool: ") + rte_strerror(-n)
+                     : "mbuf pool: " + std::to_string(n) + " of " + std::to_string(count) +
+                           " mbufs fit in one block";
         rte_mempool_free(mp);
         return nullptr;
     }

@@ -3,7 +3,9 @@
 #include <arpa/inet.h>
 #include <net/if.h>
 #include <netinet/in.h>
+#include <rte_bus.h>
 #include <rte_bus_vdev.h>
+#include <rte_dev.h>
 #include <rte_errno.h>
 #include <rte_ethdev.h>
 #include <rte_mbuf.h>
@@ -180,6 +182,23 @@ std::vector<Port> start_ports(const DataplaneConfig& config, unsigned queues, rt
         ports.push_back(p);
     }
     return ports;
+}
+
+PortKinds port_kinds(const std::vector<PortConfig>& ports) {
+    PortKinds kinds;
+    for (const PortConfig& pc : ports) {
+        uint16_t id = 0;
+        rte_eth_dev_info info{};
+        if (rte_eth_dev_get_port_by_name(pc.device.c_str(), &id) != 0 ||
+            rte_eth_dev_info_get(id, &info) != 0) {
+            continue;
+        }
+        kinds.af_xdp |=
+            info.driver_name != nullptr && std::string(info.driver_name) == "net_af_xdp";
+        const char* bus = info.device != nullptr ? rte_bus_name(rte_dev_bus(info.device)) : nullptr;
+        kinds.dma |= bus != nullptr && std::string(bus) == "pci";
+    }
+    return kinds;
 }
 
 bool can_add_tx_queue(uint16_t id, unsigned queues) {

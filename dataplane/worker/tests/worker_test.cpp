@@ -547,7 +547,8 @@ TEST(MbufPool, EveryMbufLiesInTheSpanAfXdpRegisters) {
     size_t outside = 0;
     for (rte_mbuf* m : all) {
         const auto a = reinterpret_cast<uintptr_t>(m);
-        outside += (a < base || a + m->buf_len > end) ? 1 : 0;
+        const auto data_end = reinterpret_cast<uintptr_t>(m->buf_addr) + m->buf_len;
+        outside += (a < base || data_end > end) ? 1 : 0;
         EXPECT_EQ(m->buf_len, RTE_MBUF_DEFAULT_BUF_SIZE);
     }
     EXPECT_EQ(outside, 0u);

@@ -10,8 +10,10 @@
 // the PMD posted such an mbuf to the fill ring, the kernel refused its address, and the mbuf
 // was gone: about 5,000 frames for the kernel emptied the fill ring and the port received
 // nothing more (perf/peers.sh's junk phase found it). A packed pool (objects back to back
-// in one memzone, no per-object IOVA contiguity) is what the PMD assumes; a port that DMAs
-// by physical address (a PCI NIC with huge pages) needs the default layout instead.
+// in one memzone, no IOVA at all) is what the PMD assumes; a port that DMAs (a PCI NIC)
+// needs the default layout instead, so the two cannot share a dataplane (main.cpp refuses
+// the mix). On a NIC in AF_XDP zero-copy mode the kernel may also refuse descriptors that
+// cross pages it cannot DMA across; on veth (copy mode) that does not arise.
 #pragma once
 
 #include <string>
@@ -26,8 +28,8 @@ namespace pooledge::dataplane {
 [[nodiscard]] rte_mempool* create_mbuf_pool(const char* name, unsigned count, unsigned cache,
                                             bool packed, std::string* why);
 
-// Whether the ports need a packed pool: always without huge pages (no physical-address DMA
-// is possible on 4 KiB pages anyway), and with any net_af_xdp port.
+// Whether the ports need a packed pool: with any net_af_xdp port, and without huge pages
+// (no DMA-capable port works on them anyway).
 [[nodiscard]] bool mbuf_pool_must_be_packed(bool has_hugepages, bool has_af_xdp_port) noexcept;
 
 }  // namespace pooledge::dataplane

@@ -55,6 +55,15 @@ bool start_port(uint16_t id, const std::string& name, unsigned queues, rte_mempo
 // take a share of the traffic that no worker polls.
 [[nodiscard]] bool can_add_tx_queue(uint16_t id, unsigned queues);
 
+// What the mbuf pool must suit (mbuf_pool.hpp), from the ports EAL probed: whether any is
+// net_af_xdp, and whether any sits on a bus that DMAs (PCI). Ports EAL does not know are
+// skipped: start_ports reports them.
+struct PortKinds {
+    bool af_xdp = false;
+    bool dma = false;
+};
+[[nodiscard]] PortKinds port_kinds(const std::vector<PortConfig>& ports);
+
 // The rings between `queues` workers and the exception service (named after the port id),
 // given the port's service_tx_queue. Throws std::runtime_error.
 void create_exception_rings(Port& port, unsigned queues);
