@@ -293,55 +293,26 @@ cpu_ns() {  # CPU time so far of every thread in the node namespace (schedstat, 
 node_mac() { ip -n "$node" -br link show "$nif" | awk '{print $3}'; }
 
 csv=$out/peers.csv
+data() { "$py" "$root/perf/peers_data.py" "$@"; }  # rows and checks (perf/peers_data.py)
+kxdpgun_load() {  # $1 seconds, $2 qps, $3 output file; detaches the XDP program it leaves
+    ip netns exec "$client" kxdpgun -t "$1" -Q "$2" -i "$work/z/queries.txt" -I "$cif" \
+        -F 0 -R "$(node_mac)" "$svc" >"$3" 2>&1 || true
+    ip -n "$client" link set dev "$cif" xdp off 2>/dev/null || true
+}
 kxdp() {  # $1 label, $2 offered qps or "max", $3 repeat, $4 seconds
-    local q=$2 c0 c1 r
+    local q=$2 c0 c1
     [[ $q == max ]] && q=50000000
     c0=$(cpu_ns)
     [[ $1 == pooledge-* ]] && metrics >"$work/k0"
-    r=$(ip netns exec "$client" kxdpgun -t "$4" -Q "$q" -i "$work/z/queries.txt" -I "$cif" \
-        -F 0 -R "$(node_mac)" "$svc" 2>&1) || true
+    kxdpgun_load "$4" "$q" "$work/kx.out"
     c1=$(cpu_ns)
-    ip -n "$client" link set dev "$cif" xdp off 2>/dev/null || true  # kxdpgun leaves it on
     if [[ $1 == pooledge-* ]]; then  # where every query went, from /metrics alone
         sleep 0.3
         metrics >"$work/k1"
-        "$py" - "$1" "$2" "$3" "$r" "$work/k0" "$work/k1" >>"$out/accounting.csv" <<'PY'
-import re, sys
-label, offered, rep, r, before, after = sys.argv[1:7]
-def num(pattern):
-    m = re.search(pattern, r)
-    return int(m.group(1)) if m else 0
-def total(path, name, where):
-    """The sum of a metric's series whose labels match `where`."""
-    text = open(path).read()
-    return sum(float(m.group(2)) for m in re.finditer(rf"^{name}{{([^}}]*)}} (\S+)$", text, re.M)
-               if re.search(where, m.group(1)))
-def delta(name, where):
-    return round(total(after, name, where) - total(before, name, where))
-port = r'port="net_af'
-row = [label, offered, rep, num(r"total queries:\s+(\d+)"), num(r"total replies:\s+(\d+)"),
-       delta("pooledge_port_rx_packets_total", port),
-       delta("pooledge_dataplane_packets_total", "tx_answer"),
-       delta("pooledge_port_rx_missed_total", port),
-       delta("pooledge_port_interface_stat_total", r'stat="rx_queue_\d+_drops"'),
-       delta("pooledge_port_socket_stat_total", "drop")]
-print(",".join(str(v) for v in row))
-PY
+        data accounting "$1" "$2" "$3" "$work/kx.out" "$work/k0" "$work/k1" \
+            >>"$out/accounting.csv"
     fi
-    "$py" - "$1" "$2" "$3" "$4" "$c0" "$c1" "$r" >>"$csv" <<'PY'
-import re, sys
-label, offered, rep, secs, c0, c1, r = sys.argv[1:8]
-def num(pattern):
-    m = re.search(pattern, r)
-    return int(m.group(1)) if m else 0
-sent = num(r"total queries:\s+(\d+)")
-got = num(r"total replies:\s+(\d+)")
-noerror = num(r"NOERROR:\s+(\d+)")
-nx = num(r"NXDOMAIN:\s+(\d+)")
-cpu = (int(c1) - int(c0)) / 1e9 / float(secs)
-print(f"{label},kxdpgun,{offered},{rep},{sent},{got},{noerror + nx},{got / float(secs):.0f},"
-      f"{cpu:.2f},,,")
-PY
+    data kxdpgun "$1" "$2" "$3" "$4" "$c0" "$c1" "$work/kx.out" >>"$csv"
 }
 dnsperf_run() {  # $1 label, $2 repeat, $3 seconds
     local c0 c1
@@ -352,27 +323,7 @@ dnsperf_run() {  # $1 label, $2 repeat, $3 seconds
         -c 8 -q 256 -v 2>/dev/null >"$work/dnsperf.out" || true
     c1=$(cpu_ns)
     [[ $1 == reflector ]] && ip -n "$client" link set dev "$cif" xdp off
-    "$py" - "$1" "$2" "$3" "$c0" "$c1" "$work/dnsperf.out" >>"$csv" <<'PY'
-import re, statistics, sys
-label, rep, secs, c0, c1, path = sys.argv[1:7]
-lat, sent, got, ok = [], 0, 0, 0
-for line in open(path, errors="replace"):
-    # verbose lines: "> NOERROR name type 0.000123" (rcode, query, latency in seconds)
-    m = re.match(r"> (\S+) .* (\d+\.\d+)$", line)
-    if m:
-        lat.append(float(m.group(2)))
-        ok += m.group(1) in ("NOERROR", "NXDOMAIN")
-    if (m2 := re.search(r"Queries sent:\s+(\d+)", line)):
-        sent = int(m2.group(1))
-    if (m2 := re.search(r"Queries completed:\s+(\d+)", line)):
-        got = int(m2.group(1))
-lat.sort()
-def pct(p):
-    return f"{lat[min(len(lat) - 1, int(p / 100 * len(lat)))] * 1e6:.0f}" if lat else ""
-cpu = (int(c1) - int(c0)) / 1e9 / float(secs)
-print(f"{label},dnsperf,closed,{rep},{sent},{got},{ok},{got / float(secs):.0f},{cpu:.2f},"
-      f"{pct(50)},{pct(99)},{pct(99.9)}")
-PY
+    data dnsperf "$1" "$2" "$3" "$c0" "$c1" "$work/dnsperf.out" >>"$csv"
 }
 
 # The junk phase (pooledge only): DNS at half of the capacity just measured, mixed with
@@ -388,34 +339,26 @@ worker_tids() {
         grep -q '^rte-worker\|^lcore-worker' "$t/comm" && echo "-p ${t##*/}"
     done
 }
+junk_load() {  # $1 seconds, $2 output file: junk_flood at its maximum, in the background
+    ip netns exec "$client" taskset -c 0 "$bin/perf/junk_flood" --iface "$cif" --src "$cli" \
+        --dst "$svc" --dst-mac "$(node_mac)" --seconds "$1" >"$2" &
+}
 junk_phase() {  # $1 label
-    local dns_rate jpid spid jsecs=$secs
-    [[ $smoke == 1 ]] && jsecs=1
-    dns_rate=$("$py" - "$csv" "$1" "$smoke" <<'PY'
-import csv, statistics, sys, collections
-if sys.argv[3] == "1":
-    print(5000)
-    sys.exit()
-by = collections.defaultdict(list)
-for r in csv.DictReader(open(sys.argv[1])):
-    if r["server"] == sys.argv[2] and r["tool"] == "kxdpgun":
-        by[r["offered_qps"]].append(int(r["answered_qps"]))
-print(int(max(statistics.median(v) for v in by.values()) / 2))
-PY
-)
+    local dns_rate=5000 jpid spid jsecs=$secs
+    if [[ $smoke == 1 ]]; then
+        jsecs=1
+    else
+        dns_rate=$(data half-peak "$csv" "$1")
+    fi
     metrics >"$work/m0"
     rm -f "$work/strace.out" "$work/junk.json"
-    ip netns exec "$client" taskset -c 0 "$bin/perf/junk_flood" --iface "$cif" --src "$cli" \
-        --dst "$svc" --dst-mac "$(node_mac)" --seconds "$jsecs" >"$work/junk.json" &
+    junk_load "$jsecs" "$work/junk.json"
     jpid=$!
-    ip netns exec "$client" kxdpgun -t "$jsecs" -Q "$dns_rate" -i "$work/z/queries.txt" \
-        -I "$cif" -F 0 -R "$(node_mac)" "$svc" >"$work/kx.out" 2>&1 || true
+    kxdpgun_load "$jsecs" "$dns_rate" "$work/kx.out"
     wait "$jpid" || true
-    ip -n "$client" link set dev "$cif" xdp off 2>/dev/null || true
     metrics >"$work/m1"
     # Junk alone, the workers traced: what they do for it.
-    ip netns exec "$client" taskset -c 0 "$bin/perf/junk_flood" --iface "$cif" --src "$cli" \
-        --dst "$svc" --dst-mac "$(node_mac)" --seconds 3 >"$work/junk2.json" &
+    junk_load 3 "$work/junk2.json"
     jpid=$!
     sleep 0.5
     # shellcheck disable=SC2046  # one -p per worker thread
@@ -426,36 +369,7 @@ PY
     wait "$spid" 2>/dev/null || true
     wait "$jpid" || true
     cp "$work"/m0 "$work"/m1 "$work"/strace.out "$work"/kx.out "$out/" 2>/dev/null || true
-    "$py" - "$1" "$dns_rate" "$jsecs" "$work" >>"$out/junk.csv" <<'PY'
-import json, os, re, sys
-label, rate, secs, work = sys.argv[1], int(sys.argv[2]), float(sys.argv[3]), sys.argv[4]
-kx = open(f"{work}/kx.out").read()
-def num(pattern, text):
-    m = re.search(pattern, text)
-    return int(m.group(1)) if m else 0
-def metric(path, name, label):
-    text = open(path).read()
-    return sum(float(v) for v in re.findall(rf'^{name}{{[^}}]*{label}[^}}]*}} (\S+)', text, re.M))
-def delta(name, label):
-    return metric(f"{work}/m1", name, label) - metric(f"{work}/m0", name, label)
-try:
-    junk = json.load(open(f"{work}/junk.json"))
-except (OSError, ValueError):
-    junk = {"sent": 0, "sent_pps": 0}
-calls = {}
-strace = f"{work}/strace.out"
-for line in open(strace) if os.path.exists(strace) else []:
-    f = line.split()
-    if len(f) >= 5 and f[-1] != "total" and f[0][0].isdigit():
-        calls[f[-1]] = int(f[3])
-others = sum(v for k, v in calls.items() if k != "sendto")
-sent, replies = num(r"total queries:\s+(\d+)", kx), num(r"total replies:\s+(\d+)", kx)
-handed = delta("pooledge_dataplane_packets_total", 'direction="to_exception"')
-kernel = delta("pooledge_dataplane_packets_total", 'direction="to_kernel"')
-limited = delta("pooledge_dataplane_drops_total", 'reason="exception_rate_limited"')
-print(f"{label},{rate},{sent},{replies},{junk['sent']},{junk['sent_pps']:.0f},{handed:.0f},"
-      f"{kernel:.0f},{limited:.0f},{secs},{calls.get('sendto', 0)},{others}")
-PY
+    data junk "$1" "$dns_rate" "$jsecs" "$work" >>"$out/junk.csv"
 }
 
 wanted() { [[ -z $only || ",$only," == *",$1,"* ]]; }
@@ -516,35 +430,7 @@ run_server gdnsd de start_gdnsd
     "$out/accounting.csv"
 if [[ $smoke == 1 ]]; then
     # Every server answered every distinct query correctly (above), and every load got answers.
-    "$py" - "$csv" "$out/junk.csv" "$out/accounting.csv" <<'PY' || failures=$((failures + 1))
-import csv, sys
-# At 10k qps and in a closed loop every server answers nearly everything, NOERROR or
-# NXDOMAIN; under the junk flood pooledge still answers DNS and hands the kernel at most
-# exception.rate (20000/s, default) plus its burst (2000).
-bad = []
-for r in csv.DictReader(open(sys.argv[1])):
-    sent, got, ok = int(r["sent"]), int(r["answered"]), int(r["rcode_ok"])
-    if sent == 0 or got < 0.9 * sent or ok < got:
-        bad.append(f"{r['server']} under {r['tool']}: {got} answers ({ok} NOERROR/NXDOMAIN) "
-                   f"to {sent} queries")
-for r in csv.DictReader(open(sys.argv[2])):
-    sent, got = int(r["dns_sent"]), int(r["dns_answered"])
-    kernel, secs = int(r["to_kernel"]), float(r["seconds"])
-    if got == 0:
-        bad.append(f"{r['server']} answered no DNS during the junk flood ({sent} sent)")
-    if kernel > 1.1 * (20000 * secs + 2000):
-        bad.append(f"{r['server']} handed the kernel {kernel} frames in {secs} s")
-# Every query kxdpgun sent to pooledge is in its /metrics: received, or dropped below it.
-for r in csv.DictReader(open(sys.argv[3])):
-    sent = int(r["kxdpgun_sent"])
-    left = sent - int(r["port_rx"]) - int(r["interface_drops"]) - max(
-        int(r["port_rx_missed"]), int(r["socket_drops"]))
-    if abs(left) > max(50, 0.01 * sent):
-        bad.append(f"{r['server']}: {left} of {sent} queries not accounted for in /metrics")
-for b in bad:
-    print(f"peers.sh: {b}", file=sys.stderr)
-sys.exit(1 if bad else 0)
-PY
+    data check "$csv" "$out/junk.csv" "$out/accounting.csv" || failures=$((failures + 1))
 fi
 echo "CSV: $csv, Markdown: $out/peers.md"
 [[ $failures == 0 ]] || die "$failures server(s) failed"

@@ -6,14 +6,15 @@ latency percentiles, and the peak over rates beside Knot XDP and the reflector c
     peers_report.py CSV MARKDOWN SECONDS SMOKE(0|1) [JUNK_CSV [ACCOUNTING_CSV]]
 """
 
-import os
-
 import collections
 import csv
 import datetime
+import os
 import platform
 import statistics
 import sys
+
+from peers_data import peaks, unexplained
 
 
 def cpu_model():
@@ -48,8 +49,7 @@ def accounting_table(rows):
             "answered", "kxdpgun_replies")
     for (server, offered), rs in groups.items():
         m = {k: med([int(r[k]) for r in rs]) for k in keys}
-        left = med([int(r["kxdpgun_sent"]) - int(r["port_rx"]) - int(r["interface_drops"])
-                    - max(int(r["port_rx_missed"]), int(r["socket_drops"])) for r in rs])
+        left = med([unexplained(r) for r in rs])
         out.append(f"| {server} | {offered} | " + " | ".join(
             f"{m[k]:,.0f}" for k in keys[:5]) + f" | {left:,.0f} | {m['answered']:,.0f} | "
             f"{m['kxdpgun_replies']:,.0f} |")
@@ -95,13 +95,12 @@ def main(argv):
            "",
            "| server | offered qps | answered qps median | min | max | server CPU |",
            "|---|---|---|---|---|---|"]
-    peak = {}
+    peak = peaks(rows)
     for (server, offered), rs in kx.items():
         v = [int(r["answered_qps"]) for r in rs]
         cpu = med([float(r["server_cpu"]) for r in rs])
         out.append(f"| {server} | {offered} | {med(v):,.0f} | {min(v):,} | {max(v):,} | "
                    f"{cpu:.2f} |")
-        peak[server] = max(peak.get(server, 0), med(v))
     out += ["", "dnsperf, closed loop (8 sockets, 256 in flight; latency of the answered "
             "queries, microseconds):", "",
             "| server | answered qps median | min | max | p50 | p99 | p99.9 |",

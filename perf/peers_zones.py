@@ -51,6 +51,11 @@ def served(addr, rrset_id):
     return rr["addresses"][: rr["hosts"]], rr["ttl"]
 
 
+def by_location(n):
+    """Whether a name answers by the client's location for any of its types."""
+    return any("by_region" in n[t] for t in ("A", "AAAA") if t in n)
+
+
 def rrset_for(entry, region):
     """The rrset id an entry serves a client of `region` (index), or None."""
     if "static" in entry:
@@ -82,7 +87,7 @@ def zone_file(addr, settings, dyna):
     resources = resource_names(addr)
     for n in addr["names"]:
         owner = relative(n["name"])
-        geo = any("by_region" in n[t] for t in ("A", "AAAA") if t in n)
+        geo = by_location(n)
         if dyna and geo:
             lines.append(f"{owner} {settings['ttl']} DYNA geoip!{resources[n['name']]}")
             continue
@@ -103,7 +108,7 @@ def knot_geo(addr):
     # The module picks the most specific view that matches ("EU;DE" before "EU;*").
     located = [r for r in addr["located"] if r != 0]
     for n in addr["names"]:
-        if not any("by_region" in n[t] for t in ("A", "AAAA") if t in n):
+        if not by_location(n):
             continue
         views = []
         for r in located:
@@ -138,7 +143,7 @@ def gdnsd_config(addr, mmdb, listen):
     res = []
     resources = resource_names(addr)
     for n in addr["names"]:
-        if not any("by_region" in n[t] for t in ("A", "AAAA") if t in n):
+        if not by_location(n):
             continue
         dcmap = []
         for r, dc in [(0, "world")] + [(r, regions[r]["name"]) for r in located]:

@@ -12,6 +12,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "pooledge/base/file_io.hpp"
 #include "pooledge/dns/dname.hpp"
 #include "pooledge/dns/message.hpp"
@@ -260,34 +262,6 @@ std::vector<std::string> rrset_addresses(const image::ImageView& view,
     return out;
 }
 
-// A JSON string's contents: quote, backslash and control bytes escaped. Names in
-// presentation format may carry any of them (name_to_text writes "\." and "\\" escapes).
-std::string json_escape(const std::string& in) {
-    std::string out;
-    for (const char c : in) {
-        const auto u = static_cast<unsigned char>(c);
-        if (c == '"' || c == '\\') {
-            out += '\\';
-            out += c;
-        } else if (u < 0x20 || u >= 0x7f) {
-            char buf[8];
-            std::snprintf(buf, sizeof buf, "\\u%04x", u);
-            out += buf;
-        } else {
-            out += c;
-        }
-    }
-    return out;
-}
-
-void print_string_array(const std::vector<std::string>& v) {
-    std::printf("[");
-    for (size_t i = 0; i < v.size(); ++i) {
-        std::printf("%s\"%s\"", i == 0 ? "" : ",", v[i].c_str());
-    }
-    std::printf("]");
-}
-
 // Prints what every name answers for A and AAAA: a static rrset, or one per region for a name
 // that answers by location (the compiler has already folded each region's fallback into its
 // slot). Rrsets are listed once and referred to by id. "located" lists the regions the geo
@@ -303,77 +277,63 @@ int addresses_cmd(int argc, char** argv) {
         std::fprintf(stderr, "pooledgectl: %s: %s\n", argv[2], why.c_str());
         return 1;
     }
+    using nlohmann::ordered_json;
+    ordered_json out = {{"serial", view->header().serial}};
     const auto regions = view->regions();
-    std::printf("{\"serial\":%llu,\n\"regions\":[",
-                static_cast<unsigned long long>(view->header().serial));
-    for (size_t r = 0; r < regions.size(); ++r) {
-        const std::string name(regions[r].name.data(),
-                               std::min<size_t>(regions[r].name_len, regions[r].name.size()));
-        std::printf("%s{\"name\":\"%s\",\"parent\":%u}", r == 0 ? "" : ",",
-                    json_escape(name).c_str(), regions[r].parent);
+    ordered_json& jregions = out["regions"] = ordered_json::array();
+    for (const auto& r : regions) {
+        jregions.push_back(
+            {{"name", std::string(r.name.data(), std::min<size_t>(r.name_len, r.name.size()))},
+             {"parent", r.parent}});
     }
     std::set<uint16_t> located(view->geo4_regions().begin(), view->geo4_regions().end());
     located.insert(view->geo6_regions().begin(), view->geo6_regions().end());
-    std::printf("],\n\"located\":[");
-    for (auto it = located.begin(); it != located.end(); ++it) {
-        std::printf("%s%u", it == located.begin() ? "" : ",", *it);
-    }
-    std::printf("],\n\"names\":[");
-    std::set<uint32_t> used;
-    const char* sep = "\n";
+    out["located"] = located;
     // Only address rrsets of the entry's own type: a CNAME node's per-type entries point at
     // its CNAME rrset, in every region or in some.
     const auto addresses_of = [&](uint32_t id, uint16_t qtype) {
         return id != 0 && view->rrset(id).type == qtype;
     };
+    std::set<uint32_t> used;
+    ordered_json& names = out["names"] = ordered_json::array();
     for (const auto& n : view->nodes()) {
-        std::string types;
+        ordered_json name = {{"name", dns::name_to_text(view->node_name(n))}};
         for (const auto& e : view->entries(n)) {
             if (e.qtype != dns::rrtype::A && e.qtype != dns::rrtype::AAAA) {
                 continue;
             }
-            std::string entry;
+            const char* type = e.qtype == dns::rrtype::A ? "A" : "AAAA";
             if (e.kind == image::format::EntryKind::Static) {
                 if (addresses_of(e.ref, e.qtype)) {
-                    entry = "{\"static\":" + std::to_string(e.ref) + "}";
+                    name[type] = {{"static", e.ref}};
                     used.insert(e.ref);
                 }
-            } else {
-                std::string slots;
-                for (size_t r = 0; r < regions.size(); ++r) {
-                    const uint32_t id = view->dispatch(e.ref, static_cast<uint16_t>(r));
-                    if (addresses_of(id, e.qtype)) {
-                        slots += (slots.empty() ? "\"" : ",\"") + std::to_string(r) +
-                                 "\":" + std::to_string(id);
-                        used.insert(id);
-                    }
-                }
-                if (!slots.empty()) {
-                    entry = "{\"by_region\":{" + slots + "}}";
+                continue;
+            }
+            ordered_json slots = ordered_json::object();
+            for (size_t r = 0; r < regions.size(); ++r) {
+                const uint32_t id = view->dispatch(e.ref, static_cast<uint16_t>(r));
+                if (addresses_of(id, e.qtype)) {
+                    slots[std::to_string(r)] = id;
+                    used.insert(id);
                 }
             }
-            if (!entry.empty()) {
-                types += (types.empty() ? "\"" : ",\"") +
-                         std::string(e.qtype == dns::rrtype::A ? "A" : "AAAA") + "\":" + entry;
+            if (!slots.empty()) {
+                name[type] = {{"by_region", std::move(slots)}};
             }
         }
-        if (!types.empty()) {
-            std::printf("%s{\"name\":\"%s\",%s}", sep,
-                        json_escape(dns::name_to_text(view->node_name(n))).c_str(), types.c_str());
-            sep = ",\n";
+        if (name.size() > 1) {
+            names.push_back(std::move(name));
         }
     }
-    std::printf("],\n\"rrsets\":{");
-    sep = "\n";
+    ordered_json& rrsets = out["rrsets"] = ordered_json::object();
     for (const uint32_t id : used) {
         const auto& rr = view->rrset(id);
-        std::printf("%s\"%u\":{\"ttl\":%u,\"hosts\":%u,\"addresses\":", sep, id, rr.ttl,
-                    rr.max_hosts);
-        print_string_array(rrset_addresses(*view, rr));
-        std::printf("}");
-        sep = ",\n";
+        rrsets[std::to_string(id)] = {
+            {"ttl", rr.ttl}, {"hosts", rr.max_hosts}, {"addresses", rrset_addresses(*view, rr)}};
     }
-    std::printf("}}\n");
+    // A name may hold any byte: replace what is not UTF-8 rather than fail.
+    std::puts(out.dump(-1, ' ', false, ordered_json::error_handler_t::replace).c_str());
     return 0;
 }
 
