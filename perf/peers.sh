@@ -414,7 +414,7 @@ run_server() {  # $1 label, $2 geo region the check expects ("-": no GeoIP), $3.
 mkdir -p "$out"
 echo "server,tool,offered_qps,repeat,sent,answered,rcode_ok,answered_qps,server_cpu,p50_us,p99_us,p999_us" >"$csv"
 echo "server,offered_qps,repeat,kxdpgun_sent,kxdpgun_replies,port_rx,answered,port_rx_missed,interface_drops,socket_drops" >"$out/accounting.csv"
-echo "server,dns_offered_qps,dns_sent,dns_answered,junk_sent,junk_pps,to_exception,to_kernel,exception_rate_limited,seconds,worker_sendto_junk_only,worker_other_syscalls_junk_only" >"$out/junk.csv"
+echo "server,dns_offered_qps,dns_sent,dns_answered,junk_sent,junk_pps,to_exception,to_kernel,exception_rate_limited,xdp_rate_limited,seconds,worker_sendto_junk_only,worker_other_syscalls_junk_only" >"$out/junk.csv"
 run_server reflector - start_reflector
 run_server pooledge-af_xdp de start_pooledge "net_af_xdp0,iface=$nif"
 run_server pooledge-af_packet de start_pooledge "net_af_packet0,iface=$nif"

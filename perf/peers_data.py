@@ -130,6 +130,7 @@ def junk_row(label, rate, secs, work):
         metric_delta(before, after, "pooledge_dataplane_packets_total", 'direction="to_kernel"'),
         metric_delta(before, after, "pooledge_dataplane_drops_total",
                      'reason="exception_rate_limited"'),
+        metric_delta(before, after, "pooledge_xdp_filter_frames_total", 'verdict="rate_limited"'),
         secs, calls.get("sendto", 0), sum(v for c, v in calls.items() if c != "sendto")])
 
 

@@ -64,8 +64,9 @@ def junk_table(rows):
            "maximum (SYN, ICMP echo, UDP to port 9); then junk alone, strace -c on the worker "
            "lcores for 2 s:", "",
            "| server | DNS offered qps | DNS answered | junk sent (pps) | to the exception "
-           "service | to the kernel (/s) | rate-limited | worker syscalls, junk alone |",
-           "|---|---|---|---|---|---|---|---|"]
+           "service | to the kernel (/s) | rate-limited there | dropped in XDP | worker syscalls, "
+           "junk alone |",
+           "|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
         secs = float(r["seconds"])
         sent, got = int(r["dns_sent"]), int(r["dns_answered"])
@@ -74,7 +75,8 @@ def junk_table(rows):
                    f"({got / sent if sent else 0:.2%}) | {int(r['junk_sent']):,} "
                    f"({int(r['junk_pps']):,}) | {int(r['to_exception']):,} | "
                    f"{int(r['to_kernel']):,} ({int(r['to_kernel']) / secs:,.0f}) | "
-                   f"{int(r['exception_rate_limited']):,} | {calls} |")
+                   f"{int(r['exception_rate_limited']):,} | {int(r['xdp_rate_limited']):,} | "
+                   f"{calls} |")
     return out
 
 

@@ -13,6 +13,7 @@ import sys
 ZONES = ["base", "dns", "image", "engine", "ntp", "limit"]
 FRAME = "dataplane/frame"
 WORKER = "dataplane/worker"
+XDP = "dataplane/xdp"
 
 # (source folder prefix, allowed include prefixes); the longest matching folder wins.
 RULES = [
@@ -32,7 +33,8 @@ RULES = [
     ("control", ZONES + ["control"]),
     (FRAME, ZONES + [FRAME]),
     (WORKER, ZONES + [FRAME, WORKER]),
-    ("dataplane/src", ZONES + [FRAME, WORKER]),
+    (XDP, ["base", XDP]),
+    ("dataplane/src", ZONES + [FRAME, WORKER, XDP]),
     ("perf", ZONES + ["control"]),
     ("perf/bench_worker.cpp", ZONES + [FRAME, WORKER]),  # the worker loop itself
     ("perf/bench_ntp.cpp", ZONES + [FRAME]),  # the NTP frame step

@@ -5,14 +5,17 @@
 #include <pthread.h>
 #include <rte_eal.h>
 #include <rte_errno.h>
+#include <rte_ethdev.h>
 #include <rte_lcore.h>
 #include <rte_mbuf.h>
 #include <signal.h>
 #include <sys/random.h>
 #include <urcu-qsbr.h>
 
+#include <net/if.h>
 #include <atomic>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <ctime>
 #include <memory>
@@ -34,6 +37,7 @@
 #include "pooledge/dataplane/worker/mbuf_pool.hpp"
 #include "pooledge/dataplane/worker/ports.hpp"
 #include "pooledge/dataplane/worker/worker.hpp"
+#include "pooledge/dataplane/xdp/xdp_filter.hpp"
 #include "protection.hpp"
 #include "tcp_dns.hpp"
 
@@ -70,6 +74,92 @@ pd::HttpResponse health(const pd::ImageStats& image_stats, const std::vector<pd:
         std::string(ready ? "ready" : "not ready") + "\nimage: " +
             (image ? "serial " + std::to_string(image_stats.serial.load()) : std::string("none")) +
             "\nlinks: " + (links ? "up" : "down") + "\n" + ntp_line + "\n"};
+}
+
+// The EAL arguments, with pooledge's XDP filter added to the net_af_xdp devices unless the
+// configuration turns it off (xdp_filter.hpp). `filtered` gets those devices' names.
+std::vector<std::string> eal_arguments(int argc, char** argv, const pd::DataplaneConfig& config,
+                                       std::vector<std::string>& filtered) {
+    std::vector<std::string> args(argv, argv + argc);
+    if (!config.exception.xdp_filter) {
+        return args;
+    }
+    return pd::xdp::with_filter(args, pd::xdp::filter_object_path(), &filtered);
+}
+
+// The kernel interface index under a DPDK device EAL probed, or 0.
+unsigned if_index_of(const std::string& device) {
+    uint16_t id = 0;
+    rte_eth_dev_info info{};
+    if (rte_eth_dev_get_port_by_name(device.c_str(), &id) != 0 ||
+        rte_eth_dev_info_get(id, &info) != 0) {
+        return 0;
+    }
+    return info.if_index;
+}
+
+// Before the ports start: a filter a killed dataplane left on an interface would make the
+// PMD's attach fail (it never replaces a program), so it goes. If a running dataplane owns
+// the filter, this one must not start; and it must not close its ports either: DPDK
+// 22.11's net_af_xdp detaches whatever program the interface has when it closes a port,
+// which would take the running dataplane's filter, and with it all its traffic. So it
+// leaves at once, without rte_eal_cleanup.
+void detach_stale_filters(const std::vector<std::string>& filtered) {
+    for (const std::string& dev : filtered) {
+        const unsigned ifx = if_index_of(dev);
+        uint32_t owner = 0;
+        std::string why;
+        switch (ifx == 0 ? pd::xdp::Stale::None : pd::xdp::detach_stale(ifx, &owner, &why)) {
+            case pd::xdp::Stale::Detached:
+                log::info(dev + ": detached the XDP filter a previous dataplane left attached");
+                break;
+            case pd::xdp::Stale::LiveOwner:
+                log::error(dev +
+                           ": the interface's XDP filter belongs to the running dataplane "
+                           "of pid " +
+                           std::to_string(owner) + "; not starting a second one on it");
+                std::fflush(nullptr);
+                std::_Exit(1);
+            case pd::xdp::Stale::Error:
+                log::warn(dev + ": " + why);
+                break;
+            case pd::xdp::Stale::None:
+                break;
+        }
+    }
+}
+
+// After the ports started, the PMD has loaded the filter: give it the exception path's rate.
+// A port whose filter cannot be found or set keeps running unfiltered, said in the log.
+std::vector<pd::xdp::PortFilter> configure_filters(const std::vector<std::string>& filtered,
+                                                   const pd::DataplaneConfig& config) {
+    std::vector<pd::xdp::PortFilter> out;
+    const pd::xdp::FilterConfig fc{config.exception.rate, config.exception.burst,
+                                   config.ntp.enabled};
+    for (const std::string& dev : filtered) {
+        const unsigned ifx = if_index_of(dev);
+        char name[IF_NAMESIZE] = {};
+        const std::string ifname = ifx != 0 && if_indextoname(ifx, name) != nullptr ? name : "";
+        std::string why;
+        auto filter = pd::xdp::Filter::on_interface(ifx, &why);
+        try {
+            if (!filter) {
+                throw std::runtime_error(why);
+            }
+            filter->configure(fc);
+        } catch (const std::exception& e) {
+            log::warn(dev + " (" + ifname +
+                      "): XDP filter not in force, junk costs a copy: " + e.what());
+            continue;
+        }
+        log::info(dev + " (" + ifname + "): XDP filter in force: UDP to port 53" +
+                  (config.ntp.enabled ? " and 123" : "") + " to the socket, everything else at " +
+                  (fc.rate == 0
+                       ? std::string("no limit")
+                       : std::to_string(fc.rate) + "/s, bursts of " + std::to_string(fc.burst)));
+        out.push_back({dev, ifname, std::move(*filter)});
+    }
+    return out;
 }
 
 }  // namespace
@@ -110,7 +200,21 @@ int main(int argc, char** argv) {
     // blocked mask, so do this before rte_eal_init.
     const sigset_t set = base::block_control_signals();
 
-    if (rte_eal_init(sep, argv) < 0) {
+    std::vector<std::string> filtered;
+    std::vector<std::string> eal_args;
+    try {
+        eal_args = eal_arguments(sep, argv, config, filtered);
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "pooledge-dataplane: %s (exception.xdp_filter: false runs without)\n",
+                     e.what());
+        return 1;
+    }
+    std::vector<char*> eal_argv;
+    for (std::string& a : eal_args) {
+        eal_argv.push_back(a.data());
+    }
+    eal_argv.push_back(nullptr);
+    if (rte_eal_init(static_cast<int>(eal_args.size()), eal_argv.data()) < 0) {
         std::fprintf(stderr, "pooledge-dataplane: EAL: %s\n", rte_strerror(rte_errno));
         return 1;
     }
@@ -143,6 +247,7 @@ int main(int argc, char** argv) {
         if (pool == nullptr) {
             throw std::runtime_error(pool_why);
         }
+        detach_stale_filters(filtered);
         std::vector<pd::Port> ports = pd::start_ports(config, config.workers, pool);
         // Whatever happens from here, the ports close (and their rings are freed) last.
         struct StopPorts {
@@ -210,6 +315,7 @@ int main(int argc, char** argv) {
         std::atomic<bool> stop_workers{false};
         std::vector<pd::WorkerStats> worker_stats(config.workers);
         pd::PortLosses losses;
+        const std::vector<pd::xdp::PortFilter> xdp_filters = configure_filters(filtered, config);
 
         const pd::MetricsSources sources{&worker_stats,
                                          &ports,
@@ -220,7 +326,8 @@ int main(int argc, char** argv) {
                                          protection.rrl(),
                                          protection.ntp_limit(),
                                          &protection.acl_stats(),
-                                         &losses};
+                                         &losses,
+                                         &xdp_filters};
         std::unique_ptr<pd::HttpServer> http;
         if (!config.metrics_listen.empty()) {
             http = std::make_unique<pd::HttpServer>(

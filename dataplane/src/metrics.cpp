@@ -173,6 +173,27 @@ void add_limits(std::vector<MetricFamily>& out, const MetricsSources& s) {
     }
 }
 
+// The XDP filter's verdicts on net_af_xdp ports (xdp_filter.hpp): junk it drops never
+// reaches the port's counters, so this is where a junk flood shows.
+void add_xdp_filters(std::vector<MetricFamily>& out, const std::vector<xdp::PortFilter>& filters) {
+    auto f = family("pooledge_xdp_filter_frames_total",
+                    "Frames pooledge's XDP filter judged on a net_af_xdp port, by verdict: "
+                    "fast_path (UDP to port 53, 123: to the socket), kernel (anything else "
+                    "within exception.rate: to the socket, for the exception path), "
+                    "rate_limited (anything else over it: dropped before the copy)",
+                    MetricType::Counter);
+    for (const xdp::PortFilter& pf : filters) {
+        const xdp::FilterCounts c = pf.filter.counts();
+        const auto lab = [&](const char* verdict) -> std::vector<ClientMetric::Label> {
+            return {{"port", pf.port}, {"interface", pf.interface}, {"verdict", verdict}};
+        };
+        add(f, lab("fast_path"), static_cast<double>(c.fast_path));
+        add(f, lab("kernel"), static_cast<double>(c.kernel));
+        add(f, lab("rate_limited"), static_cast<double>(c.rate_limited));
+    }
+    out.push_back(std::move(f));
+}
+
 // Below the ports (port_losses.hpp): the PMD's xstats, the kernel interface's counters,
 // the PMD's sockets'.
 void add_losses(std::vector<MetricFamily>& out, const std::vector<LossSample>& samples) {
@@ -397,6 +418,9 @@ std::string render_metrics(const MetricsSources& s) {
     }
     if (s.losses != nullptr) {
         add_losses(out, s.losses->sample(*s.ports));
+    }
+    if (s.xdp_filters != nullptr && !s.xdp_filters->empty()) {
+        add_xdp_filters(out, *s.xdp_filters);
     }
 
     ImageStats& im = *s.image;

@@ -13,6 +13,7 @@
 #include "pooledge/dataplane/worker/ports.hpp"
 #include "pooledge/dataplane/worker/stats.hpp"
 #include "pooledge/dataplane/worker/worker.hpp"
+#include "pooledge/dataplane/xdp/xdp_filter.hpp"
 #include "port_losses.hpp"
 
 namespace pooledge::dataplane {
@@ -46,6 +47,7 @@ struct MetricsSources {
     const limit::NtpLimiter* ntp_limit = nullptr;
     const AclStats* acls = nullptr;
     PortLosses* losses = nullptr;  // the counters below the ports; null: not read
+    const std::vector<xdp::PortFilter>* xdp_filters = nullptr;  // net_af_xdp ports' filters
 };
 
 [[nodiscard]] std::string render_metrics(const MetricsSources& s);

@@ -103,13 +103,14 @@ class Dataplane(Process):
     2-core machine) over af_packet's two queue pairs, a PACKET_FANOUT group spreading flows
     by hash."""
 
-    def __init__(self, pair, binary, config, log):
-        self.file_prefix = f"pe-t-{os.getpid()}"
+    def __init__(self, pair, binary, config, log, vdev="net_af_packet0,iface=pe-n0,qpairs=2",
+                 lcores="0@0,1@1,2@1", file_prefix=None):
+        self.file_prefix = file_prefix or f"pe-t-{os.getpid()}"
         # `ip netns exec` execs the binary, so the PID is the dataplane's.
         super().__init__(
-            ["ip", "netns", "exec", pair.node, binary, "--lcores", "0@0,1@1,2@1", "--no-huge",
+            ["ip", "netns", "exec", pair.node, binary, "--lcores", lcores, "--no-huge",
              "-m", "512", "--no-pci", "--file-prefix", self.file_prefix,
-             "--vdev", "net_af_packet0,iface=pe-n0,qpairs=2", "--", "--config", config], log)
+             "--vdev", vdev, "--", "--config", config], log)
 
     def stop(self, sig=signal.SIGTERM):
         rc = super().stop(sig)
@@ -122,21 +123,22 @@ class Dataplane(Process):
 CLIENT_EXEMPT = f'["{CLIENT4}/32", "{CLIENT6}/128"]'
 
 
-def dataplane_yaml(work, metrics_port, extra="", exempt_client=True):
+def dataplane_yaml(work, metrics_port, extra="", exempt_client=True, device="net_af_packet0",
+                   workers=2):
     """The dataplane configuration the tests start from: one port, the service addresses,
     images pushed over a unix socket in `work`, metrics on the node's loopback; the client
     exempt from DNS rate limiting unless `exempt_client` is false (NTP's limiter sits in the
     ntp section, which `extra` may carry: see ntp_exempt_client)."""
     rrl = f"rrl: {{exempt: {CLIENT_EXEMPT}}}\n" if exempt_client else ""
     return f"""ports:
-  - device: net_af_packet0
+  - device: {device}
     exception_interface: pe0
 service_addresses: [{SVC4}/24, "{SVC6}/64"]
 identity: {{nsid: node-t1, server_id: node-t1.example.net, version: pooledge-test}}
 images: {{dir: {work}/images, trusted_keys: [{work}/control.pub]}}
 management: {{listen: ["unix:{work}/push.sock"]}}
 metrics: {{listen: "127.0.0.1:{metrics_port}"}}
-workers: 2
+workers: {workers}
 {rrl}{extra}"""
 
 

@@ -346,7 +346,7 @@ void read_ntp(const base::YamlReader& r, const YAML::Node& node, NtpConfig& c) {
 }
 
 void read_exception(const base::YamlReader& r, const YAML::Node& node, ExceptionConfig& c) {
-    const base::YamlMap m(r, node, "exception", {"backend", "rate", "burst"});
+    const base::YamlMap m(r, node, "exception", {"backend", "rate", "burst", "xdp_filter"});
     std::string backend = "auto";
     m.str("backend", backend);
     if (backend == "auto") {
@@ -360,6 +360,9 @@ void read_exception(const base::YamlReader& r, const YAML::Node& node, Exception
     }
     m.number<uint32_t>("rate", c.rate, 0, 100000000);
     m.number<uint32_t>("burst", c.burst, 1, 1000000);
+    if (m.has("xdp_filter")) {
+        c.xdp_filter = read_bool(r, m["xdp_filter"], "exception.xdp_filter");
+    }
 }
 
 }  // namespace

@@ -67,6 +67,7 @@ TEST_F(DataplaneConfigTest, DefaultsStandWhenOptionalKeysAreAbsent) {
     EXPECT_EQ(c.service_v6_len[0], 128);
     EXPECT_EQ(c.edns_udp_size, 1232);
     EXPECT_EQ(c.workers, 1u);
+    EXPECT_TRUE(c.exception.xdp_filter);
     EXPECT_EQ(c.tcp_idle_timeout, std::chrono::seconds(10));
     EXPECT_EQ(c.tcp_max_connections, 256u);
     EXPECT_EQ(c.tcp_message_timeout, std::chrono::seconds(3));
@@ -99,10 +100,12 @@ TEST_F(DataplaneConfigTest, ReadsEveryOptionalKey) {
                                       "exception:\n"
                                       "  backend: tap\n"
                                       "  rate: 500\n"
-                                      "  burst: 50\n"));
+                                      "  burst: 50\n"
+                                      "  xdp_filter: false\n"));
     EXPECT_EQ(c.exception.backend, ExceptionConfig::Backend::Tap);
     EXPECT_EQ(c.exception.rate, 500u);
     EXPECT_EQ(c.exception.burst, 50u);
+    EXPECT_FALSE(c.exception.xdp_filter);
     EXPECT_EQ(c.max_image_size, 65536u);
     EXPECT_EQ(c.nsid, "node-1");
     EXPECT_EQ(c.server_id, "sid");

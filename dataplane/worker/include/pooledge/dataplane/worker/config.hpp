@@ -35,6 +35,10 @@ struct ExceptionConfig {
     // 0: no limit.
     uint32_t rate = 20000;
     uint32_t burst = 2000;
+    // On net_af_xdp ports, pooledge's XDP program applies the rate and burst above before
+    // the copy into the socket (dataplane/README.md, "XDP filter"), so junk over the rate
+    // costs neither the socket's ring nor a worker.
+    bool xdp_filter = true;
 };
 
 // The NTP responder (configs/dataplane.yaml, "ntp").

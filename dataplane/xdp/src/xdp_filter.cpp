@@ -1,0 +1,264 @@
+#include "pooledge/dataplane/xdp/xdp_filter.hpp"
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <fcntl.h>
+#include <linux/if_link.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <mutex>
+#include <stdexcept>
+
+#include "xdp_filter_maps.h"
+
+namespace pooledge::dataplane::xdp {
+
+// Generated at build time from the compiled xdp_filter.bpf.c (dataplane/CMakeLists.txt).
+extern const uint8_t kFilterObject[];
+extern const size_t kFilterObjectSize;
+
+namespace {
+
+constexpr uint64_t kNsPerSecond = 1000000000ULL;
+
+std::string errno_text(int err) {
+    return std::strerror(err < 0 ? -err : err);
+}
+
+// The name a loaded program or map reports, or "" on error.
+std::string prog_name(int fd) {
+    bpf_prog_info info{};
+    __u32 len = sizeof info;
+    return bpf_obj_get_info_by_fd(fd, &info, &len) == 0 ? std::string(info.name) : std::string();
+}
+
+// The first line of a file, or "".
+std::string first_line(const std::string& path) {
+    std::ifstream in(path);
+    std::string line;
+    std::getline(in, line);
+    return line;
+}
+
+// Whether `pid` is a live dataplane: it exists and runs the same program as this process.
+// A filter is only ever configured by a dataplane, so a pid reused by anything else is
+// as good as gone.
+bool live_dataplane(uint32_t pid) {
+    if (pid == 0 || pid == static_cast<uint32_t>(::getpid())) {
+        return false;
+    }
+    const std::string comm = first_line("/proc/" + std::to_string(pid) + "/comm");
+    return !comm.empty() && comm == first_line("/proc/self/comm");
+}
+
+// The descriptor of the map of `name` that program `prog_fd` uses, or -1.
+base::Fd map_of(int prog_fd, const char* name) {
+    bpf_prog_info info{};
+    __u32 len = sizeof info;
+    if (bpf_obj_get_info_by_fd(prog_fd, &info, &len) != 0) {
+        return base::Fd();
+    }
+    std::vector<__u32> ids(info.nr_map_ids);
+    info = bpf_prog_info{};
+    info.nr_map_ids = static_cast<__u32>(ids.size());
+    info.map_ids = reinterpret_cast<uintptr_t>(ids.data());
+    len = sizeof info;
+    if (bpf_obj_get_info_by_fd(prog_fd, &info, &len) != 0) {
+        return base::Fd();
+    }
+    for (const __u32 id : ids) {
+        base::Fd fd(bpf_map_get_fd_by_id(id));
+        if (fd.get() < 0) {
+            continue;
+        }
+        bpf_map_info m{};
+        __u32 mlen = sizeof m;
+        if (bpf_obj_get_info_by_fd(fd.get(), &m, &mlen) == 0 && std::strcmp(m.name, name) == 0) {
+            return fd;
+        }
+    }
+    return base::Fd();
+}
+
+}  // namespace
+
+std::span<const uint8_t> filter_object() noexcept {
+    return {kFilterObject, kFilterObjectSize};
+}
+
+const std::string& filter_object_path() {
+    static std::once_flag once;
+    static std::string path;
+    std::call_once(once, [] {
+        // A memfd rather than a file on disk: the dataplane is one self-contained binary,
+        // and the object the PMD loads is the one this build was tested with.
+        const int fd = ::memfd_create("pooledge-xdp-filter", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+        if (fd < 0) {
+            throw std::runtime_error("XDP filter: memfd_create: " + errno_text(errno));
+        }
+        const auto obj = filter_object();
+        if (::write(fd, obj.data(), obj.size()) != static_cast<ssize_t>(obj.size()) ||
+            ::fcntl(fd, F_ADD_SEALS, F_SEAL_WRITE | F_SEAL_GROW | F_SEAL_SHRINK | F_SEAL_SEAL) !=
+                0) {
+            const int err = errno;
+            ::close(fd);
+            throw std::runtime_error("XDP filter: cannot write its object: " + errno_text(err));
+        }
+        path = "/proc/self/fd/" + std::to_string(fd);
+    });
+    if (path.empty()) {
+        throw std::runtime_error("XDP filter: its object could not be written earlier");
+    }
+    return path;
+}
+
+std::vector<std::string> with_filter(const std::vector<std::string>& eal_args,
+                                     const std::string& path, std::vector<std::string>* filtered) {
+    static constexpr std::string_view kDriver = "net_af_xdp";
+    std::vector<std::string> out;
+    out.reserve(eal_args.size());
+    bool vdev_next = false;
+    for (const std::string& arg : eal_args) {
+        std::string a = arg;
+        size_t value = std::string::npos;
+        if (vdev_next) {
+            value = 0;
+        } else if (a.rfind("--vdev=", 0) == 0) {
+            value = 7;
+        }
+        vdev_next = a == "--vdev";
+        if (value != std::string::npos && a.compare(value, kDriver.size(), kDriver) == 0) {
+            const std::string dev = a.substr(value, a.find(',', value) - value);
+            if (("," + a.substr(value)).find(",xdp_prog=") == std::string::npos) {
+                a += ",xdp_prog=" + path;
+                if (filtered != nullptr) {
+                    filtered->push_back(dev);
+                }
+            }
+        }
+        out.push_back(std::move(a));
+    }
+    return out;
+}
+
+Stale detach_stale(unsigned if_index, uint32_t* live_owner, std::string* why) {
+    bpf_xdp_query_opts q{};
+    q.sz = sizeof q;
+    if (const int err = bpf_xdp_query(static_cast<int>(if_index), 0, &q); err != 0) {
+        base::set_why(why, "cannot query the interface's XDP program: " + errno_text(err));
+        return Stale::Error;
+    }
+    if (q.prog_id == 0 || q.attach_mode == XDP_ATTACHED_MULTI) {
+        return Stale::None;
+    }
+    const base::Fd prog(bpf_prog_get_fd_by_id(q.prog_id));
+    if (prog.get() < 0) {
+        return Stale::None;  // detached meanwhile
+    }
+    const auto filter = Filter::from_program(prog.get(), nullptr);
+    if (!filter) {
+        return Stale::None;  // somebody else's program
+    }
+    if (const uint32_t owner = filter->owner(); live_dataplane(owner)) {
+        if (live_owner != nullptr) {
+            *live_owner = owner;
+        }
+        return Stale::LiveOwner;
+    }
+    const __u32 mode = q.attach_mode == XDP_ATTACHED_SKB  ? XDP_FLAGS_SKB_MODE
+                       : q.attach_mode == XDP_ATTACHED_HW ? XDP_FLAGS_HW_MODE
+                                                          : XDP_FLAGS_DRV_MODE;
+    // REPLACE with the old program: only that one is detached, never a newcomer's.
+    bpf_xdp_attach_opts opts{};
+    opts.sz = sizeof opts;
+    opts.old_prog_fd = prog.get();
+    if (const int err = bpf_xdp_detach(static_cast<int>(if_index), mode | XDP_FLAGS_REPLACE, &opts);
+        err != 0) {
+        base::set_why(why, "cannot detach the stale XDP filter: " + errno_text(err));
+        return Stale::Error;
+    }
+    return Stale::Detached;
+}
+
+std::optional<Filter> Filter::on_interface(unsigned if_index, std::string* why) {
+    __u32 id = 0;
+    if (const int err = bpf_xdp_query_id(static_cast<int>(if_index), 0, &id); err != 0) {
+        base::set_why(why, "cannot query the interface's XDP program: " + errno_text(err));
+        return std::nullopt;
+    }
+    if (id == 0) {
+        base::set_why(why, "no XDP program on the interface");
+        return std::nullopt;
+    }
+    const base::Fd prog(bpf_prog_get_fd_by_id(id));
+    if (prog.get() < 0) {
+        base::set_why(why,
+                      "cannot open XDP program " + std::to_string(id) + ": " + errno_text(errno));
+        return std::nullopt;
+    }
+    return from_program(prog.get(), why);
+}
+
+std::optional<Filter> Filter::from_program(int prog_fd, std::string* why) {
+    const std::string name = prog_name(prog_fd);
+    if (name != PE_XDP_FILTER_PROG_NAME) {
+        base::set_why(why, "XDP program '" + name + "' is not pooledge's filter");
+        return std::nullopt;
+    }
+    base::Fd cfg = map_of(prog_fd, PE_XDP_FILTER_CFG_MAP);
+    base::Fd state = map_of(prog_fd, PE_XDP_FILTER_STATE_MAP);
+    base::Fd stats = map_of(prog_fd, PE_XDP_FILTER_STATS_MAP);
+    if (cfg.get() < 0 || state.get() < 0 || stats.get() < 0) {
+        base::set_why(why, "the filter's maps cannot be opened");
+        return std::nullopt;
+    }
+    return Filter(std::move(cfg), std::move(state), std::move(stats));
+}
+
+void Filter::configure(const FilterConfig& c) const {
+    pe_xdp_cfg v{};
+    v.flags = PE_XDP_CFG_ACTIVE | (c.ntp ? PE_XDP_CFG_NTP : 0U);
+    v.owner_pid = static_cast<__u32>(::getpid());
+    if (c.rate != 0) {
+        v.interval_ns = kNsPerSecond / c.rate;
+        v.ahead_ns = v.interval_ns * (c.burst > 0 ? c.burst - 1 : 0);
+    }
+    const __u32 key = 0;
+    const pe_xdp_state full{};  // a slot in the past: the whole burst is there
+    if (bpf_map_update_elem(state_.get(), &key, &full, BPF_ANY) != 0 ||
+        bpf_map_update_elem(cfg_.get(), &key, &v, BPF_ANY) != 0) {
+        throw std::runtime_error("XDP filter: cannot write its configuration: " +
+                                 errno_text(errno));
+    }
+}
+
+uint32_t Filter::owner() const {
+    const __u32 key = 0;
+    pe_xdp_cfg v{};
+    return bpf_map_lookup_elem(cfg_.get(), &key, &v) == 0 ? v.owner_pid : 0;
+}
+
+FilterCounts Filter::counts() const {
+    const int cpus = libbpf_num_possible_cpus();
+    FilterCounts out;
+    if (cpus <= 0) {
+        return out;
+    }
+    std::vector<uint64_t> per_cpu(static_cast<size_t>(cpus));  // __u64 values: no padding
+    uint64_t* const fields[PE_XDP_VERDICTS] = {&out.fast_path, &out.kernel, &out.rate_limited};
+    for (__u32 k = 0; k < PE_XDP_VERDICTS; ++k) {
+        if (bpf_map_lookup_elem(stats_.get(), &k, per_cpu.data()) != 0) {
+            return FilterCounts{};
+        }
+        for (const uint64_t v : per_cpu) {
+            *fields[k] += v;
+        }
+    }
+    return out;
+}
+
+}  // namespace pooledge::dataplane::xdp
