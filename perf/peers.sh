@@ -17,7 +17,8 @@
 #                during and after a 1 s junk flood. Asserts nothing about speed.
 #   --out DIR    peers.csv, accounting.csv, junk.csv and peers.md (default perf-peers-results)
 #   --only L,... only these servers (labels as in the table, e.g. "knot-xdp,pooledge-af_xdp");
-#                the tuning variant pooledge-af_xdp-busy0 (busy_budget=0) runs only if named
+#                the tuning variants pooledge-af_xdp-busy0 (busy_budget=0) and
+#                pooledge-af_xdp-nofilter (exception.xdp_filter: false) run only if named
 #
 # After each pooledge server, the junk phase: DNS at half the capacity just measured mixed
 # with perf/junk_flood at its maximum (SYN, ICMP echo, UDP to port 9), then the junk alone
@@ -175,7 +176,7 @@ start_reflector() {
     pid=""
 }
 
-start_pooledge() {  # $1: vdev
+start_pooledge() {  # $1: vdev, $2: more of the configuration (optional)
     topology
     if [[ $1 == net_af_packet* ]]; then  # the node's kernel must not see (and answer) DNS too
         ip netns exec "$node" nft -f - <<NFT
@@ -190,6 +191,7 @@ workers: 1
 metrics: {listen: "127.0.0.1:9139"}
 # The peers run without rate limits, so does pooledge: this measures answering.
 rrl: {enabled: false}
+${2:-}
 YAML
     ip netns exec "$node" "$bin/dataplane/pooledge-dataplane" --lcores 0@1,1@1 --no-huge -m 512 \
         --no-pci --file-prefix pe-peers --vdev "$1" -- --config "$work/dp.yaml" \
@@ -420,6 +422,10 @@ run_server pooledge-af_xdp de start_pooledge "net_af_xdp0,iface=$nif"
 run_server pooledge-af_packet de start_pooledge "net_af_packet0,iface=$nif"
 if named pooledge-af_xdp-busy0; then  # net_af_xdp without preferred busy polling
     run_server pooledge-af_xdp-busy0 de start_pooledge "net_af_xdp0,iface=$nif,busy_budget=0"
+fi
+if named pooledge-af_xdp-nofilter; then  # net_af_xdp behind the PMD's program, not our filter
+    run_server pooledge-af_xdp-nofilter de start_pooledge "net_af_xdp0,iface=$nif" \
+        "exception: {xdp_filter: false}"
 fi
 run_server knot-xdp de start_knot xdp
 run_server knot-udp de start_knot udp
