@@ -180,7 +180,8 @@ void add_xdp_filters(std::vector<MetricFamily>& out, const std::vector<xdp::Port
                     "Frames pooledge's XDP filter judged on a net_af_xdp port, by verdict: "
                     "fast_path (UDP to port 53, 123: to the socket), kernel (anything else "
                     "within exception.rate: to the socket, for the exception path), "
-                    "rate_limited (anything else over it: dropped before the copy)",
+                    "rate_limited (anything else over it: dropped before the copy), neighbour "
+                    "(ARP and on-link ND: to the socket outside the rate)",
                     MetricType::Counter);
     for (const xdp::PortFilter& pf : filters) {
         const xdp::FilterCounts c = pf.filter.counts();
@@ -190,6 +191,7 @@ void add_xdp_filters(std::vector<MetricFamily>& out, const std::vector<xdp::Port
         add(f, lab("fast_path"), static_cast<double>(c.fast_path));
         add(f, lab("kernel"), static_cast<double>(c.kernel));
         add(f, lab("rate_limited"), static_cast<double>(c.rate_limited));
+        add(f, lab("neighbour"), static_cast<double>(c.neighbour));
     }
     out.push_back(std::move(f));
 }
@@ -269,6 +271,12 @@ std::string render_metrics(const MetricsSources& s) {
                          MetricType::Counter);
     add(passes, {}, value(xs.passes));
     out.push_back(std::move(passes));
+    auto neighbour = family("pooledge_exception_neighbour_frames_total",
+                            "ARP and on-link ND frames (hop limit 255) the exception service "
+                            "passed to the kernel outside exception.rate",
+                            MetricType::Counter);
+    add(neighbour, {}, value(xs.neighbour));
+    out.push_back(std::move(neighbour));
 
     auto per_worker =
         family("pooledge_dataplane_worker_rx_packets_total",

@@ -8,7 +8,10 @@
  * copy. It sends UDP to port 53 (and 123 when NTP is on) straight to the socket, as the
  * PMD's default program would, and puts everything else (ARP, ND, ICMP, TCP, other
  * ports: what the dataplane passes to the kernel) through one token bucket per port at
- * the exception path's own rate. Within the rate such frames go to the socket too, where
+ * the exception path's own rate. ARP and on-link ND (ICMPv6 133-137 with hop limit 255,
+ * which no router forwards) skip the bucket, as in the exception service: a flood must not
+ * starve the router's neighbour discovery and cut the node off its link, and nobody off the
+ * link can send them. Within the rate such frames go to the socket too, where
  * the dataplane classifies them as always; over it they are dropped here and counted.
  * The dataplane still checks everything it gets: this is a cost filter, not a firewall.
  *
@@ -27,6 +30,10 @@
 #include "xdp_filter_maps.h"
 
 #define DNS_PORT 53
+#define ETH_P_ARP_ 0x0806
+#define ICMPV6_ND_FIRST 133 /* router solicitation */
+#define ICMPV6_ND_LAST 137  /* redirect */
+#define ON_LINK_HOP_LIMIT 255
 #define NTP_PORT 123
 /* From the kernel's net/ip.h, which UAPI does not export. */
 #define IP_MF 0x2000
@@ -70,10 +77,13 @@ struct {
 	__type(value, __u64);
 } pe_xdp_stats SEC(".maps");
 
-/* 1 if the frame is UDP to a fast-path port: the only frames the workers answer. Anything
- * malformed is not, and meets the bucket (the dataplane drops it if it gets it).
+enum frame_class { OTHER, FAST_PATH, NEIGHBOUR };
+
+/* FAST_PATH for UDP to a fast-path port (the only frames the workers answer), NEIGHBOUR
+ * for ARP and on-link ND, else OTHER; anything malformed is OTHER, and meets the bucket
+ * (the dataplane drops it if it gets it).
  */
-static __always_inline int is_fast_path(void *data, void *data_end, __u32 flags)
+static __always_inline enum frame_class classify(void *data, void *data_end, __u32 flags)
 {
 	struct ethhdr *eth = data;
 	void *l3 = eth + 1;
@@ -82,38 +92,52 @@ static __always_inline int is_fast_path(void *data, void *data_end, __u32 flags)
 	__u16 port;
 
 	if (l3 > data_end)
-		return 0;
+		return OTHER;
 	proto = eth->h_proto;
 	if (proto == bpf_htons(ETH_P_8021Q)) {
 		struct vlan_hdr *vh = l3;
 
 		if ((void *)(vh + 1) > data_end)
-			return 0;
+			return OTHER;
 		proto = vh->h_vlan_encapsulated_proto;
 		l3 = vh + 1;
 	}
+	if (proto == bpf_htons(ETH_P_ARP_))
+		return NEIGHBOUR;
 	if (proto == bpf_htons(ETH_P_IP)) {
 		struct iphdr *iph = l3;
 
 		if ((void *)(iph + 1) > data_end || iph->ihl < 5)
-			return 0;
+			return OTHER;
 		if (iph->protocol != IPPROTO_UDP ||
 		    (iph->frag_off & bpf_htons(IP_MF | IP_OFFSET)))
-			return 0; /* later fragments have no UDP header */
+			return OTHER; /* later fragments have no UDP header */
 		udph = (void *)iph + iph->ihl * 4;
 	} else if (proto == bpf_htons(ETH_P_IPV6)) {
 		struct ipv6hdr *ip6h = l3;
+		__u8 *icmp_type = (void *)(ip6h + 1);
 
-		if ((void *)(ip6h + 1) > data_end || ip6h->nexthdr != IPPROTO_UDP)
-			return 0; /* extension headers and ICMPv6 are the kernel's */
+		if ((void *)(ip6h + 1) > data_end)
+			return OTHER;
+		if (ip6h->nexthdr == IPPROTO_ICMPV6) {
+			if ((void *)(icmp_type + 1) > data_end ||
+			    ip6h->hop_limit != ON_LINK_HOP_LIMIT)
+				return OTHER;
+			return *icmp_type >= ICMPV6_ND_FIRST && *icmp_type <= ICMPV6_ND_LAST
+				       ? NEIGHBOUR
+				       : OTHER;
+		}
+		if (ip6h->nexthdr != IPPROTO_UDP)
+			return OTHER; /* extension headers are the kernel's */
 		udph = (void *)(ip6h + 1);
 	} else {
-		return 0;
+		return OTHER;
 	}
 	if ((void *)(udph + 1) > data_end)
-		return 0;
+		return OTHER;
 	port = bpf_ntohs(udph->dest);
-	return port == DNS_PORT || (port == NTP_PORT && (flags & PE_XDP_CFG_NTP));
+	return port == DNS_PORT || (port == NTP_PORT && (flags & PE_XDP_CFG_NTP)) ? FAST_PATH
+										 : OTHER;
 }
 
 /* GCRA (the virtual-scheduling form of a token bucket): admit a frame if the next slot
@@ -164,8 +188,12 @@ int pe_xdp_filter(struct xdp_md *ctx)
 
 	cfg = bpf_map_lookup_elem(&pe_xdp_cfg, &key);
 	if (cfg && (cfg->flags & PE_XDP_CFG_ACTIVE)) {
-		if (is_fast_path(data, data_end, cfg->flags)) {
+		const enum frame_class c = classify(data, data_end, cfg->flags);
+
+		if (c == FAST_PATH) {
 			count(PE_XDP_FAST_PATH);
+		} else if (c == NEIGHBOUR) {
+			count(PE_XDP_NEIGHBOUR);
 		} else if (within_rate(cfg)) {
 			count(PE_XDP_KERNEL);
 		} else {

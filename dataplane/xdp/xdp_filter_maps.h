@@ -46,7 +46,8 @@ enum pe_xdp_verdict {
 	PE_XDP_KERNEL = 1,       /* anything else, within the rate: to the socket, for the
 				    dataplane's exception path */
 	PE_XDP_RATE_LIMITED = 2, /* anything else, over the rate: dropped here */
-	PE_XDP_VERDICTS = 3,
+	PE_XDP_NEIGHBOUR = 3,    /* ARP and on-link ND: to the socket outside the bucket */
+	PE_XDP_VERDICTS = 4,
 };
 
 #endif

@@ -10,10 +10,11 @@
    IPv4 and IPv6 and ping (the kernel's, through the exception path) work through it.
 2. Junk from one raw socket (SYN, ICMP echo, UDP to port 9) for 3 s, far over
    exception.rate (200/s, bursts of 50), while a client asks DNS queries one after the
-   other: every query is answered; the filter's counts say the kernel got at most the rate
-   plus the burst, the rest was dropped in XDP, and the DNS queries were fast path; the
-   dataplane's own exception limiter had next to nothing left to drop. promtool checks
-   /metrics.
+   other, forgetting the node's MAC before each (so ARP and ND must get through the flooded
+   filter, outside its bucket): every query is answered; the filter's counts say the
+   kernel got at most the rate plus the burst, the rest was dropped in XDP, the DNS queries
+   were fast path and the ARP and ND passed outside the bucket; the dataplane's own
+   exception limiter had next to nothing left to drop. promtool checks /metrics.
 3. SIGKILL leaves the filter attached; the next start detaches it (logged) and serves; a
    second dataplane on the same interface leaves the running one's filter alone.
 4. exception.xdp_filter: false: no filter, DNS still served, no filter metrics.
@@ -97,8 +98,13 @@ def main():
              str(SECONDS)], stdout=subprocess.PIPE, text=True)
         asked = answered = 0
         while junk.poll() is None and time.monotonic() - t0 < SECONDS + 10:
+            # The client forgets the node's MAC before each query, so every answer also
+            # needs ARP or ND through the flooded filter (they skip its bucket).
+            sh("ip", "neigh", "flush", "dev", "pe-c0", ns=CLIENT, check_rc=False)
+            family = 6 if asked % 2 else 4
             asked += 1
-            answered += "NOERROR" in PAIR.kdig("0.pool.ntp.org")
+            answered += "NOERROR" in PAIR.kdig("0.pool.ntp.org", "AAAA" if family == 6 else "A",
+                                                family=family)
         out, _ = junk.communicate(timeout=30)
         elapsed = time.monotonic() - t0
         sent = json.loads(out)["sent"]
@@ -112,8 +118,8 @@ def main():
                             text=True)
         check(pt.returncode == 0, "promtool check metrics" + ("" if pt.returncode == 0 else
                                                               ": " + pt.stderr))
-        d = {v: verdict(text, v) - verdict(before, v) for v in ("fast_path", "kernel",
-                                                                 "rate_limited")}
+        d = {v: verdict(text, v) - verdict(before, v)
+             for v in ("fast_path", "kernel", "rate_limited", "neighbour")}
         print(f"filter verdicts during the junk: {d}")
         bound = RATE * (elapsed + 1) + BURST
         check(d["kernel"] <= bound,
@@ -122,6 +128,8 @@ def main():
         check(d["rate_limited"] >= sent - bound - 100,
               f"the rest was dropped in XDP ({d['rate_limited']:.0f} of {sent})")
         check(d["fast_path"] >= asked, f"the DNS queries were fast path ({d['fast_path']:.0f})")
+        check(d["neighbour"] >= asked,
+              f"the client's ARP and ND passed outside the bucket ({d['neighbour']:.0f})")
         later = metric(text, "pooledge_dataplane_drops_total", 'reason="exception_rate_limited"')
         check((later or 0) <= BURST,
               f"the dataplane's own limiter had next to nothing to drop ({later or 0:.0f})")

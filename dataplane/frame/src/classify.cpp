@@ -12,7 +12,12 @@ namespace {
 constexpr uint16_t kEtherIpv4 = 0x0800;
 constexpr uint16_t kEtherIpv6 = 0x86DD;
 constexpr uint16_t kEtherVlan = 0x8100;
+constexpr uint16_t kEtherArp = 0x0806;
 constexpr uint8_t kProtoUdp = 17;
+constexpr uint8_t kProtoIcmp6 = 58;
+constexpr uint8_t kIcmp6RouterSolicit = 133;
+constexpr uint8_t kIcmp6Redirect = 137;
+constexpr uint8_t kOnLinkHopLimit = 255;
 
 std::optional<Service> service_of_port(uint16_t port, bool ntp) noexcept {
     if (port == kDnsPort) {
@@ -57,6 +62,34 @@ Classified exception() noexcept {
 }
 
 }  // namespace
+
+bool is_neighbour_discovery(std::span<const uint8_t> frame) noexcept {
+    const uint8_t* f = frame.data();
+    size_t off = 12;
+    if (frame.size() < off + 2) {
+        return false;
+    }
+    uint16_t type = bytes::get16(f + off);
+    off += 2;
+    if (type == kEtherVlan) {
+        if (frame.size() < off + 4) {
+            return false;
+        }
+        type = bytes::get16(f + off + 2);
+        off += 4;
+    }
+    if (type == kEtherArp) {
+        return true;
+    }
+    // Fixed IPv6 header, then the ICMPv6 type: ND carries no extension headers.
+    if (type != kEtherIpv6 || frame.size() < off + 41) {
+        return false;
+    }
+    const uint8_t* ip = f + off;
+    const uint8_t icmp_type = ip[40];
+    return ip[6] == kProtoIcmp6 && ip[7] == kOnLinkHopLimit && icmp_type >= kIcmp6RouterSolicit &&
+           icmp_type <= kIcmp6Redirect;
+}
 
 Classified classify(std::span<const uint8_t> frame, const ServiceAddresses& svc,
                     RxChecks checks) noexcept {

@@ -171,6 +171,47 @@ TEST_F(PacketTest, KernelTrafficGoesToTheExceptionPath) {
     }
 }
 
+// ARP and on-link ND pass the exception path's rate limits; ND from off the link (hop limit
+// below 255), other ICMPv6 and anything truncated do not.
+TEST_F(PacketTest, NeighbourDiscoveryIsRecognised) {
+    const auto q = *dns::build_query("0.pool.ntp.org");
+    auto arp = frame(q);
+    arp[12] = 0x08;
+    arp[13] = 0x06;
+    FrameOptions vlan;
+    vlan.vlan = true;
+    auto tagged_arp = frame(q, vlan);
+    tagged_arp[16] = 0x08;
+    tagged_arp[17] = 0x06;
+    FrameOptions icmp6;
+    icmp6.ip = 6;
+    icmp6.proto = 58;
+    icmp6.src = v6({0xfe, 0x80}, 7);
+    icmp6.dst = std::vector<uint8_t>(kSvc6[0].begin(), kSvc6[0].end());
+    auto nd = [&](uint8_t type, uint8_t hop_limit) {
+        auto f = frame(q, icmp6);
+        f[14 + 7] = hop_limit;
+        f[14 + 40] = type;
+        return f;
+    };
+    EXPECT_TRUE(is_neighbour_discovery(arp));
+    EXPECT_TRUE(is_neighbour_discovery(tagged_arp));
+    for (uint8_t type = 133; type <= 137; ++type) {
+        EXPECT_TRUE(is_neighbour_discovery(nd(type, 255))) << int{type};
+    }
+    EXPECT_FALSE(is_neighbour_discovery(nd(135, 254)));  // forwarded: not from the link
+    EXPECT_FALSE(is_neighbour_discovery(nd(128, 255)));  // echo request
+    EXPECT_FALSE(is_neighbour_discovery(nd(138, 255)));
+    EXPECT_FALSE(is_neighbour_discovery(frame(q)));  // DNS over IPv4
+    FrameOptions tcp;
+    tcp.proto = 6;
+    EXPECT_FALSE(is_neighbour_discovery(frame(q, tcp)));
+    auto short_nd = nd(135, 255);
+    short_nd.resize(14 + 40);
+    EXPECT_FALSE(is_neighbour_discovery(short_nd));
+    EXPECT_FALSE(is_neighbour_discovery(std::span<const uint8_t>(arp.data(), 13)));
+}
+
 // The word-at-a-time sum against RFC 1071's definition, for every length up to 100 bytes
 // and every alignment, with carries forced (0xFF bytes) and random data.
 TEST(Checksum, OnesSumIsTheSumOfBigEndianWords) {

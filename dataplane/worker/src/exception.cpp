@@ -4,7 +4,10 @@
 #include <rte_mbuf.h>
 #include <rte_ring.h>
 
+#include <algorithm>
 #include <ctime>
+
+#include "pooledge/dataplane/frame/classify.hpp"
 
 namespace pooledge::dataplane {
 namespace {
@@ -49,7 +52,17 @@ unsigned ExceptionService::to_kernel(const Port& port, base::TokenBucket& bucket
             continue;
         }
         moved += n;
-        const auto granted = static_cast<uint16_t>(bucket.take(n, now_ns));
+        // Neighbour discovery to the front, outside the bucket; the rest keeps its order.
+        unsigned nd = 0;
+        for (unsigned i = 0; i < n; ++i) {
+            const rte_mbuf* m = pkts[i];
+            if (is_neighbour_discovery({rte_pktmbuf_mtod(m, const uint8_t*), m->data_len})) {
+                std::rotate(pkts + nd, pkts + i, pkts + i + 1);
+                ++nd;
+            }
+        }
+        bump(stats_.neighbour, nd);
+        const auto granted = static_cast<uint16_t>(nd + bucket.take(n - nd, now_ns));
         const uint16_t sent = rte_eth_tx_burst(port.exception_id, 0, pkts, granted);
         bump(stats_.to_kernel, sent);
         free_and_count(pkts + sent, granted - sent, stats_.to_kernel_failed);

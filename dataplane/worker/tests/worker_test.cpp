@@ -288,6 +288,16 @@ std::vector<uint8_t> arp_reply() {
     return arp;
 }
 
+// An ARP request from the link (broadcast).
+std::vector<uint8_t> arp_request() {
+    std::vector<uint8_t> arp(60, 0);
+    std::fill(arp.begin(), arp.begin() + 6, 0xFF);
+    std::copy(kPeerMac.begin(), kPeerMac.end(), arp.begin() + 6);
+    arp[12] = 0x08;
+    arp[13] = 0x06;
+    return arp;
+}
+
 TEST_F(WorkerTest, HandsOtherTrafficToTheKernelAndBack) {
     Worker w(ctx_);
     ExceptionStats xs;
@@ -346,6 +356,31 @@ TEST_F(WorkerTest, TheKernelGetsAtMostTheConfiguredRate) {
     EXPECT_EQ(drain(kernel_.tx).size(), 5u);
     EXPECT_EQ(xs.rate_limited.load(), 20u);
     EXPECT_EQ(xs.to_kernel.load(), 10u);
+}
+
+TEST_F(WorkerTest, ArpPassesAnExhaustedBucket) {
+    Worker w(ctx_);
+    ExceptionConfig config;
+    config.rate = 100;
+    config.burst = 5;
+    ExceptionStats xs;
+    ExceptionService service(*ports_, config, xs);
+    FrameOptions junk;
+    junk.dport = 9;
+    for (int i = 0; i < 20; ++i) {
+        ASSERT_EQ(rte_ring_enqueue(svc_.rx, mbuf_of(frame({1, 2, 3, 4}, junk))), 0);
+        if (i % 7 == 6) {
+            ASSERT_EQ(rte_ring_enqueue(svc_.rx, mbuf_of(arp_request())), 0);
+        }
+    }
+    EXPECT_EQ(poll(w), 22u);
+    EXPECT_EQ(service.poll_once(1000000000), 22u);
+    const auto got = drain(kernel_.tx);
+    ASSERT_EQ(got.size(), 7u);  // the burst's five, and both ARP requests
+    EXPECT_EQ(got[0], arp_request());
+    EXPECT_EQ(got[1], arp_request());
+    EXPECT_EQ(xs.neighbour.load(), 2u);
+    EXPECT_EQ(xs.rate_limited.load(), 15u);
 }
 
 TEST_F(WorkerTest, AFullExceptionRingCostsTheWorkerNothingButACount) {

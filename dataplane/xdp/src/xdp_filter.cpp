@@ -249,7 +249,8 @@ FilterCounts Filter::counts() const {
         return out;
     }
     std::vector<uint64_t> per_cpu(static_cast<size_t>(cpus));  // __u64 values: no padding
-    uint64_t* const fields[PE_XDP_VERDICTS] = {&out.fast_path, &out.kernel, &out.rate_limited};
+    uint64_t* const fields[PE_XDP_VERDICTS] = {&out.fast_path, &out.kernel, &out.rate_limited,
+                                               &out.neighbour};
     for (__u32 k = 0; k < PE_XDP_VERDICTS; ++k) {
         if (bpf_map_lookup_elem(stats_.get(), &k, per_cpu.data()) != 0) {
             return FilterCounts{};

@@ -147,7 +147,7 @@ TEST_F(XdpFilterTest, EverythingElseMeetsTheBucket) {
     filter_->configure({.rate = 1, .burst = 5, .ntp = false});
     const std::vector<Bytes> junk = {
         ipv4(kTcp, 80), ipv4(kIcmp, 0), ipv4(kUdp, 9),          ipv6(kTcp, 53),   ipv6(kIcmp6, 0),
-        ipv6(kUdp, 9),  ipv4(kTcp, 53), ipv4(kUdp, 53, 0x0010), ethernet(0x0806), ipv4(kUdp, 123)};
+        ipv6(kUdp, 9),  ipv4(kTcp, 53), ipv4(kUdp, 53, 0x0010), ipv4(kUdp, 5353), ipv4(kUdp, 123)};
     std::vector<Bytes> twice = junk;
     twice.insert(twice.end(), junk.begin(), junk.end());
     EXPECT_EQ(passed(twice), 5u);
@@ -184,6 +184,31 @@ TEST_F(XdpFilterTest, NtpIsFastPathOnlyWhenTheResponderIsOn) {
     filter_->configure({.rate = 1, .burst = 1, .ntp = true});
     EXPECT_EQ(passed({ipv4(kUdp, 123), ipv4(kUdp, 123), ipv6(kUdp, 123)}), 3u);
     EXPECT_EQ(filter_->counts().fast_path, 3u);
+}
+
+// ICMPv6 of `type` with `hop_limit` (ipv6() leaves 64): the type is the L4 header's first byte.
+Bytes icmp6(uint8_t type, uint8_t hop_limit) {
+    Bytes f = ipv6(kIcmp6, 0);
+    f[14 + 7] = hop_limit;
+    f[14 + 40] = type;
+    return f;
+}
+
+TEST_F(XdpFilterTest, ArpAndOnLinkNdSkipTheBucket) {
+    filter_->configure({.rate = 1, .burst = 1, .ntp = false});
+    EXPECT_EQ(run(ipv4(kTcp, 80)), XDP_PASS);  // the bucket's one frame
+    EXPECT_EQ(run(ipv4(kTcp, 80)), XDP_DROP);
+    std::vector<Bytes> nd = {ethernet(0x0806), ethernet(0x0806, true)};
+    nd.back().resize(60, 0);
+    for (uint8_t type = 133; type <= 137; ++type) {
+        nd.push_back(icmp6(type, 255));
+    }
+    EXPECT_EQ(passed(nd), nd.size());
+    // From off the link (a router decremented the hop limit), or not ND: junk.
+    EXPECT_EQ(passed({icmp6(135, 254), icmp6(128, 255), icmp6(138, 255)}), 0u);
+    const FilterCounts c = filter_->counts();
+    EXPECT_EQ(c.neighbour, nd.size());
+    EXPECT_EQ(c.rate_limited, 4u);
 }
 
 TEST_F(XdpFilterTest, RateZeroMeansNoLimit) {

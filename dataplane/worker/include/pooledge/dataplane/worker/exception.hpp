@@ -6,8 +6,9 @@
 //                                       or  worker 0's from_kernel ring --> worker 0's TX
 //
 // The bucket (exception.rate, exception.burst per port) bounds what a flood of junk can cost
-// the kernel; what it refuses is freed and counted, never queued. The kernel's own frames
-// are not limited: the kernel paces what it sends. Worker 0 alone carries them where the
+// the kernel; what it refuses is freed and counted, never queued. ARP and on-link ND pass
+// without tokens (is_neighbour_discovery): a flood must not cut the node off its link. The kernel's
+// own frames are not limited: the kernel paces what it sends. Worker 0 alone carries them where the
 // service has no TX queue, so a TCP stream keeps its order.
 //
 // The service polls while there is work and sleeps 100 us after a run of empty passes: the
@@ -28,6 +29,7 @@ namespace pooledge::dataplane {
 struct alignas(64) ExceptionStats {
     Counter to_kernel{0};           // frames the kernel interface took
     Counter rate_limited{0};        // over exception.rate: freed
+    Counter neighbour{0};           // ARP and on-link ND, passed outside the bucket
     Counter to_kernel_failed{0};    // the kernel interface would not take them: freed
     Counter from_kernel{0};         // the kernel's frames passed on towards the port
     Counter from_kernel_failed{0};  // the port's queue or worker 0's ring was full: freed
