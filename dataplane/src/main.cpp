@@ -15,7 +15,6 @@
 #include <net/if.h>
 #include <atomic>
 #include <cstdio>
-#include <cstdlib>
 #include <cstring>
 #include <ctime>
 #include <memory>
@@ -84,7 +83,8 @@ std::vector<std::string> eal_arguments(int argc, char** argv, const pd::Dataplan
     if (!config.exception.xdp_filter) {
         return args;
     }
-    return pd::xdp::with_filter(args, pd::xdp::filter_object_path(), &filtered);
+    return pd::xdp::with_filter(
+        args, [] { return pd::xdp::filter_object_path(); }, &filtered);
 }
 
 // The kernel interface index under a DPDK device EAL probed, or 0.
@@ -98,28 +98,21 @@ unsigned if_index_of(const std::string& device) {
     return info.if_index;
 }
 
-// Before the ports start: a filter a killed dataplane left on an interface would make the
-// PMD's attach fail (it never replaces a program), so it goes. If a running dataplane owns
-// the filter, this one must not start; and it must not close its ports either: DPDK
-// 22.11's net_af_xdp detaches whatever program the interface has when it closes a port,
-// which would take the running dataplane's filter, and with it all its traffic. So it
-// leaves at once, without rte_eal_cleanup.
+// Before the ports start: a filter a dataplane left attached over netlink (it died before it
+// took the filter into its BPF link) would make the PMD's attach fail, since the PMD never
+// replaces a program; so it goes. One a running dataplane holds means this one must not
+// start on the interface.
 void detach_stale_filters(const std::vector<std::string>& filtered) {
     for (const std::string& dev : filtered) {
         const unsigned ifx = if_index_of(dev);
-        uint32_t owner = 0;
         std::string why;
-        switch (ifx == 0 ? pd::xdp::Stale::None : pd::xdp::detach_stale(ifx, &owner, &why)) {
+        switch (ifx == 0 ? pd::xdp::Stale::None : pd::xdp::detach_stale(ifx, &why)) {
             case pd::xdp::Stale::Detached:
                 log::info(dev + ": detached the XDP filter a previous dataplane left attached");
                 break;
-            case pd::xdp::Stale::LiveOwner:
-                log::error(dev +
-                           ": the interface's XDP filter belongs to the running dataplane "
-                           "of pid " +
-                           std::to_string(owner) + "; not starting a second one on it");
-                std::fflush(nullptr);
-                std::_Exit(1);
+            case pd::xdp::Stale::Held:
+                throw std::runtime_error(dev + ": " + why +
+                                         "; not starting a second dataplane on its interface");
             case pd::xdp::Stale::Error:
                 log::warn(dev + ": " + why);
                 break;
@@ -129,8 +122,9 @@ void detach_stale_filters(const std::vector<std::string>& filtered) {
     }
 }
 
-// After the ports started, the PMD has loaded the filter: give it the exception path's rate.
-// A port whose filter cannot be found or set keeps running unfiltered, said in the log.
+// After the ports started, the PMD has loaded the filter: take it over into a BPF link of
+// ours and give it the exception path's rate. A port whose filter cannot be found or set
+// keeps running unfiltered, said in the log.
 std::vector<pd::xdp::PortFilter> configure_filters(const std::vector<std::string>& filtered,
                                                    const pd::DataplaneConfig& config) {
     std::vector<pd::xdp::PortFilter> out;

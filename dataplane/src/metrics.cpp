@@ -184,7 +184,11 @@ void add_xdp_filters(std::vector<MetricFamily>& out, const std::vector<xdp::Port
                     "(ARP and on-link ND: to the socket outside the rate)",
                     MetricType::Counter);
     for (const xdp::PortFilter& pf : filters) {
-        const xdp::FilterCounts c = pf.filter.counts();
+        const auto counts = pf.filter.counts();
+        if (!counts) {
+            continue;
+        }
+        const xdp::FilterCounts& c = *counts;
         const auto lab = [&](const char* verdict) -> std::vector<ClientMetric::Label> {
             return {{"port", pf.port}, {"interface", pf.interface}, {"verdict", verdict}};
         };

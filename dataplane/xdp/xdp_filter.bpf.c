@@ -79,7 +79,7 @@ struct {
 
 enum frame_class { OTHER, FAST_PATH, NEIGHBOUR };
 
-/* FAST_PATH for UDP to a fast-path port (the only frames the workers answer), NEIGHBOUR
+/* FAST_PATH for unicast UDP to a fast-path port (the only frames the workers answer), NEIGHBOUR
  * for ARP and on-link ND, else OTHER; anything malformed is OTHER, and meets the bucket
  * (the dataplane drops it if it gets it).
  */
@@ -134,6 +134,9 @@ static __always_inline enum frame_class classify(void *data, void *data_end, __u
 		return OTHER;
 	}
 	if ((void *)(udph + 1) > data_end)
+		return OTHER;
+	/* Group-addressed frames are never answered: the dataplane hands them to the kernel. */
+	if (eth->h_dest[0] & 1)
 		return OTHER;
 	port = bpf_ntohs(udph->dest);
 	return port == DNS_PORT || (port == NTP_PORT && (flags & PE_XDP_CFG_NTP)) ? FAST_PATH

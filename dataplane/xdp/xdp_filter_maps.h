@@ -16,7 +16,7 @@
 #define PE_XDP_FILTER_STATS_MAP "pe_xdp_stats"
 /* The PMD inserts its AF_XDP sockets into the map of this name, keyed by queue. */
 #define PE_XDP_FILTER_XSKS_MAP "xsks_map"
-#define PE_XDP_FILTER_MAX_QUEUES 64
+#define PE_XDP_FILTER_MAX_QUEUES 256 /* queue indexes the PMD may bind */
 
 /* pe_xdp_cfg[0], written by the dataplane once the port has started. Until then (flags 0)
  * every frame goes to the AF_XDP socket, as without a filter.
@@ -31,8 +31,7 @@ struct pe_xdp_cfg {
 	__u64 interval_ns;
 	__u64 ahead_ns;
 	__u32 flags;
-	/* The process that wrote this entry: a filter whose owner is gone is stale. */
-	__u32 owner_pid;
+	__u32 reserved;
 };
 
 /* pe_xdp_state[0]: the theoretical arrival time of the next kernel-bound frame. */

@@ -15,8 +15,10 @@
    kernel got at most the rate plus the burst, the rest was dropped in XDP, the DNS queries
    were fast path and the ARP and ND passed outside the bucket; the dataplane's own
    exception limiter had next to nothing left to drop. promtool checks /metrics.
-3. SIGKILL leaves the filter attached; the next start detaches it (logged) and serves; a
-   second dataplane on the same interface leaves the running one's filter alone.
+3. The dataplane holds the filter through a BPF link: a second dataplane on the interface
+   refuses to start and the first keeps its filter; SIGKILL takes the filter along; a
+   filter left attached over netlink (as the PMD attaches it) is detached at the next start
+   (logged), which then serves.
 4. exception.xdp_filter: false: no filter, DNS still served, no filter metrics.
 
 Runs with Debian's python3. Every process is ours and ended by PID; namespaces are deleted.
@@ -103,8 +105,9 @@ def main():
             sh("ip", "neigh", "flush", "dev", "pe-c0", ns=CLIENT, check_rc=False)
             family = 6 if asked % 2 else 4
             asked += 1
+            # One retry: a frame may be lost in the veth's ring before XDP runs.
             answered += "NOERROR" in PAIR.kdig("0.pool.ntp.org", "AAAA" if family == 6 else "A",
-                                                family=family)
+                                                "+retry=1", family=family)
         out, _ = junk.communicate(timeout=30)
         elapsed = time.monotonic() - t0
         sent = json.loads(out)["sent"]
@@ -125,7 +128,8 @@ def main():
         check(d["kernel"] <= bound,
               f"the kernel got {d['kernel']:.0f} frames <= rate x time + burst ({bound:.0f})")
         check(d["kernel"] >= RATE * SECONDS * 0.5, "and was not starved below its rate")
-        check(d["rate_limited"] >= sent - bound - 100,
+        # Not all of it: the veth's ring may drop some before XDP runs.
+        check(d["rate_limited"] >= 0.8 * sent,
               f"the rest was dropped in XDP ({d['rate_limited']:.0f} of {sent})")
         check(d["fast_path"] >= asked, f"the DNS queries were fast path ({d['fast_path']:.0f})")
         check(d["neighbour"] >= asked,
@@ -134,17 +138,8 @@ def main():
         check((later or 0) <= BURST,
               f"the dataplane's own limiter had next to nothing to drop ({later or 0:.0f})")
 
-        # 3. A killed dataplane leaves its filter; the next one takes it off and serves.
-        dp.stop(signal.SIGKILL)
-        dp = None
-        check(xdp_attached(), "SIGKILL leaves the filter attached")
-        dp = start(a, work)
-        log = open(f"{work}/dataplane.log").read()
-        check("detached the XDP filter a previous dataplane left attached" in log,
-              "the next start detaches it and says so")
-        check(wait_for(lambda: "NOERROR" in PAIR.kdig("0.pool.ntp.org"), 10),
-              "and answers DNS through a filter of its own")
-        # A second dataplane on the same interface must not take the live one's filter.
+        # 3. The filter is held through a BPF link of the dataplane's: a killed dataplane
+        # takes it along, and a second dataplane cannot take the running one's.
         second = Dataplane(PAIR, a.dataplane, f"{work}/dataplane.yaml", f"{work}/second.log",
                            vdev=VDEV, lcores="0@0,1@1", file_prefix=f"pe-t2-{os.getpid()}")
         try:
@@ -152,9 +147,24 @@ def main():
         except subprocess.TimeoutExpired:
             pass
         check(second.stop() != 0, "a second dataplane on the interface does not start")
-        check(f"belongs to the running dataplane of pid {dp.pid()}" in
-              open(f"{work}/second.log").read(), "and leaves the running one's filter alone")
-        check("NOERROR" in PAIR.kdig("0.pool.ntp.org"), "which goes on answering")
+        check("a running dataplane holds the interface's XDP filter" in
+              open(f"{work}/second.log").read(), "and says why")
+        check(xdp_attached() and "NOERROR" in PAIR.kdig("0.pool.ntp.org"),
+              "the running one keeps its filter and goes on answering")
+        dp.stop(signal.SIGKILL)
+        dp = None
+        check(not xdp_attached(), "SIGKILL takes the filter along (its link closes)")
+        # A filter attached over netlink, as the PMD leaves it when a dataplane dies before
+        # taking it into its link: the next start detaches it and serves.
+        obj = os.path.join(os.path.dirname(a.dataplane), "xdp_filter.bpf.o")
+        sh("ip", "link", "set", "dev", "pe-n0", "xdpdrv", "obj", obj, "sec", "xdp", ns=NODE)
+        check(xdp_attached(), "a stale filter on pe-n0")
+        dp = start(a, work)
+        log = open(f"{work}/dataplane.log").read()
+        check("detached the XDP filter a previous dataplane left attached" in log,
+              "the next start detaches it and says so")
+        check(wait_for(lambda: "NOERROR" in PAIR.kdig("0.pool.ntp.org"), 10),
+              "and answers DNS through a filter of its own")
         check(dp.stop() == 0, "dataplane stops cleanly")
         dp = None
         check(not xdp_attached(), "a clean stop takes the filter off")

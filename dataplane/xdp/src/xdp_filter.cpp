@@ -9,7 +9,6 @@
 
 #include <cerrno>
 #include <cstring>
-#include <fstream>
 #include <mutex>
 #include <stdexcept>
 
@@ -36,23 +35,11 @@ std::string prog_name(int fd) {
     return bpf_obj_get_info_by_fd(fd, &info, &len) == 0 ? std::string(info.name) : std::string();
 }
 
-// The first line of a file, or "".
-std::string first_line(const std::string& path) {
-    std::ifstream in(path);
-    std::string line;
-    std::getline(in, line);
-    return line;
-}
-
-// Whether `pid` is a live dataplane: it exists and runs the same program as this process.
-// A filter is only ever configured by a dataplane, so a pid reused by anything else is
-// as good as gone.
-bool live_dataplane(uint32_t pid) {
-    if (pid == 0 || pid == static_cast<uint32_t>(::getpid())) {
-        return false;
-    }
-    const std::string comm = first_line("/proc/" + std::to_string(pid) + "/comm");
-    return !comm.empty() && comm == first_line("/proc/self/comm");
+// The mode flag that names how a program is attached, for calls that must say.
+__u32 mode_flag(__u8 attach_mode) {
+    return attach_mode == XDP_ATTACHED_SKB  ? XDP_FLAGS_SKB_MODE
+           : attach_mode == XDP_ATTACHED_HW ? XDP_FLAGS_HW_MODE
+                                            : XDP_FLAGS_DRV_MODE;
 }
 
 // The descriptor of the map of `name` that program `prog_fd` uses, or -1.
@@ -117,7 +104,8 @@ const std::string& filter_object_path() {
 }
 
 std::vector<std::string> with_filter(const std::vector<std::string>& eal_args,
-                                     const std::string& path, std::vector<std::string>* filtered) {
+                                     const std::function<std::string()>& path,
+                                     std::vector<std::string>* filtered) {
     static constexpr std::string_view kDriver = "net_af_xdp";
     std::vector<std::string> out;
     out.reserve(eal_args.size());
@@ -134,7 +122,7 @@ std::vector<std::string> with_filter(const std::vector<std::string>& eal_args,
         if (value != std::string::npos && a.compare(value, kDriver.size(), kDriver) == 0) {
             const std::string dev = a.substr(value, a.find(',', value) - value);
             if (("," + a.substr(value)).find(",xdp_prog=") == std::string::npos) {
-                a += ",xdp_prog=" + path;
+                a += ",xdp_prog=" + path();
                 if (filtered != nullptr) {
                     filtered->push_back(dev);
                 }
@@ -145,7 +133,7 @@ std::vector<std::string> with_filter(const std::vector<std::string>& eal_args,
     return out;
 }
 
-Stale detach_stale(unsigned if_index, uint32_t* live_owner, std::string* why) {
+Stale detach_stale(unsigned if_index, std::string* why) {
     bpf_xdp_query_opts q{};
     q.sz = sizeof q;
     if (const int err = bpf_xdp_query(static_cast<int>(if_index), 0, &q); err != 0) {
@@ -156,28 +144,21 @@ Stale detach_stale(unsigned if_index, uint32_t* live_owner, std::string* why) {
         return Stale::None;
     }
     const base::Fd prog(bpf_prog_get_fd_by_id(q.prog_id));
-    if (prog.get() < 0) {
-        return Stale::None;  // detached meanwhile
+    if (prog.get() < 0 || !Filter::from_program(prog.get(), nullptr)) {
+        return Stale::None;  // detached meanwhile, or somebody else's program
     }
-    const auto filter = Filter::from_program(prog.get(), nullptr);
-    if (!filter) {
-        return Stale::None;  // somebody else's program
-    }
-    if (const uint32_t owner = filter->owner(); live_dataplane(owner)) {
-        if (live_owner != nullptr) {
-            *live_owner = owner;
-        }
-        return Stale::LiveOwner;
-    }
-    const __u32 mode = q.attach_mode == XDP_ATTACHED_SKB  ? XDP_FLAGS_SKB_MODE
-                       : q.attach_mode == XDP_ATTACHED_HW ? XDP_FLAGS_HW_MODE
-                                                          : XDP_FLAGS_DRV_MODE;
-    // REPLACE with the old program: only that one is detached, never a newcomer's.
+    // REPLACE with the old program: only that one is detached, never a newcomer's. A running
+    // dataplane holds its filter through a BPF link, which no netlink call can detach.
     bpf_xdp_attach_opts opts{};
     opts.sz = sizeof opts;
     opts.old_prog_fd = prog.get();
-    if (const int err = bpf_xdp_detach(static_cast<int>(if_index), mode | XDP_FLAGS_REPLACE, &opts);
-        err != 0) {
+    const int err = bpf_xdp_detach(static_cast<int>(if_index),
+                                   mode_flag(q.attach_mode) | XDP_FLAGS_REPLACE, &opts);
+    if (err == -EBUSY) {
+        base::set_why(why, "a running dataplane holds the interface's XDP filter");
+        return Stale::Held;
+    }
+    if (err != 0) {
         base::set_why(why, "cannot detach the stale XDP filter: " + errno_text(err));
         return Stale::Error;
     }
@@ -185,22 +166,55 @@ Stale detach_stale(unsigned if_index, uint32_t* live_owner, std::string* why) {
 }
 
 std::optional<Filter> Filter::on_interface(unsigned if_index, std::string* why) {
-    __u32 id = 0;
-    if (const int err = bpf_xdp_query_id(static_cast<int>(if_index), 0, &id); err != 0) {
+    bpf_xdp_query_opts q{};
+    q.sz = sizeof q;
+    if (const int err = bpf_xdp_query(static_cast<int>(if_index), 0, &q); err != 0) {
         base::set_why(why, "cannot query the interface's XDP program: " + errno_text(err));
         return std::nullopt;
     }
-    if (id == 0) {
-        base::set_why(why, "no XDP program on the interface");
+    if (q.prog_id == 0 || q.attach_mode == XDP_ATTACHED_MULTI) {
+        base::set_why(why, "no single XDP program on the interface");
         return std::nullopt;
     }
-    const base::Fd prog(bpf_prog_get_fd_by_id(id));
+    const base::Fd prog(bpf_prog_get_fd_by_id(q.prog_id));
     if (prog.get() < 0) {
-        base::set_why(why,
-                      "cannot open XDP program " + std::to_string(id) + ": " + errno_text(errno));
+        base::set_why(
+            why, "cannot open XDP program " + std::to_string(q.prog_id) + ": " + errno_text(errno));
         return std::nullopt;
     }
-    return from_program(prog.get(), why);
+    auto filter = from_program(prog.get(), why);
+    if (!filter) {
+        return std::nullopt;
+    }
+    // The PMD attached the program over netlink, where it outlives a killed process and
+    // anyone may detach it (another PMD closing its port does). Moved to a BPF link, it
+    // is ours: it goes when this process does, however it ends, and while it runs no
+    // netlink call can replace or detach it. Between the two calls the interface has no
+    // program for a few microseconds; the frames meanwhile go to the stack, not lost to a
+    // wedged socket.
+    const __u32 mode = mode_flag(q.attach_mode);
+    bpf_xdp_attach_opts detach{};
+    detach.sz = sizeof detach;
+    detach.old_prog_fd = prog.get();
+    if (const int err =
+            bpf_xdp_detach(static_cast<int>(if_index), mode | XDP_FLAGS_REPLACE, &detach);
+        err != 0) {
+        base::set_why(why, "cannot take the filter over from the PMD: " + errno_text(err));
+        return std::nullopt;
+    }
+    bpf_link_create_opts lopts{};
+    lopts.sz = sizeof lopts;
+    lopts.flags = mode;
+    filter->link_.reset(bpf_link_create(prog.get(), static_cast<int>(if_index), BPF_XDP, &lopts));
+    if (filter->link_.get() < 0) {
+        const int err = errno;
+        // Put it back as it was, so the port keeps receiving.
+        bpf_xdp_attach(static_cast<int>(if_index), prog.get(), mode | XDP_FLAGS_UPDATE_IF_NOEXIST,
+                       nullptr);
+        base::set_why(why, "cannot attach the filter through a BPF link: " + errno_text(err));
+        return std::nullopt;
+    }
+    return filter;
 }
 
 std::optional<Filter> Filter::from_program(int prog_fd, std::string* why) {
@@ -222,7 +236,6 @@ std::optional<Filter> Filter::from_program(int prog_fd, std::string* why) {
 void Filter::configure(const FilterConfig& c) const {
     pe_xdp_cfg v{};
     v.flags = PE_XDP_CFG_ACTIVE | (c.ntp ? PE_XDP_CFG_NTP : 0U);
-    v.owner_pid = static_cast<__u32>(::getpid());
     if (c.rate != 0) {
         v.interval_ns = kNsPerSecond / c.rate;
         v.ahead_ns = v.interval_ns * (c.burst > 0 ? c.burst - 1 : 0);
@@ -236,24 +249,18 @@ void Filter::configure(const FilterConfig& c) const {
     }
 }
 
-uint32_t Filter::owner() const {
-    const __u32 key = 0;
-    pe_xdp_cfg v{};
-    return bpf_map_lookup_elem(cfg_.get(), &key, &v) == 0 ? v.owner_pid : 0;
-}
-
-FilterCounts Filter::counts() const {
+std::optional<FilterCounts> Filter::counts() const {
     const int cpus = libbpf_num_possible_cpus();
     FilterCounts out;
     if (cpus <= 0) {
-        return out;
+        return std::nullopt;
     }
     std::vector<uint64_t> per_cpu(static_cast<size_t>(cpus));  // __u64 values: no padding
     uint64_t* const fields[PE_XDP_VERDICTS] = {&out.fast_path, &out.kernel, &out.rate_limited,
                                                &out.neighbour};
     for (__u32 k = 0; k < PE_XDP_VERDICTS; ++k) {
         if (bpf_map_lookup_elem(stats_.get(), &k, per_cpu.data()) != 0) {
-            return FilterCounts{};
+            return std::nullopt;
         }
         for (const uint64_t v : per_cpu) {
             *fields[k] += v;

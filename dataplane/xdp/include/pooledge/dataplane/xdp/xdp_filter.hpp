@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <span>
 #include <string>
@@ -39,33 +40,34 @@ struct FilterCounts {
 [[nodiscard]] const std::string& filter_object_path();
 
 // `eal_args` with ",xdp_prog=PATH" added to each net_af_xdp --vdev that names no program of
-// its own (an operator's xdp_prog= stands). `filtered` gets the names of the devices changed.
+// its own (an operator's xdp_prog= stands); `path` is asked only if there is one (so a node
+// without net_af_xdp never makes the memfd). `filtered` gets the names of the devices changed.
 [[nodiscard]] std::vector<std::string> with_filter(const std::vector<std::string>& eal_args,
-                                                   const std::string& path,
+                                                   const std::function<std::string()>& path,
                                                    std::vector<std::string>* filtered);
 
-// Our filter, left attached to `if_index` by a dataplane that did not close its port (killed),
-// is detached so the PMD can attach a new one. A program that is not ours is left alone
-// (the PMD's attach will fail on it), and so is ours while the dataplane that configured it
-// still runs: then `live_owner` gets its pid.
-enum class Stale : uint8_t { None, Detached, LiveOwner, Error };
-Stale detach_stale(unsigned if_index, uint32_t* live_owner, std::string* why);
+// Our filter, left attached to `if_index` over netlink by a dataplane that died before it
+// took the filter over (Filter::on_interface), is detached so the PMD can attach a new one.
+// Somebody else's program is left alone (the PMD's attach will fail on it), and so is a
+// filter a running dataplane holds through its BPF link (Held).
+enum class Stale : uint8_t { None, Detached, Held, Error };
+Stale detach_stale(unsigned if_index, std::string* why);
 
 // A handle on one loaded filter: its configuration and counter maps.
 class Filter {
   public:
-    // The filter attached to `if_index`; nullopt with the reason in *why if there is no XDP
-    // program, or one that is not pooledge's filter.
+    // The filter the PMD attached to `if_index`, taken over into a BPF link this process
+    // holds: it goes with the process, and nobody else can detach or replace it meanwhile.
+    // nullopt with the reason in *why if there is no XDP program, one that is not
+    // pooledge's filter, or the take-over failed (the PMD's attachment then stays).
     [[nodiscard]] static std::optional<Filter> on_interface(unsigned if_index, std::string* why);
     // The filter behind a loaded program's descriptor (not taken over).
     [[nodiscard]] static std::optional<Filter> from_program(int prog_fd, std::string* why);
 
     // Applies `c`; the bucket starts full. Throws std::runtime_error.
     void configure(const FilterConfig& c) const;
-    // The pid of the process that configured it last; 0: none yet, or unreadable.
-    [[nodiscard]] uint32_t owner() const;
-    // Zeroes on a read error: the metrics scrape never fails for it.
-    [[nodiscard]] FilterCounts counts() const;
+    // nullopt on a read error: the scrape leaves the port out rather than report a reset.
+    [[nodiscard]] std::optional<FilterCounts> counts() const;
 
   private:
     Filter(base::Fd cfg, base::Fd state, base::Fd stats)
@@ -74,6 +76,7 @@ class Filter {
     base::Fd cfg_;
     base::Fd state_;
     base::Fd stats_;
+    base::Fd link_;  // the BPF link holding the program on its interface, if on_interface
 };
 
 // A service port's filter, as the metrics report it.
