@@ -1,6 +1,7 @@
 #include "pooledge/engine/answer.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cstring>
 
 #include "debug_names.hpp"
@@ -314,16 +315,31 @@ void write_addresses(Reply& r, std::span<const Draw> set, std::span<const uint64
     if (n < rs.max_hosts && n < rs.count) {
         n = fill_from_unweighted(cum, rs.max_hosts, n, rng, picked);
     }
+    // Every record of the set has the same 12-byte head (a pointer to the question name,
+    // type, class, TTL, RDLENGTH) and an address of fixed size, so each is written whole
+    // after one bounds check: field by field, the checks alone were a tenth of the
+    // engine's instructions. If one does not fit, the writer has failed and the caller
+    // truncates.
+    constexpr size_t kAddr = std::tuple_size_v<decltype(Draw::addr)>;
+    constexpr size_t kHead = 12;
+    uint8_t head[kHead];
+    dns::WireWriter hw{std::span<uint8_t>(head)};
+    hw.u16(static_cast<uint16_t>(0xC000 | kQnameOffset));
+    hw.u16(rs.type);
+    hw.u16(dns::rrclass::IN);
+    hw.u32(rs.ttl);
+    hw.u16(static_cast<uint16_t>(kAddr));
     dns::WireWriter& w = r.writer();
     for (size_t i = 0; i < n; ++i) {
-        const size_t at = r.rr_begin(kQnameOffset, rs.type, dns::rrclass::IN, rs.ttl);
-        if (i < drawn) {
-            const Draw& d = set[source[i] >> 1];
-            w.bytes((source[i] & 1) != 0 ? d.alias_addr : d.addr);
-        } else {
-            w.bytes(set[picked[i]].addr);
+        uint8_t* p = w.claim(kHead + kAddr);
+        if (p == nullptr) {
+            return;
         }
-        r.rr_end(at);
+        const auto& addr = i < drawn ? ((source[i] & 1) != 0 ? set[source[i] >> 1].alias_addr
+                                                             : set[source[i] >> 1].addr)
+                                     : set[picked[i]].addr;
+        std::memcpy(p, head, kHead);
+        std::memcpy(p + kHead, addr.data(), kAddr);
         ++r.an_;
     }
 }

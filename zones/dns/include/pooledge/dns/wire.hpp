@@ -132,6 +132,17 @@ class WireWriter {
         }
     }
 
+    // Claims the next `n` bytes for the caller to fill, with one bounds check: a record of
+    // fixed size is then written whole. nullptr (and the writer failed) if they do not fit.
+    [[nodiscard]] uint8_t* claim(size_t n) noexcept {
+        if (!reserve(n)) {
+            return nullptr;
+        }
+        uint8_t* p = buf_.data() + pos_;
+        pos_ += n;
+        return p;
+    }
+
     // Overwrites a 16-bit field written earlier (lengths and counts known only afterwards).
     void patch_u16(size_t at, uint16_t v) noexcept {
         if (ok_ && at + 2 <= pos_) {
