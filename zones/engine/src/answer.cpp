@@ -47,6 +47,18 @@ bool equal_folded(std::span<const uint8_t> a, std::span<const uint8_t> b) noexce
     return true;
 }
 
+// A resource record's fixed head: a compression pointer to its owner, type, class, TTL and
+// RDLENGTH.
+constexpr size_t kRrHead = 12;
+void write_rr_head(uint8_t* p, uint16_t owner_offset, uint16_t type, uint16_t klass, uint32_t ttl,
+                   uint16_t rdlen) noexcept {
+    dns::store16(p, static_cast<uint16_t>(0xC000 | owner_offset));
+    dns::store16(p + 2, type);
+    dns::store16(p + 4, klass);
+    dns::store32(p + 6, ttl);
+    dns::store16(p + 10, rdlen);
+}
+
 // Builds one response. Records go through `w`, whose capacity leaves room for the OPT record
 // so that truncation never loses EDNS.
 class Reply {
@@ -58,26 +70,26 @@ class Reply {
 
     // Header (counts patched at the end) and the question echoed as received.
     void begin(std::span<const uint8_t> query, uint16_t flags) noexcept {
-        w_.u16(q_.id);
-        w_.u16(flags);
-        w_.u16(q_.question_end != 0 ? 1 : 0);
-        w_.u16(0);
-        w_.u16(0);
-        w_.u16(0);
+        if (uint8_t* h = w_.claim(dns::kHeaderSize); h != nullptr) {
+            dns::store16(h, q_.id);
+            dns::store16(h + 2, flags);
+            dns::store16(h + 4, q_.question_end != 0 ? 1 : 0);
+            std::memset(h + 6, 0, 6);
+        }
         if (q_.question_end != 0) {
             w_.bytes(query.subspan(dns::kHeaderSize, q_.question_end - dns::kHeaderSize));
         }
         question_end_ = w_.pos();
     }
 
+    // A record's head (owner pointer, type, class, TTL, RDLENGTH 0 until rr_end), claimed
+    // whole; returns where RDLENGTH sits. On a failed writer rr_end patches nothing.
     size_t rr_begin(uint16_t owner_offset, uint16_t type, uint16_t klass, uint32_t ttl) noexcept {
-        w_.u16(static_cast<uint16_t>(0xC000 | owner_offset));
-        w_.u16(type);
-        w_.u16(klass);
-        w_.u32(ttl);
-        const size_t rdlen_at = w_.pos();
-        w_.u16(0);
-        return rdlen_at;
+        uint8_t* p = w_.claim(kRrHead);
+        if (p != nullptr) {
+            write_rr_head(p, owner_offset, type, klass, ttl, 0);
+        }
+        return w_.pos() - 2;
     }
 
     void rr_end(size_t rdlen_at) noexcept {
@@ -140,13 +152,16 @@ class Reply {
             return 0;
         }
         const size_t size = full.pos();
-        dns::WireWriter hdr(out_.first(dns::kHeaderSize));
-        hdr.u16(q_.id);
-        hdr.u16(static_cast<uint16_t>(rcode_flags | (truncated_ ? dns::flag::TC : 0)));
-        hdr.u16(q_.question_end != 0 ? 1 : 0);
-        hdr.u16(an_);
-        hdr.u16(ns_);
-        hdr.u16(static_cast<uint16_t>(ar_ + (opt.empty() ? 0 : 1)));
+        if (size < dns::kHeaderSize) {
+            return 0;
+        }
+        uint8_t* h = out_.data();
+        dns::store16(h, q_.id);
+        dns::store16(h + 2, static_cast<uint16_t>(rcode_flags | (truncated_ ? dns::flag::TC : 0)));
+        dns::store16(h + 4, q_.question_end != 0 ? 1 : 0);
+        dns::store16(h + 6, an_);
+        dns::store16(h + 8, ns_);
+        dns::store16(h + 10, static_cast<uint16_t>(ar_ + (opt.empty() ? 0 : 1)));
         return size;
     }
 
@@ -321,25 +336,19 @@ void write_addresses(Reply& r, std::span<const Draw> set, std::span<const uint64
     // engine's instructions. If one does not fit, the writer has failed and the caller
     // truncates.
     constexpr size_t kAddr = std::tuple_size_v<decltype(Draw::addr)>;
-    constexpr size_t kHead = 12;
-    uint8_t head[kHead];
-    dns::WireWriter hw{std::span<uint8_t>(head)};
-    hw.u16(static_cast<uint16_t>(0xC000 | kQnameOffset));
-    hw.u16(rs.type);
-    hw.u16(dns::rrclass::IN);
-    hw.u32(rs.ttl);
-    hw.u16(static_cast<uint16_t>(kAddr));
+    uint8_t head[kRrHead];
+    write_rr_head(head, kQnameOffset, rs.type, dns::rrclass::IN, rs.ttl, kAddr);
     dns::WireWriter& w = r.writer();
     for (size_t i = 0; i < n; ++i) {
-        uint8_t* p = w.claim(kHead + kAddr);
+        uint8_t* p = w.claim(kRrHead + kAddr);
         if (p == nullptr) {
             return;
         }
         const auto& addr = i < drawn ? ((source[i] & 1) != 0 ? set[source[i] >> 1].alias_addr
                                                              : set[source[i] >> 1].addr)
                                      : set[picked[i]].addr;
-        std::memcpy(p, head, kHead);
-        std::memcpy(p + kHead, addr.data(), kAddr);
+        std::memcpy(p, head, kRrHead);
+        std::memcpy(p + kRrHead, addr.data(), kAddr);
         ++r.an_;
     }
 }

@@ -4,7 +4,8 @@
 // once a read or write would cross the end, the cursor stops moving, every later read returns
 // zero and every later write is dropped, and ok() stays false. Callers check ok() once at the
 // points where a decision depends on it instead of after each field, which keeps handlers
-// linear and still never touches a byte outside the span.
+// linear and still never touches a byte outside the span. A record of fixed size can be
+// claimed whole with one check (WireWriter::claim) and filled with the stores below.
 #pragma once
 
 #include <cstddef>
@@ -13,6 +14,16 @@
 #include <span>
 
 namespace pooledge::dns {
+
+// Big-endian stores into bytes claimed from a WireWriter.
+inline void store16(uint8_t* p, uint16_t v) noexcept {
+    p[0] = static_cast<uint8_t>(v >> 8);
+    p[1] = static_cast<uint8_t>(v);
+}
+inline void store32(uint8_t* p, uint32_t v) noexcept {
+    store16(p, static_cast<uint16_t>(v >> 16));
+    store16(p + 2, static_cast<uint16_t>(v));
+}
 
 class WireReader {
   public:
