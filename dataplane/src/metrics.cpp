@@ -180,8 +180,8 @@ void add_xdp_filters(std::vector<MetricFamily>& out, const std::vector<xdp::Port
                     "Frames pooledge's XDP filter judged on a net_af_xdp port, by verdict: "
                     "fast_path (UDP to port 53, 123: to the socket), kernel (anything else "
                     "within exception.rate: to the socket, for the exception path), "
-                    "rate_limited (anything else over it: dropped before the copy), neighbour "
-                    "(ARP and on-link ND: to the socket outside the rate)",
+                    "rate_limited (over the rate: dropped before the copy), neighbour (ARP "
+                    "and on-link ND within a bucket of their own at the same rate)",
                     MetricType::Counter);
     for (const xdp::PortFilter& pf : filters) {
         const auto counts = pf.filter.counts();
@@ -277,7 +277,8 @@ std::string render_metrics(const MetricsSources& s) {
     out.push_back(std::move(passes));
     auto neighbour = family("pooledge_exception_neighbour_frames_total",
                             "ARP and on-link ND frames (hop limit 255) the exception service "
-                            "passed to the kernel outside exception.rate",
+                            "passed to the kernel, through a bucket of their own at "
+                            "exception.rate",
                             MetricType::Counter);
     add(neighbour, {}, value(xs.neighbour));
     out.push_back(std::move(neighbour));

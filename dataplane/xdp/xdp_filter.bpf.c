@@ -9,9 +9,10 @@
  * PMD's default program would, and puts everything else (ARP, ND, ICMP, TCP, other
  * ports: what the dataplane passes to the kernel) through one token bucket per port at
  * the exception path's own rate. ARP and on-link ND (ICMPv6 133-137 with hop limit 255,
- * which no router forwards) skip the bucket, as in the exception service: a flood must not
- * starve the router's neighbour discovery and cut the node off its link, and nobody off the
- * link can send them. Within the rate such frames go to the socket too, where
+ * which no router forwards) have a second bucket at the same rate, as in the exception
+ * service: a flood must not starve the router's neighbour discovery and cut the node off
+ * its link, and a storm of them on the link is bounded too. Within the rate such frames go
+ * to the socket too, where
  * the dataplane classifies them as always; over it they are dropped here and counted.
  * The dataplane still checks everything it gets: this is a cost filter, not a firewall.
  *
@@ -65,7 +66,7 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 1);
+	__uint(max_entries, PE_XDP_BUCKETS);
 	__type(key, __u32);
 	__type(value, struct pe_xdp_state);
 } pe_xdp_state SEC(".maps");
@@ -147,16 +148,15 @@ static __always_inline enum frame_class classify(void *data, void *data_end, __u
  * lies at most ahead_ns after now, then move the slot on by one interval. One word of
  * state, updated with compare-and-swap so the port's receive queues share one rate.
  */
-static __always_inline int within_rate(const struct pe_xdp_cfg *cfg)
+static __always_inline int within_rate(const struct pe_xdp_cfg *cfg, __u32 bucket)
 {
 	struct pe_xdp_state *st;
-	__u32 key = 0;
 	__u64 now;
 	int i;
 
 	if (cfg->interval_ns == 0)
 		return 1;
-	st = bpf_map_lookup_elem(&pe_xdp_state, &key);
+	st = bpf_map_lookup_elem(&pe_xdp_state, &bucket);
 	if (!st)
 		return 1;
 	now = bpf_ktime_get_ns();
@@ -195,9 +195,9 @@ int pe_xdp_filter(struct xdp_md *ctx)
 
 		if (c == FAST_PATH) {
 			count(PE_XDP_FAST_PATH);
-		} else if (c == NEIGHBOUR) {
+		} else if (c == NEIGHBOUR && within_rate(cfg, PE_XDP_BUCKET_NEIGHBOUR)) {
 			count(PE_XDP_NEIGHBOUR);
-		} else if (within_rate(cfg)) {
+		} else if (c == OTHER && within_rate(cfg, PE_XDP_BUCKET_OTHER)) {
 			count(PE_XDP_KERNEL);
 		} else {
 			count(PE_XDP_RATE_LIMITED);

@@ -34,7 +34,12 @@ struct pe_xdp_cfg {
 	__u32 reserved;
 };
 
-/* pe_xdp_state[0]: the theoretical arrival time of the next kernel-bound frame. */
+/* pe_xdp_state[bucket]: the theoretical arrival time of the bucket's next frame. Both
+ * buckets run at the configured rate and burst.
+ */
+#define PE_XDP_BUCKET_OTHER 0     /* everything but neighbour discovery */
+#define PE_XDP_BUCKET_NEIGHBOUR 1 /* ARP and on-link ND */
+#define PE_XDP_BUCKETS 2
 struct pe_xdp_state {
 	__u64 tat_ns;
 };
@@ -44,8 +49,9 @@ enum pe_xdp_verdict {
 	PE_XDP_FAST_PATH = 0,    /* UDP to port 53 (123): straight to the socket */
 	PE_XDP_KERNEL = 1,       /* anything else, within the rate: to the socket, for the
 				    dataplane's exception path */
-	PE_XDP_RATE_LIMITED = 2, /* anything else, over the rate: dropped here */
-	PE_XDP_NEIGHBOUR = 3,    /* ARP and on-link ND: to the socket outside the bucket */
+	PE_XDP_RATE_LIMITED = 2, /* anything else (or neighbour discovery) over the rate:
+				    dropped here */
+	PE_XDP_NEIGHBOUR = 3,    /* ARP and on-link ND within their own bucket: to the socket */
 	PE_XDP_VERDICTS = 4,
 };
 

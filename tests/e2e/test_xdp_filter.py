@@ -11,9 +11,9 @@
 2. Junk from one raw socket (SYN, ICMP echo, UDP to port 9) for 3 s, far over
    exception.rate (200/s, bursts of 50), while a client asks DNS queries one after the
    other, forgetting the node's MAC before each (so ARP and ND must get through the flooded
-   filter, outside its bucket): every query is answered; the filter's counts say the
+   filter, in a bucket of their own): every query is answered; the filter's counts say the
    kernel got at most the rate plus the burst, the rest was dropped in XDP, the DNS queries
-   were fast path and the ARP and ND passed outside the bucket; the dataplane's own
+   were fast path and the ARP and ND passed in their own bucket; the dataplane's own
    exception limiter had next to nothing left to drop. promtool checks /metrics.
 3. The dataplane holds the filter through a BPF link: a second dataplane on the interface
    refuses to start and the first keeps its filter; SIGKILL takes the filter along; a
@@ -133,7 +133,7 @@ def main():
               f"the rest was dropped in XDP ({d['rate_limited']:.0f} of {sent})")
         check(d["fast_path"] >= asked, f"the DNS queries were fast path ({d['fast_path']:.0f})")
         check(d["neighbour"] >= asked,
-              f"the client's ARP and ND passed outside the bucket ({d['neighbour']:.0f})")
+              f"the client's ARP and ND passed in a bucket of their own ({d['neighbour']:.0f})")
         later = metric(text, "pooledge_dataplane_drops_total", 'reason="exception_rate_limited"')
         check((later or 0) <= BURST,
               f"the dataplane's own limiter had next to nothing to drop ({later or 0:.0f})")

@@ -37,12 +37,12 @@ ExceptionService::ExceptionService(const std::vector<Port>& ports, const Excepti
     : ports_(ports), stats_(stats) {
     buckets_.reserve(ports.size());
     for (size_t i = 0; i < ports.size(); ++i) {
-        buckets_.emplace_back(config.rate, config.burst);
+        buckets_.push_back({base::TokenBucket(config.rate, config.burst),
+                            base::TokenBucket(config.rate, config.burst)});
     }
 }
 
-unsigned ExceptionService::to_kernel(const Port& port, base::TokenBucket& bucket,
-                                     uint64_t now_ns) noexcept {
+unsigned ExceptionService::to_kernel(const Port& port, Buckets& buckets, uint64_t now_ns) noexcept {
     unsigned moved = 0;
     rte_mbuf* pkts[kBurst];
     for (const ExceptionRings& x : port.exception_rings) {
@@ -52,7 +52,8 @@ unsigned ExceptionService::to_kernel(const Port& port, base::TokenBucket& bucket
             continue;
         }
         moved += n;
-        // Neighbour discovery to the front, outside the bucket; the rest keeps its order.
+        // Neighbour discovery to the front, for a bucket of its own; each part keeps its
+        // order. Then what each bucket grants, side by side, ahead of what they refuse.
         unsigned nd = 0;
         for (unsigned i = 0; i < n; ++i) {
             const rte_mbuf* m = pkts[i];
@@ -61,8 +62,11 @@ unsigned ExceptionService::to_kernel(const Port& port, base::TokenBucket& bucket
                 ++nd;
             }
         }
-        bump(stats_.neighbour, nd);
-        const auto granted = static_cast<uint16_t>(nd + bucket.take(n - nd, now_ns));
+        const auto nd_granted = static_cast<unsigned>(buckets.neighbour.take(nd, now_ns));
+        const auto rest_granted = static_cast<unsigned>(buckets.other.take(n - nd, now_ns));
+        std::rotate(pkts + nd_granted, pkts + nd, pkts + nd + rest_granted);
+        bump(stats_.neighbour, nd_granted);
+        const auto granted = static_cast<uint16_t>(nd_granted + rest_granted);
         const uint16_t sent = rte_eth_tx_burst(port.exception_id, 0, pkts, granted);
         bump(stats_.to_kernel, sent);
         free_and_count(pkts + sent, granted - sent, stats_.to_kernel_failed);

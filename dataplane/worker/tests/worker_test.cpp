@@ -358,7 +358,7 @@ TEST_F(WorkerTest, TheKernelGetsAtMostTheConfiguredRate) {
     EXPECT_EQ(xs.to_kernel.load(), 10u);
 }
 
-TEST_F(WorkerTest, ArpPassesAnExhaustedBucket) {
+TEST_F(WorkerTest, ArpHasABucketOfItsOwn) {
     Worker w(ctx_);
     ExceptionConfig config;
     config.rate = 100;
@@ -381,6 +381,15 @@ TEST_F(WorkerTest, ArpPassesAnExhaustedBucket) {
     EXPECT_EQ(got[1], arp_request());
     EXPECT_EQ(xs.neighbour.load(), 2u);
     EXPECT_EQ(xs.rate_limited.load(), 15u);
+    // A storm of them is bounded by a bucket of their own: three more tokens are left.
+    for (int i = 0; i < 10; ++i) {
+        ASSERT_EQ(rte_ring_enqueue(svc_.rx, mbuf_of(arp_request())), 0);
+    }
+    EXPECT_EQ(poll(w), 10u);
+    EXPECT_EQ(service.poll_once(1000000000), 10u);
+    EXPECT_EQ(drain(kernel_.tx).size(), 3u);
+    EXPECT_EQ(xs.neighbour.load(), 5u);
+    EXPECT_EQ(xs.rate_limited.load(), 22u);
 }
 
 TEST_F(WorkerTest, AFullExceptionRingCostsTheWorkerNothingButACount) {

@@ -242,8 +242,12 @@ void Filter::configure(const FilterConfig& c) const {
     }
     const __u32 key = 0;
     const pe_xdp_state full{};  // a slot in the past: the whole burst is there
-    if (bpf_map_update_elem(state_.get(), &key, &full, BPF_ANY) != 0 ||
-        bpf_map_update_elem(cfg_.get(), &key, &v, BPF_ANY) != 0) {
+    for (__u32 b = 0; b < PE_XDP_BUCKETS; ++b) {
+        if (bpf_map_update_elem(state_.get(), &b, &full, BPF_ANY) != 0) {
+            throw std::runtime_error("XDP filter: cannot reset its buckets: " + errno_text(errno));
+        }
+    }
+    if (bpf_map_update_elem(cfg_.get(), &key, &v, BPF_ANY) != 0) {
         throw std::runtime_error("XDP filter: cannot write its configuration: " +
                                  errno_text(errno));
     }

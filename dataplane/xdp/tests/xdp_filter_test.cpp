@@ -198,21 +198,25 @@ Bytes icmp6(uint8_t type, uint8_t hop_limit) {
     return f;
 }
 
-TEST_F(XdpFilterTest, ArpAndOnLinkNdSkipTheBucket) {
-    filter_->configure({.rate = 1, .burst = 1, .ntp = false});
-    EXPECT_EQ(run(ipv4(kTcp, 80)), XDP_PASS);  // the bucket's one frame
+TEST_F(XdpFilterTest, ArpAndOnLinkNdHaveABucketOfTheirOwn) {
+    filter_->configure({.rate = 1, .burst = 7, .ntp = false});
+    std::vector<Bytes> junk(7, ipv4(kTcp, 80));
+    EXPECT_EQ(passed(junk), 7u);  // the junk bucket is empty now
     EXPECT_EQ(run(ipv4(kTcp, 80)), XDP_DROP);
     std::vector<Bytes> nd = {ethernet(0x0806), ethernet(0x0806, true)};
     nd.back().resize(60, 0);
     for (uint8_t type = 133; type <= 137; ++type) {
         nd.push_back(icmp6(type, 255));
     }
-    EXPECT_EQ(passed(nd), nd.size());
+    EXPECT_EQ(passed(nd), nd.size());            // seven: their own bucket's burst
+    EXPECT_EQ(run(ethernet(0x0806)), XDP_DROP);  // and a storm of them is bounded
     // From off the link (a router decremented the hop limit), or not ND: junk.
-    EXPECT_EQ(passed({icmp6(135, 254), icmp6(128, 255), icmp6(138, 255)}), 0u);
+    filter_->configure({.rate = 1, .burst = 7, .ntp = false});
+    EXPECT_EQ(passed({icmp6(135, 254), icmp6(128, 255), icmp6(138, 255)}), 3u);
     const FilterCounts c = *filter_->counts();
     EXPECT_EQ(c.neighbour, nd.size());
-    EXPECT_EQ(c.rate_limited, 4u);
+    EXPECT_EQ(c.kernel, 10u);
+    EXPECT_EQ(c.rate_limited, 2u);
 }
 
 TEST_F(XdpFilterTest, RateZeroMeansNoLimit) {

@@ -6,8 +6,10 @@
 //                                       or  worker 0's from_kernel ring --> worker 0's TX
 //
 // The bucket (exception.rate, exception.burst per port) bounds what a flood of junk can cost
-// the kernel; what it refuses is freed and counted, never queued. ARP and on-link ND pass
-// without tokens (is_neighbour_discovery): a flood must not cut the node off its link. The kernel's
+// the kernel; what it refuses is freed and counted, never queued. ARP and on-link ND
+// (is_neighbour_discovery) have a bucket of their own at the same rate: a flood of junk must
+// not starve them and cut the node off its link, and a storm of them on the link is bounded
+// too. The kernel's
 // own frames are not limited: the kernel paces what it sends. Worker 0 alone carries them where the
 // service has no TX queue, so a TCP stream keeps its order.
 //
@@ -29,7 +31,7 @@ namespace pooledge::dataplane {
 struct alignas(64) ExceptionStats {
     Counter to_kernel{0};           // frames the kernel interface took
     Counter rate_limited{0};        // over exception.rate: freed
-    Counter neighbour{0};           // ARP and on-link ND, passed outside the bucket
+    Counter neighbour{0};           // ARP and on-link ND the kernel got (their own bucket)
     Counter to_kernel_failed{0};    // the kernel interface would not take them: freed
     Counter from_kernel{0};         // the kernel's frames passed on towards the port
     Counter from_kernel_failed{0};  // the port's queue or worker 0's ring was full: freed
@@ -51,11 +53,15 @@ class ExceptionService {
     void run(const std::atomic<bool>& stop) noexcept;
 
   private:
-    unsigned to_kernel(const Port& port, base::TokenBucket& bucket, uint64_t now_ns) noexcept;
+    struct Buckets {
+        base::TokenBucket other;      // everything but neighbour discovery
+        base::TokenBucket neighbour;  // ARP and on-link ND
+    };
+    unsigned to_kernel(const Port& port, Buckets& buckets, uint64_t now_ns) noexcept;
     unsigned from_kernel(const Port& port) noexcept;
 
     const std::vector<Port>& ports_;
-    std::vector<base::TokenBucket> buckets_;  // by port
+    std::vector<Buckets> buckets_;  // by port
     ExceptionStats& stats_;
 };
 

@@ -29,7 +29,7 @@ struct FilterCounts {
     uint64_t fast_path = 0;     // UDP to port 53 (123): to the socket, unlimited
     uint64_t kernel = 0;        // everything else within the rate: to the socket
     uint64_t rate_limited = 0;  // everything else over the rate: dropped in XDP
-    uint64_t neighbour = 0;     // ARP and on-link ND: to the socket outside the bucket
+    uint64_t neighbour = 0;     // ARP and on-link ND within a bucket of their own: to the socket
 };
 
 // The compiled BPF object.
