@@ -5,6 +5,7 @@
 #include <rte_ring.h>
 #include <urcu-qsbr.h>
 
+#include <algorithm>
 #include <ctime>
 
 #include "pooledge/base/signals.hpp"
@@ -17,26 +18,6 @@ namespace {
 RxChecks rx_checks(const rte_mbuf* m) noexcept {
     return RxChecks{(m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK) == RTE_MBUF_F_RX_IP_CKSUM_GOOD,
                     (m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK) == RTE_MBUF_F_RX_L4_CKSUM_GOOD};
-}
-
-// Sends what it can and frees (and counts) the rest: a full ring must not leak mbufs.
-// `sent` may be null where nobody counts what went out; `bursts`, where nobody counts calls.
-void send(uint16_t port, uint16_t queue, rte_mbuf** pkts, uint16_t n, Counter* sent,
-          Counter& failed, Counter* bursts) noexcept {
-    if (n == 0) {
-        return;
-    }
-    const uint16_t done = rte_eth_tx_burst(port, queue, pkts, n);
-    if (bursts != nullptr) {
-        bump(*bursts);
-    }
-    if (sent != nullptr) {
-        bump(*sent, done);
-    }
-    if (done < n) {
-        bump(failed, n - done);
-        rte_pktmbuf_free_bulk(pkts + done, n - done);
-    }
 }
 
 // Sets the TX offload request for a reply whose UDP checksum the NIC completes.
@@ -119,7 +100,9 @@ unsigned Worker::service_port(const Port& port, Pass& pass) noexcept {
     const DnsLimits* limits = pass.limits.rrl != nullptr ? &pass.limits : nullptr;
     const uint16_t q = static_cast<uint16_t>(ctx_.queue);
     rte_mbuf* rx[kBurst];
-    rte_mbuf* answers[kBurst];
+    // The burst's answers, then the kernel's frames this worker carries: one TX burst, one
+    // kick, for both.
+    rte_mbuf* answers[2 * kBurst];
     rte_mbuf* to_kernel[kBurst];
     rte_mbuf* dropped[kBurst];
     auto& queries = burst_;
@@ -237,8 +220,28 @@ unsigned Worker::service_port(const Port& port, Pass& pass) noexcept {
         }
         bump(st.ntp.answers, nn);  // KoD RATE answers included (ntp_limit.kod counts them)
     }
-    send(port.id, q, answers, na, &st.tx_packets, st.tx_failed, &st.tx_bursts);
     const ExceptionRings& exception = port.exception_rings[q];
+    // The kernel's side (ARP and ND replies, ICMP, TCP, BGP...), where this worker carries
+    // it: out of the port as the exception service passed it on, behind the answers.
+    unsigned k = 0;
+    if (exception.from_kernel != nullptr) {
+        k = rte_ring_sc_dequeue_burst(exception.from_kernel, reinterpret_cast<void**>(answers + na),
+                                      kBurst, nullptr);
+    }
+    if (na + k > 0) {
+        const auto total = static_cast<uint16_t>(na + k);
+        const uint16_t done = rte_eth_tx_burst(port.id, q, answers, total);
+        bump(st.tx_bursts);
+        // The PMD sends in order: the answers went first.
+        const uint16_t answers_sent = std::min(done, na);
+        bump(st.tx_packets, answers_sent);
+        bump(st.tx_failed, na - answers_sent);
+        bump(st.from_kernel, done - answers_sent);
+        bump(st.from_kernel_failed, k - (done - answers_sent));
+        if (done < total) {
+            rte_pktmbuf_free_bulk(answers + done, total - done);
+        }
+    }
     if (nk > 0) {
         // To the exception service (exception.hpp): a ring, not the kernel interface, so no
         // system call here whatever the kernel's share of the traffic.
@@ -253,15 +256,6 @@ unsigned Worker::service_port(const Port& port, Pass& pass) noexcept {
     if (nd > 0) {
         rte_pktmbuf_free_bulk(dropped, nd);
     }
-    // The kernel's side (ARP and ND replies, ICMP, TCP, BGP...), where this worker carries
-    // it: out of the port as the exception service passed it on.
-    if (exception.from_kernel == nullptr) {
-        return n;
-    }
-    const unsigned k = rte_ring_sc_dequeue_burst(exception.from_kernel,
-                                                 reinterpret_cast<void**>(rx), kBurst, nullptr);
-    send(port.id, q, rx, static_cast<uint16_t>(k), &st.from_kernel, st.from_kernel_failed,
-         &st.tx_bursts);
     return n + k;
 }
 

@@ -330,6 +330,26 @@ TEST_F(WorkerTest, HandsOtherTrafficToTheKernelAndBack) {
     EXPECT_EQ(stats_.dns.queries.load(), 0u);
 }
 
+// The kernel's frames ride in the same TX burst as the answers, behind them: one kick.
+TEST_F(WorkerTest, KernelFramesShareTheAnswersBurst) {
+    Worker w(ctx_);
+    ExceptionStats xs;
+    ExceptionService service(*ports_, ExceptionConfig{}, xs);
+    const auto arp = arp_reply();
+    ASSERT_EQ(rte_ring_enqueue(kernel_.rx, mbuf_of(arp)), 0);
+    EXPECT_EQ(service.poll_once(0), 1u);  // on worker 0's ring now
+    ASSERT_EQ(rte_ring_enqueue(svc_.rx, mbuf_of(frame(*dns::build_query("0.pool.ntp.org")))), 0);
+    const uint64_t bursts = stats_.tx_bursts.load();
+    EXPECT_EQ(poll(w), 2u);
+    const auto out = drain(svc_.tx);
+    ASSERT_EQ(out.size(), 2u);
+    EXPECT_TRUE(dns::decode(std::span<const uint8_t>(out[0]).subspan(42)).ok);  // the answer
+    EXPECT_EQ(out[1], arp);
+    EXPECT_EQ(stats_.tx_bursts.load(), bursts + 1);
+    EXPECT_EQ(stats_.tx_packets.load(), 1u);
+    EXPECT_EQ(stats_.from_kernel.load(), 1u);
+}
+
 TEST_F(WorkerTest, TheKernelGetsAtMostTheConfiguredRate) {
     Worker w(ctx_);
     ExceptionConfig config;
