@@ -25,13 +25,13 @@
 #define PE_XDP_CFG_NTP 2u    /* UDP port 123 is fast path too (ntp.enabled) */
 
 struct pe_xdp_cfg {
-	/* The kernel-bound share's token bucket as a GCRA: one frame per interval_ns, up to
-	 * ahead_ns ((burst - 1) x interval) ahead of time. interval_ns 0: no limit.
-	 */
-	__u64 interval_ns;
-	__u64 ahead_ns;
-	__u32 flags;
-	__u32 reserved;
+    /* The kernel-bound share's token bucket as a GCRA: one frame per interval_ns, up to
+     * ahead_ns ((burst - 1) x interval) ahead of time. interval_ns 0: no limit.
+     */
+    __u64 interval_ns;
+    __u64 ahead_ns;
+    __u32 flags;
+    __u32 reserved;
 };
 
 /* pe_xdp_state[bucket]: the theoretical arrival time of the bucket's next frame. Both
@@ -41,18 +41,18 @@ struct pe_xdp_cfg {
 #define PE_XDP_BUCKET_NEIGHBOUR 1 /* ARP and on-link ND */
 #define PE_XDP_BUCKETS 2
 struct pe_xdp_state {
-	__u64 tat_ns;
+    __u64 tat_ns;
 };
 
 /* pe_xdp_stats: per-CPU frame counts, indexed by verdict. */
 enum pe_xdp_verdict {
-	PE_XDP_FAST_PATH = 0,    /* UDP to port 53 (123): straight to the socket */
-	PE_XDP_KERNEL = 1,       /* anything else, within the rate: to the socket, for the
-				    dataplane's exception path */
-	PE_XDP_RATE_LIMITED = 2, /* anything else (or neighbour discovery) over the rate:
-				    dropped here */
-	PE_XDP_NEIGHBOUR = 3,    /* ARP and on-link ND within their own bucket: to the socket */
-	PE_XDP_VERDICTS = 4,
+    PE_XDP_FAST_PATH = 0,    /* UDP to port 53 (123): straight to the socket */
+    PE_XDP_KERNEL = 1,       /* anything else, within the rate: to the socket, for the
+                                dataplane's exception path */
+    PE_XDP_RATE_LIMITED = 2, /* anything else (or neighbour discovery) over the rate:
+                                dropped here */
+    PE_XDP_NEIGHBOUR = 3,    /* ARP and on-link ND within their own bucket: to the socket */
+    PE_XDP_VERDICTS = 4,
 };
 
 #endif

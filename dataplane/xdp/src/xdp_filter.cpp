@@ -42,6 +42,44 @@ __u32 mode_flag(__u8 attach_mode) {
                                             : XDP_FLAGS_DRV_MODE;
 }
 
+// The single program attached to `if_index` over netlink and the mode flag it is attached
+// in; nullopt with the reason in *why if there is none (or several, or it went meanwhile),
+// and *query_failed set if the interface could not even be asked.
+struct Attached {
+    base::Fd prog;
+    __u32 mode = 0;
+};
+std::optional<Attached> attached_program(unsigned if_index, std::string* why, bool* query_failed) {
+    *query_failed = false;
+    bpf_xdp_query_opts q{};
+    q.sz = sizeof q;
+    if (const int err = bpf_xdp_query(static_cast<int>(if_index), 0, &q); err != 0) {
+        base::set_why(why, "cannot query the interface's XDP program: " + errno_text(err));
+        *query_failed = true;
+        return std::nullopt;
+    }
+    if (q.prog_id == 0 || q.attach_mode == XDP_ATTACHED_MULTI) {
+        base::set_why(why, "no single XDP program on the interface");
+        return std::nullopt;
+    }
+    base::Fd prog(bpf_prog_get_fd_by_id(q.prog_id));
+    if (prog.get() < 0) {
+        base::set_why(
+            why, "cannot open XDP program " + std::to_string(q.prog_id) + ": " + errno_text(errno));
+        return std::nullopt;
+    }
+    return Attached{std::move(prog), mode_flag(q.attach_mode)};
+}
+
+// Detaches exactly `a` (REPLACE with the old program, never a newcomer's); 0 or -errno,
+// -EBUSY where a BPF link holds the interface.
+int detach_netlink(unsigned if_index, const Attached& a) {
+    bpf_xdp_attach_opts opts{};
+    opts.sz = sizeof opts;
+    opts.old_prog_fd = a.prog.get();
+    return bpf_xdp_detach(static_cast<int>(if_index), a.mode | XDP_FLAGS_REPLACE, &opts);
+}
+
 // The descriptor of the map of `name` that program `prog_fd` uses, or -1.
 base::Fd map_of(int prog_fd, const char* name) {
     bpf_prog_info info{};
@@ -134,26 +172,20 @@ std::vector<std::string> with_filter(const std::vector<std::string>& eal_args,
 }
 
 Stale detach_stale(unsigned if_index, std::string* why) {
-    bpf_xdp_query_opts q{};
-    q.sz = sizeof q;
-    if (const int err = bpf_xdp_query(static_cast<int>(if_index), 0, &q); err != 0) {
-        base::set_why(why, "cannot query the interface's XDP program: " + errno_text(err));
-        return Stale::Error;
+    bool query_failed = false;
+    const auto a = attached_program(if_index, why, &query_failed);
+    if (!a) {
+        if (!query_failed) {
+            base::set_why(why, "");
+        }
+        return query_failed ? Stale::Error : Stale::None;
     }
-    if (q.prog_id == 0 || q.attach_mode == XDP_ATTACHED_MULTI) {
-        return Stale::None;
+    if (!Filter::from_program(a->prog.get(), nullptr)) {
+        return Stale::None;  // somebody else's program
     }
-    const base::Fd prog(bpf_prog_get_fd_by_id(q.prog_id));
-    if (prog.get() < 0 || !Filter::from_program(prog.get(), nullptr)) {
-        return Stale::None;  // detached meanwhile, or somebody else's program
-    }
-    // REPLACE with the old program: only that one is detached, never a newcomer's. A running
-    // dataplane holds its filter through a BPF link, which no netlink call can detach.
-    bpf_xdp_attach_opts opts{};
-    opts.sz = sizeof opts;
-    opts.old_prog_fd = prog.get();
-    const int err = bpf_xdp_detach(static_cast<int>(if_index),
-                                   mode_flag(q.attach_mode) | XDP_FLAGS_REPLACE, &opts);
+    // A running dataplane holds its filter through a BPF link, which no netlink call can
+    // detach.
+    const int err = detach_netlink(if_index, *a);
     if (err == -EBUSY) {
         base::set_why(why, "a running dataplane holds the interface's XDP filter");
         return Stale::Held;
@@ -166,23 +198,12 @@ Stale detach_stale(unsigned if_index, std::string* why) {
 }
 
 std::optional<Filter> Filter::on_interface(unsigned if_index, std::string* why) {
-    bpf_xdp_query_opts q{};
-    q.sz = sizeof q;
-    if (const int err = bpf_xdp_query(static_cast<int>(if_index), 0, &q); err != 0) {
-        base::set_why(why, "cannot query the interface's XDP program: " + errno_text(err));
+    bool query_failed = false;
+    const auto a = attached_program(if_index, why, &query_failed);
+    if (!a) {
         return std::nullopt;
     }
-    if (q.prog_id == 0 || q.attach_mode == XDP_ATTACHED_MULTI) {
-        base::set_why(why, "no single XDP program on the interface");
-        return std::nullopt;
-    }
-    const base::Fd prog(bpf_prog_get_fd_by_id(q.prog_id));
-    if (prog.get() < 0) {
-        base::set_why(
-            why, "cannot open XDP program " + std::to_string(q.prog_id) + ": " + errno_text(errno));
-        return std::nullopt;
-    }
-    auto filter = from_program(prog.get(), why);
+    auto filter = from_program(a->prog.get(), why);
     if (!filter) {
         return std::nullopt;
     }
@@ -192,25 +213,20 @@ std::optional<Filter> Filter::on_interface(unsigned if_index, std::string* why) 
     // netlink call can replace or detach it. Between the two calls the interface has no
     // program for a few microseconds; the frames meanwhile go to the stack, not lost to a
     // wedged socket.
-    const __u32 mode = mode_flag(q.attach_mode);
-    bpf_xdp_attach_opts detach{};
-    detach.sz = sizeof detach;
-    detach.old_prog_fd = prog.get();
-    if (const int err =
-            bpf_xdp_detach(static_cast<int>(if_index), mode | XDP_FLAGS_REPLACE, &detach);
-        err != 0) {
+    if (const int err = detach_netlink(if_index, *a); err != 0) {
         base::set_why(why, "cannot take the filter over from the PMD: " + errno_text(err));
         return std::nullopt;
     }
     bpf_link_create_opts lopts{};
     lopts.sz = sizeof lopts;
-    lopts.flags = mode;
-    filter->link_.reset(bpf_link_create(prog.get(), static_cast<int>(if_index), BPF_XDP, &lopts));
+    lopts.flags = a->mode;
+    filter->link_.reset(
+        bpf_link_create(a->prog.get(), static_cast<int>(if_index), BPF_XDP, &lopts));
     if (filter->link_.get() < 0) {
         const int err = errno;
         // Put it back as it was, so the port keeps receiving.
-        bpf_xdp_attach(static_cast<int>(if_index), prog.get(), mode | XDP_FLAGS_UPDATE_IF_NOEXIST,
-                       nullptr);
+        bpf_xdp_attach(static_cast<int>(if_index), a->prog.get(),
+                       a->mode | XDP_FLAGS_UPDATE_IF_NOEXIST, nullptr);
         base::set_why(why, "cannot attach the filter through a BPF link: " + errno_text(err));
         return std::nullopt;
     }
